@@ -1,0 +1,76 @@
+"""headroom: context compression for AI agents.
+
+Shrink tool outputs (JSON, search results, logs, code, diffs, prose) before they reach the
+model, and keep every omitted byte retrievable by ref::
+
+    from headroom_core import compress, retrieve
+
+    c = compress(tool_output, query="why did the deploy fail?", tool="get_logs")
+    c.text          # what the model sees, with [headroom: ...; ref=hr_...] markers
+    retrieve(c.ref, query="OOMKilled")   # just the matching chunks of the original
+"""
+
+
+from ._api import compress, fetch_original, retrieve
+from ._config import DEFAULT_TARGET_RATIOS, HeadroomConfig
+from ._detect import Detection, detect_kind, guess_language
+from ._exceptions import (
+    CompressionError,
+    ConfigError,
+    DependencyError,
+    HeadroomError,
+    RefNotFoundError,
+    StoreError,
+)
+from ._markers import MARKER_RE, REF_RE, Marker, find_markers, format_marker
+from ._tokens import Tokenizer, count_tokens, get_tokenizer
+from ._tool import (
+    RETRIEVE_TOOL,
+    RETRIEVE_TOOL_DESCRIPTION,
+    RETRIEVE_TOOL_NAME,
+    RETRIEVE_TOOL_PARAMETERS,
+    ToolSpec,
+    retrieve_tool,
+)
+from ._types import Compression
+from .store import CCRStore, SQLiteStore, StoredOriginal, get_default_store, open_store
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_TARGET_RATIOS",
+    "MARKER_RE",
+    "REF_RE",
+    "RETRIEVE_TOOL",
+    "RETRIEVE_TOOL_DESCRIPTION",
+    "RETRIEVE_TOOL_NAME",
+    "RETRIEVE_TOOL_PARAMETERS",
+    "CCRStore",
+    "Compression",
+    "CompressionError",
+    "ConfigError",
+    "DependencyError",
+    "Detection",
+    "HeadroomConfig",
+    "HeadroomError",
+    "Marker",
+    "RefNotFoundError",
+    "SQLiteStore",
+    "StoreError",
+    "StoredOriginal",
+    "Tokenizer",
+    "ToolSpec",
+    "__version__",
+    "compress",
+    "count_tokens",
+    "detect_kind",
+    "fetch_original",
+    "find_markers",
+    "format_marker",
+    "get_default_store",
+    "get_tokenizer",
+    "guess_language",
+    "open_store",
+    "retrieve",
+    "retrieve_tool",
+]

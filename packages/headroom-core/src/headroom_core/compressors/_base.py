@@ -1,0 +1,55 @@
+"""The compressor protocol and the context every compressor receives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from .._config import HeadroomConfig
+from .._markers import format_marker
+
+
+@dataclass(frozen=True)
+class CompressContext:
+    """Everything a compressor may use besides the text itself.
+
+    ``ref`` is where the original is (or will be) stored: every marker must carry it.
+    ``budget`` is the lossy stage's token target; lossless steps ignore it.
+    """
+
+    ref: str
+    config: HeadroomConfig
+    count_tokens: Callable[[str], int]
+    original_tokens: int
+    budget: int
+    query: str | None = None
+    tool: str | None = None
+    path: str | None = None
+    language: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def marker(self, count: int, unit: str, detail: str | None = None) -> str:
+        """A marker for ``count`` dropped ``unit`` carrying this input's ref."""
+        return format_marker(count, unit, self.ref, detail)
+
+
+@dataclass(frozen=True)
+class CompressorResult:
+    """A compressor's output: the text and what it did (for ``Compression.notes``)."""
+
+    text: str
+    notes: tuple[str, ...] = ()
+    language: str | None = None
+
+
+class Compressor(Protocol):
+    """One content kind. Implementations are stateless and thread-safe.
+
+    ``compress`` may raise; ``headroom_core.compress`` catches everything and passes the
+    original through, so a compressor should fail loudly rather than guess.
+    """
+
+    kind: ClassVar[str]
+
+    def compress(self, text: str, ctx: CompressContext) -> CompressorResult: ...

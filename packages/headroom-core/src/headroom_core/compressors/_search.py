@@ -1,0 +1,14 @@
+"""Search compressor (baseline: passes the text through unchanged)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ._base import CompressContext, CompressorResult
+
+
+class SearchCompressor:
+    kind: ClassVar[str] = "search"
+
+    def compress(self, text: str, ctx: CompressContext) -> CompressorResult:
+        return CompressorResult(text, ("baseline: unchanged",))

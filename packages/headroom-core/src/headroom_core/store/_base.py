@@ -1,0 +1,118 @@
+"""The CCR store protocol: originals by (namespace, ref), plus what refs are made of."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from .._markers import REF_BODY_LEN, REF_PREFIX
+
+#: How the stored bytes map back to the caller's value.
+#: ``utf-8``: a str; ``utf-8-surrogatepass``: a str with lone surrogates; ``bytes``: raw bytes.
+ENCODINGS = ("utf-8", "utf-8-surrogatepass", "bytes")
+
+
+@dataclass(frozen=True)
+class StoredOriginal:
+    """One original as kept by the store."""
+
+    ref: str
+    namespace: str
+    data: bytes
+    encoding: str = "utf-8"
+    kind: str = "text"
+    created: float = 0.0
+    expires: float = 0.0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def as_text(self) -> str:
+        """The original as the caller gave it (str), or bytes decoded for display."""
+        if self.encoding == "utf-8":
+            return self.data.decode("utf-8")
+        if self.encoding == "utf-8-surrogatepass":
+            return self.data.decode("utf-8", "surrogatepass")
+        return self.data.decode("utf-8", "replace")
+
+    def value(self) -> str | bytes:
+        """The original exactly as given: ``bytes`` for byte input, else ``str``."""
+        return self.data if self.encoding == "bytes" else self.as_text()
+
+    def meta_json(self) -> str:
+        return json.dumps(self.meta, sort_keys=True, ensure_ascii=False)
+
+
+@runtime_checkable
+class CCRStore(Protocol):
+    """Where originals live. Implementations are safe to share across threads."""
+
+    def put(self, original: StoredOriginal) -> None:
+        """Store ``original``; storing the same (namespace, ref) again refreshes its TTL."""
+
+    def get(self, ref: str, namespace: str) -> StoredOriginal:
+        """The original, or ``RefNotFoundError`` (unknown, expired, other namespace)."""
+        ...
+
+    def recent(self, namespace: str, limit: int = 20) -> list[StoredOriginal]:
+        """The most recently stored originals of ``namespace``, newest first."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+def encode_original(value: str | bytes) -> tuple[bytes, str]:
+    """Bytes to store and the encoding tag that restores ``value`` exactly."""
+    if isinstance(value, bytes):
+        return value, "bytes"
+    try:
+        return value.encode("utf-8"), "utf-8"
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogatepass"), "utf-8-surrogatepass"
+
+
+def make_ref(data: bytes, namespace: str, secret: bytes) -> str:
+    """A deterministic, unguessable ref: keyed BLAKE2b of namespace and content (100 bits)."""
+    h = hashlib.blake2b(key=secret[:64], digest_size=16)
+    ns = namespace.encode("utf-8", "surrogatepass")
+    h.update(len(ns).to_bytes(4, "big"))
+    h.update(ns)
+    h.update(data)
+    body = base64.b32encode(h.digest()).decode("ascii").lower()[:REF_BODY_LEN]
+    return REF_PREFIX + body
+
+
+def load_secret(home: Path) -> bytes:
+    """The key for refs: ``HEADROOM_SECRET`` if set, else ``<home>/secret.key`` (made once)."""
+    env = os.environ.get("HEADROOM_SECRET")
+    if env:
+        return hashlib.sha256(env.encode("utf-8")).digest()
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "secret.key"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    tmp = home / f".secret.{os.getpid()}.{secrets.token_hex(4)}"
+    tmp.write_bytes(secrets.token_bytes(32))
+    try:
+        os.link(tmp, path)  # atomic: the first process to link wins, others read its key
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_bytes()
+
+
+def now() -> float:
+    return time.time()
