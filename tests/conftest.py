@@ -53,7 +53,9 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def headroom_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def headroom_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Each test gets its own store home, so refs never leak between tests."""
     from headroom_core.store import _reset_default_stores
 
@@ -80,5 +82,7 @@ def case_text(case: dict[str, Any]) -> str:
 def corpus_cases() -> list[dict[str, Any]]:
     cases = load_cases()
     if not cases:
-        pytest.skip(f"shared corpus not found at {CORPUS} (set HEADROOM_CORPUS); corpus tests skipped")
+        pytest.skip(
+            f"shared corpus not found at {CORPUS} (set HEADROOM_CORPUS); corpus tests skipped"
+        )
     return cases

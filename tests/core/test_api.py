@@ -16,7 +16,15 @@ from headroom_core import (
     retrieve,
 )
 
-USERS = [{"login": f"user{i}", "id": i, "site_admin": i == 7, "url": f"https://api.github.com/users/user{i}"} for i in range(80)]
+USERS = [
+    {
+        "login": f"user{i}",
+        "id": i,
+        "site_admin": i == 7,
+        "url": f"https://api.github.com/users/user{i}",
+    }
+    for i in range(80)
+]
 
 
 def test_small_input_passes_through_without_ref() -> None:
@@ -79,7 +87,9 @@ def test_marker_grammar_round_trip() -> None:
     m = format_marker(412, "lines", "hr_abcdefghijklmnopqrst", 'INFO "heartbeat" (x412) [a]')
     assert MARKER_RE.fullmatch(m)
     (parsed,) = find_markers(f"before {m} after")
-    assert parsed.count == 412 and parsed.unit == "lines" and parsed.ref == "hr_abcdefghijklmnopqrst"
+    assert (
+        parsed.count == 412 and parsed.unit == "lines" and parsed.ref == "hr_abcdefghijklmnopqrst"
+    )
     assert parsed.detail is not None and '"' not in parsed.detail
     json.loads(json.dumps({"x": m}))  # safe inside JSON strings
 

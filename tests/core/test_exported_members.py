@@ -9,13 +9,41 @@ import pytest
 import headroom_core
 
 EXPECTED_CORE = {
-    "DEFAULT_TARGET_RATIOS", "MARKER_RE", "REF_RE", "RETRIEVE_TOOL", "RETRIEVE_TOOL_DESCRIPTION",
-    "RETRIEVE_TOOL_NAME", "RETRIEVE_TOOL_PARAMETERS", "CCRStore", "Compression",
-    "CompressionError", "ConfigError", "DependencyError", "Detection", "HeadroomConfig",
-    "HeadroomError", "Marker", "RefNotFoundError", "SQLiteStore", "StoreError", "StoredOriginal",
-    "Tokenizer", "ToolSpec", "__version__", "compress", "count_tokens", "detect_kind",
-    "fetch_original", "find_markers", "format_marker", "get_default_store", "get_tokenizer",
-    "guess_language", "open_store", "retrieve", "retrieve_tool",
+    "DEFAULT_TARGET_RATIOS",
+    "MARKER_RE",
+    "REF_RE",
+    "RETRIEVE_TOOL",
+    "RETRIEVE_TOOL_DESCRIPTION",
+    "RETRIEVE_TOOL_NAME",
+    "RETRIEVE_TOOL_PARAMETERS",
+    "CCRStore",
+    "Compression",
+    "CompressionError",
+    "ConfigError",
+    "DependencyError",
+    "Detection",
+    "HeadroomConfig",
+    "HeadroomError",
+    "Marker",
+    "RefNotFoundError",
+    "SQLiteStore",
+    "StoreError",
+    "StoredOriginal",
+    "Tokenizer",
+    "ToolSpec",
+    "__version__",
+    "compress",
+    "count_tokens",
+    "detect_kind",
+    "fetch_original",
+    "find_markers",
+    "format_marker",
+    "get_default_store",
+    "get_tokenizer",
+    "guess_language",
+    "open_store",
+    "retrieve",
+    "retrieve_tool",
 }
 
 
@@ -23,7 +51,9 @@ def test_core_all_is_pinned() -> None:
     assert set(headroom_core.__all__) == EXPECTED_CORE
 
 
-@pytest.mark.parametrize("package", ["headroom_core", "headroom_langchain", "headroom_llamaindex", "headroom_agents"])
+@pytest.mark.parametrize(
+    "package", ["headroom_core", "headroom_langchain", "headroom_llamaindex", "headroom_agents"]
+)
 def test_all_names_exist_and_public_modules_are_private(package: str) -> None:
     module = importlib.import_module(package)
     names = getattr(module, "__all__", [])

@@ -10,7 +10,6 @@ model, and keep every omitted byte retrievable by ref::
     retrieve(c.ref, query="OOMKilled")   # just the matching chunks of the original
 """
 
-
 from ._api import compress, fetch_original, retrieve
 from ._config import DEFAULT_TARGET_RATIOS, HeadroomConfig
 from ._detect import Detection, detect_kind, guess_language

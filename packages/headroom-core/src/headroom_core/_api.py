@@ -15,7 +15,14 @@ from ._tokens import get_tokenizer
 from ._types import KINDS, Compression
 from .compressors import CompressContext, get_compressor
 from .compressors._fallback import binary_stand_in, head_tail
-from .store import CCRStore, StoredOriginal, encode_original, get_default_store, load_secret, make_ref
+from .store import (
+    CCRStore,
+    StoredOriginal,
+    encode_original,
+    get_default_store,
+    load_secret,
+    make_ref,
+)
 from .store._base import now
 
 log = logging.getLogger("headroom")
@@ -29,7 +36,9 @@ def _to_text(content: Any) -> tuple[str, str | bytes, str | None]:
         try:
             content.encode("utf-8")
             return content, content, None
-        except UnicodeEncodeError:  # lone surrogates: the model gets U+FFFD, the store the exact str
+        except (
+            UnicodeEncodeError
+        ):  # lone surrogates: the model gets U+FFFD, the store the exact str
             return content.encode("utf-8", "replace").decode("utf-8"), content, None
     if isinstance(content, (bytes, bytearray, memoryview)):
         raw = bytes(content)
@@ -48,8 +57,14 @@ def _to_text(content: Any) -> tuple[str, str | bytes, str | None]:
 
 def _passthrough(text: str, kind: str, tokens: int, tokenizer: Any, note: str) -> Compression:
     return Compression(
-        text, kind, tokens, tokens, None, tokenizer=tokenizer.name,
-        tokens_exact=tokenizer.exact, notes=(note,),
+        text,
+        kind,
+        tokens,
+        tokens,
+        None,
+        tokenizer=tokenizer.name,
+        tokens_exact=tokenizer.exact,
+        notes=(note,),
     )
 
 
@@ -89,19 +104,41 @@ def compress(
     else:
         original_tokens = tokenizer.count(text)
     if forced != "binary" and not huge and original_tokens < config.min_tokens and text == original:
-        return _passthrough(text, forced or "text", original_tokens, tokenizer, "passthrough: below min_tokens")
+        return _passthrough(
+            text, forced or "text", original_tokens, tokenizer, "passthrough: below min_tokens"
+        )
 
     try:
-        return _compress(text, original, forced, huge, original_tokens, query, tool, path, config, store, tokenizer)
+        return _compress(
+            text,
+            original,
+            forced,
+            huge,
+            original_tokens,
+            query,
+            tool,
+            path,
+            config,
+            store,
+            tokenizer,
+        )
     except Exception:
         log.exception("headroom: compression failed; passing the original through")
         if text != original:  # binary or lone surrogates: still never hand raw bytes to a model
-            return _store_only(text, original, forced or "text", original_tokens, config, store, tokenizer)
-        return _passthrough(text, forced or "text", original_tokens, tokenizer, "passthrough: internal error")
+            return _store_only(
+                text, original, forced or "text", original_tokens, config, store, tokenizer
+            )
+        return _passthrough(
+            text, forced or "text", original_tokens, tokenizer, "passthrough: internal error"
+        )
 
 
 def _store_original(
-    original: str | bytes, kind: str, config: HeadroomConfig, store: CCRStore | None, meta: dict[str, Any]
+    original: str | bytes,
+    kind: str,
+    config: HeadroomConfig,
+    store: CCRStore | None,
+    meta: dict[str, Any],
 ) -> str:
     data, encoding = encode_original(original)
     ref = make_ref(data, config.namespace, load_secret(config.resolved_home))
@@ -113,8 +150,13 @@ def _store_original(
 
 
 def _store_only(
-    text: str, original: str | bytes, kind: str, tokens: int, config: HeadroomConfig,
-    store: CCRStore | None, tokenizer: Any,
+    text: str,
+    original: str | bytes,
+    kind: str,
+    tokens: int,
+    config: HeadroomConfig,
+    store: CCRStore | None,
+    tokenizer: Any,
 ) -> Compression:
     try:
         ref = _store_original(original, kind, config, store, {})
@@ -122,23 +164,43 @@ def _store_only(
         log.exception("headroom: store unavailable")
         return _passthrough(text, kind, tokens, tokenizer, "passthrough: store unavailable")
     return Compression(
-        text, kind, tokens, tokenizer.count(text), ref, tokenizer=tokenizer.name,
-        tokens_exact=tokenizer.exact, notes=("sanitised input; original stored",),
+        text,
+        kind,
+        tokens,
+        tokenizer.count(text),
+        ref,
+        tokenizer=tokenizer.name,
+        tokens_exact=tokenizer.exact,
+        notes=("sanitised input; original stored",),
     )
 
 
 def _compress(
-    text: str, original: str | bytes, forced: str | None, huge: bool, original_tokens: int,
-    query: str | None, tool: str | None, path: str | None, config: HeadroomConfig,
-    store: CCRStore | None, tokenizer: Any,
+    text: str,
+    original: str | bytes,
+    forced: str | None,
+    huge: bool,
+    original_tokens: int,
+    query: str | None,
+    tool: str | None,
+    path: str | None,
+    config: HeadroomConfig,
+    store: CCRStore | None,
+    tokenizer: Any,
 ) -> Compression:
     if forced == "binary":
         data, _ = encode_original(original)
         ref = _store_original(original, "binary", config, store, {"tool": tool})
         out = binary_stand_in(data, ref)
         return Compression(
-            out, "binary", original_tokens, tokenizer.count(out), ref,
-            tokenizer=tokenizer.name, tokens_exact=False, notes=("binary content stored",),
+            out,
+            "binary",
+            original_tokens,
+            tokenizer.count(out),
+            ref,
+            tokenizer=tokenizer.name,
+            tokens_exact=False,
+            notes=("binary content stored",),
         )
 
     language: str | None = None
@@ -156,14 +218,24 @@ def _compress(
     ref = make_ref(data, config.namespace, load_secret(config.resolved_home))
     budget = config.budget_for(kind, original_tokens)
     ctx = CompressContext(
-        ref=ref, config=config, count_tokens=tokenizer.count, original_tokens=original_tokens,
-        budget=budget, query=query, tool=tool, path=path, language=language,
+        ref=ref,
+        config=config,
+        count_tokens=tokenizer.count,
+        original_tokens=original_tokens,
+        budget=budget,
+        query=query,
+        tool=tool,
+        path=path,
+        language=language,
         options=config.options(kind),
     )
     notes: tuple[str, ...]
     if huge:
         out = head_tail(text, ctx, reason=f"input over {config.max_input_bytes} bytes, not parsed")
-        notes = ("oversized input: head and tail kept", "original_tokens estimated from a 1 MiB sample")
+        notes = (
+            "oversized input: head and tail kept",
+            "original_tokens estimated from a 1 MiB sample",
+        )
     else:
         result = get_compressor(kind).compress(text, ctx)
         out, notes = result.text, result.notes
@@ -172,17 +244,33 @@ def _compress(
     out_tokens = tokenizer.count(out)
     if out == original or (out_tokens >= original_tokens and text == original):
         return Compression(
-            text, kind, original_tokens, original_tokens, None, language, tokenizer.name,
-            tokenizer.exact, ("passthrough: compression did not help", *notes),
+            text,
+            kind,
+            original_tokens,
+            original_tokens,
+            None,
+            language,
+            tokenizer.name,
+            tokenizer.exact,
+            ("passthrough: compression did not help", *notes),
         )
     try:
         _store_original(original, kind, config, store, {"tool": tool, "language": language})
     except (StoreError, OSError):
         log.exception("headroom: store unavailable; passing the original through")
-        return _passthrough(text, kind, original_tokens, tokenizer, "passthrough: store unavailable")
+        return _passthrough(
+            text, kind, original_tokens, tokenizer, "passthrough: store unavailable"
+        )
     return Compression(
-        out, kind, original_tokens, out_tokens, ref, language, tokenizer.name,
-        tokenizer.exact and not huge, notes,
+        out,
+        kind,
+        original_tokens,
+        out_tokens,
+        ref,
+        language,
+        tokenizer.name,
+        tokenizer.exact and not huge,
+        notes,
     )
 
 
@@ -192,7 +280,9 @@ def fetch_original(
     """The stored original for ``ref``; raises ``RefNotFoundError`` / ``StoreError``."""
     config = config or HeadroomConfig()
     if not REF_RE.fullmatch(ref or ""):
-        raise RefNotFoundError(f"{ref!r} is not a headroom ref (expected hr_ and 20 letters/digits)")
+        raise RefNotFoundError(
+            f"{ref!r} is not a headroom ref (expected hr_ and 20 letters/digits)"
+        )
     return (store or get_default_store(config)).get(ref, config.namespace)
 
 
@@ -223,8 +313,12 @@ def retrieve(
     tokenizer = get_tokenizer(config.model)
     if query and query.strip():
         return search_text(
-            text, original.kind, query, max_tokens=max_tokens or 1000,
-            count_tokens=tokenizer.count, ref=ref,
+            text,
+            original.kind,
+            query,
+            max_tokens=max_tokens or 1000,
+            count_tokens=tokenizer.count,
+            ref=ref,
         )
     if max_tokens is None or tokenizer.count(text) <= max_tokens:
         return text

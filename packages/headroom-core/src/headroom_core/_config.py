@@ -94,7 +94,9 @@ class HeadroomConfig:
 
     def budget_for(self, kind: str, original_tokens: int) -> int:
         """Token budget of the lossy stage for an input of ``original_tokens``."""
-        budget = max(int(original_tokens * self.ratio_for(kind)), min(self.min_tokens, original_tokens))
+        budget = max(
+            int(original_tokens * self.ratio_for(kind)), min(self.min_tokens, original_tokens)
+        )
         if self.max_output_tokens is not None:
             budget = min(budget, self.max_output_tokens)
         return budget

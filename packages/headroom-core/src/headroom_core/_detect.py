@@ -16,23 +16,58 @@ _SAMPLE_CHARS = 64 * 1024
 _SAMPLE_LINES = 400
 
 EXTENSION_LANGUAGES: dict[str, str] = {
-    ".py": "python", ".pyi": "python",
-    ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
-    ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
-    ".go": "go", ".rs": "rust", ".java": "java",
-    ".c": "c", ".h": "c",
-    ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".hxx": "cpp",
-    ".cs": "csharp", ".rb": "ruby", ".php": "php", ".kt": "kotlin", ".kts": "kotlin",
-    ".swift": "swift", ".scala": "scala", ".lua": "lua", ".sh": "bash",
+    ".py": "python",
+    ".pyi": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".hpp": "cpp",
+    ".hh": "cpp",
+    ".hxx": "cpp",
+    ".cs": "csharp",
+    ".rb": "ruby",
+    ".php": "php",
+    ".kt": "kotlin",
+    ".kts": "kotlin",
+    ".swift": "swift",
+    ".scala": "scala",
+    ".lua": "lua",
+    ".sh": "bash",
 }
 _EXTENSION_KINDS: dict[str, str] = {
-    ".json": "json", ".jsonl": "json", ".ndjson": "json", ".geojson": "json",
-    ".log": "log", ".diff": "diff", ".patch": "diff",
-    ".md": "text", ".rst": "text", ".txt": "text", ".html": "text", ".htm": "text",
-    ".adoc": "text", ".org": "text",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".geojson": "json",
+    ".log": "log",
+    ".diff": "diff",
+    ".patch": "diff",
+    ".md": "text",
+    ".rst": "text",
+    ".txt": "text",
+    ".html": "text",
+    ".htm": "text",
+    ".adoc": "text",
+    ".org": "text",
 }
 _TOOL_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"grep|ripgrep|\brg\b|search_code|code_search|find_in_files|symbol", re.I), "search"),
+    (
+        re.compile(r"grep|ripgrep|\brg\b|search_code|code_search|find_in_files|symbol", re.I),
+        "search",
+    ),
     (re.compile(r"log|journal|tail|events", re.I), "log"),
     (re.compile(r"diff|patch|compare", re.I), "diff"),
 )
@@ -57,44 +92,101 @@ _SEARCH_SEP = re.compile(r"^(--|==> .* <==)?$")
 
 # --- logs ---------------------------------------------------------------------------------
 _LOG_SIGNALS = re.compile(
-    r"\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}"          # dates
-    r"|\b\d{1,2}:\d{2}:\d{2}"                    # clock times
-    r"|\b1[0-9]{9}\b"                            # unix epoch seconds
-    r"|^\d{6} \d{6}\b"                           # HDFS-style yymmdd hhmmss
+    r"\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}"  # dates
+    r"|\b\d{1,2}:\d{2}:\d{2}"  # clock times
+    r"|\b1[0-9]{9}\b"  # unix epoch seconds
+    r"|^\d{6} \d{6}\b"  # HDFS-style yymmdd hhmmss
     r"|\b(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|FATAL|CRITICAL|SEVERE)\b"
     r"|\b(?:PASSED|FAILED|SKIPPED|XFAIL)\b|^(?:error|warning)(?:\[\w+\])?:"
 )
 
 # --- code ---------------------------------------------------------------------------------
 _LANG_SIGNALS: dict[str, tuple[tuple[str, float], ...]] = {
-    "python": ((r"^\s*def \w+\(.*", 2), (r"^\s*class \w+.*:\s*$", 2), (r"^(import|from) [\w.]+", 1.5),
-               (r"\bself\.", 1), (r"^\s*(elif|except|finally)\b.*:\s*$", 2), (r"^\s*@\w+", 0.5)),
-    "javascript": ((r"\bfunction\s*\w*\s*\(", 2), (r"^\s*(const|let|var) \w+\s*=", 1.5),
-                   (r"=>", 0.7), (r"\brequire\(|module\.exports|export default", 2), (r"===|!==", 1)),
-    "typescript": ((r"^\s*(export )?(declare )?(interface|type|namespace|module) [\w.\"']+", 3),
-                   (r"\w\??: (string|number|boolean|any|void|unknown|never)\b", 2),
-                   (r"^\s*(export )?(declare )?(function|class|const) \w+.*[:<]", 1),
-                   (r"\bimport .* from ['\"]", 1)),
-    "go": ((r"^func ", 3), (r"^package \w+$", 4), (r":= ", 1.5), (r"\berr != nil\b", 2),
-           (r"^\s*(type \w+ (struct|interface))", 3)),
-    "rust": ((r"^\s*(pub(\([\w:]+\))? )?(async )?(unsafe )?fn \w+", 3), (r"^\s*(pub )?(struct|enum|trait|mod) \w+", 2),
-             (r"^\s*impl\b", 2), (r"\blet (mut )?\w+", 1), (r"^\s*use [\w:]+", 1.5), (r"&(mut |self)", 1),
-             (r"^\s*#\[\w+", 1.5)),
-    "java": ((r"^\s*(public|private|protected)( static)?( final)? [\w<>\[\], ]+ \w+\s*\(", 3),
-             (r"^\s*(public |abstract |final )*(class|interface|enum) \w+", 2), (r"^import [\w.]+(\.\*)?;", 2),
-             (r"^package [\w.]+;", 4), (r"@Override\b", 2)),
-    "c": ((r"^#\s*(include|define|ifdef|ifndef|endif|if)\b", 2), (r"^\w[\w \*]*\s\**\w+\s*\([^;]*\)\s*\{?\s*$", 1.5),
-          (r"\b(struct|typedef|static|unsigned|char|int|void)\b.*;\s*$", 1), (r"->\w+", 1), (r"\bNULL\b", 1)),
-    "cpp": ((r"\btemplate\s*<", 3), (r"\bnamespace \w+", 2), (r"\bstd::", 2), (r"^#\s*include\b", 1.5),
-            (r"\b(public|private|protected):\s*$", 2), (r"::\w+\s*\(", 1), (r"\b(typename|constexpr|noexcept)\b", 2)),
-    "csharp": ((r"^using [\w.]+;", 3), (r"^\s*namespace [\w.]+", 2), (r"\b(public|private|internal) (sealed |static |partial )*class\b", 2),
-               (r"\{ get; (private )?set; \}", 3)),
-    "ruby": ((r"^\s*def \w+[?!]?(\(.*\))?\s*$", 2), (r"^\s*end\s*$", 2), (r"^\s*(module|class) [A-Z]\w*(\s*<\s*\w+)?\s*$", 1.5),
-             (r"^\s*require ['\"]", 2)),
-    "php": ((r"^<\?php", 6), (r"\$\w+\s*=", 1.5), (r"->\w+\(", 0.5), (r"^\s*(public |private )?function \w+", 1)),
+    "python": (
+        (r"^\s*def \w+\(.*", 2),
+        (r"^\s*class \w+.*:\s*$", 2),
+        (r"^(import|from) [\w.]+", 1.5),
+        (r"\bself\.", 1),
+        (r"^\s*(elif|except|finally)\b.*:\s*$", 2),
+        (r"^\s*@\w+", 0.5),
+    ),
+    "javascript": (
+        (r"\bfunction\s*\w*\s*\(", 2),
+        (r"^\s*(const|let|var) \w+\s*=", 1.5),
+        (r"=>", 0.7),
+        (r"\brequire\(|module\.exports|export default", 2),
+        (r"===|!==", 1),
+    ),
+    "typescript": (
+        (r"^\s*(export )?(declare )?(interface|type|namespace|module) [\w.\"']+", 3),
+        (r"\w\??: (string|number|boolean|any|void|unknown|never)\b", 2),
+        (r"^\s*(export )?(declare )?(function|class|const) \w+.*[:<]", 1),
+        (r"\bimport .* from ['\"]", 1),
+    ),
+    "go": (
+        (r"^func ", 3),
+        (r"^package \w+$", 4),
+        (r":= ", 1.5),
+        (r"\berr != nil\b", 2),
+        (r"^\s*(type \w+ (struct|interface))", 3),
+    ),
+    "rust": (
+        (r"^\s*(pub(\([\w:]+\))? )?(async )?(unsafe )?fn \w+", 3),
+        (r"^\s*(pub )?(struct|enum|trait|mod) \w+", 2),
+        (r"^\s*impl\b", 2),
+        (r"\blet (mut )?\w+", 1),
+        (r"^\s*use [\w:]+", 1.5),
+        (r"&(mut |self)", 1),
+        (r"^\s*#\[\w+", 1.5),
+    ),
+    "java": (
+        (r"^\s*(public|private|protected)( static)?( final)? [\w<>\[\], ]+ \w+\s*\(", 3),
+        (r"^\s*(public |abstract |final )*(class|interface|enum) \w+", 2),
+        (r"^import [\w.]+(\.\*)?;", 2),
+        (r"^package [\w.]+;", 4),
+        (r"@Override\b", 2),
+    ),
+    "c": (
+        (r"^#\s*(include|define|ifdef|ifndef|endif|if)\b", 2),
+        (r"^\w[\w \*]*\s\**\w+\s*\([^;]*\)\s*\{?\s*$", 1.5),
+        (r"\b(struct|typedef|static|unsigned|char|int|void)\b.*;\s*$", 1),
+        (r"->\w+", 1),
+        (r"\bNULL\b", 1),
+    ),
+    "cpp": (
+        (r"\btemplate\s*<", 3),
+        (r"\bnamespace \w+", 2),
+        (r"\bstd::", 2),
+        (r"^#\s*include\b", 1.5),
+        (r"\b(public|private|protected):\s*$", 2),
+        (r"::\w+\s*\(", 1),
+        (r"\b(typename|constexpr|noexcept)\b", 2),
+    ),
+    "csharp": (
+        (r"^using [\w.]+;", 3),
+        (r"^\s*namespace [\w.]+", 2),
+        (r"\b(public|private|internal) (sealed |static |partial )*class\b", 2),
+        (r"\{ get; (private )?set; \}", 3),
+    ),
+    "ruby": (
+        (r"^\s*def \w+[?!]?(\(.*\))?\s*$", 2),
+        (r"^\s*end\s*$", 2),
+        (r"^\s*(module|class) [A-Z]\w*(\s*<\s*\w+)?\s*$", 1.5),
+        (r"^\s*require ['\"]", 2),
+    ),
+    "php": (
+        (r"^<\?php", 6),
+        (r"\$\w+\s*=", 1.5),
+        (r"->\w+\(", 0.5),
+        (r"^\s*(public |private )?function \w+", 1),
+    ),
 }
-_COMPILED_LANG = {lang: tuple((re.compile(p, re.M), w) for p, w in sigs) for lang, sigs in _LANG_SIGNALS.items()}
-_CODE_LINE = re.compile(r"([;{}]\s*$)|(^\s*(def|class|func|fn|pub|impl|import|from|package|return|if|for|while|#include|#define)\b)|(\)\s*:\s*$)")
+_COMPILED_LANG = {
+    lang: tuple((re.compile(p, re.M), w) for p, w in sigs) for lang, sigs in _LANG_SIGNALS.items()
+}
+_CODE_LINE = re.compile(
+    r"([;{}]\s*$)|(^\s*(def|class|func|fn|pub|impl|import|from|package|return|if|for|while|#include|#define)\b)|(\)\s*:\s*$)"
+)
 
 
 def _sample(text: str) -> str:
@@ -222,7 +314,10 @@ def detect_kind(text: str, *, tool: str | None = None, path: str | None = None) 
             return Detection("search", reason="JSON array of path/line matches")
         return Detection("json", reason="parses as JSON")
     if _json_lines(lines):
-        if _ratio(lines, re.compile(r'"(level|severity|timestamp|time|ts|@timestamp|msg)"\s*:')) > 0.6:
+        if (
+            _ratio(lines, re.compile(r'"(level|severity|timestamp|time|ts|@timestamp|msg)"\s*:'))
+            > 0.6
+        ):
             return Detection("log", reason="JSON lines log records")
         return Detection("json", reason="JSON lines")
     if path_kind == "code":
@@ -232,19 +327,25 @@ def detect_kind(text: str, *, tool: str | None = None, path: str | None = None) 
 
     search_ratio = _ratio(lines, _SEARCH_LINE)
     sep_ratio = _ratio(lines, _SEARCH_SEP)
-    if search_ratio >= 0.8 or (search_ratio >= 0.5 and (tool_kind == "search" or search_ratio + sep_ratio >= 0.8)):
+    if search_ratio >= 0.8 or (
+        search_ratio >= 0.5 and (tool_kind == "search" or search_ratio + sep_ratio >= 0.8)
+    ):
         return Detection("search", reason=f"{search_ratio:.0%} path:line lines")
 
     log_ratio = _ratio(lines, _LOG_SIGNALS, window=80)
     code_ratio = _ratio(lines, _CODE_LINE)
-    if path_kind == "log" or log_ratio >= 0.6 or (tool_kind == "log" and log_ratio >= 0.3):
-        if code_ratio < 0.5:
-            return Detection("log", reason=f"{log_ratio:.0%} lines with timestamps/levels")
+    looks_like_log = (
+        path_kind == "log" or log_ratio >= 0.6 or (tool_kind == "log" and log_ratio >= 0.3)
+    )
+    if looks_like_log and code_ratio < 0.5:
+        return Detection("log", reason=f"{log_ratio:.0%} lines with timestamps/levels")
 
     language = guess_language(text, path)
     strong = language is not None and _language_scores(sample).get(language, 0) >= 15
     if language and (code_ratio >= 0.25 or (strong and code_ratio >= 0.12)) and path_kind != "text":
-        return Detection("code", language, reason=f"{language} signals, {code_ratio:.0%} code-like lines")
+        return Detection(
+            "code", language, reason=f"{language} signals, {code_ratio:.0%} code-like lines"
+        )
     if tool_kind == "log" and log_ratio >= 0.2:
         return Detection("log", reason="log tool, some timestamps")
     return Detection("text", reason="no structured shape")

@@ -17,10 +17,76 @@ from dataclasses import dataclass
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)*")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _STOP = frozenset(
-    "a an the of to in on for and or is are was were be been by with as at from that this "
-    "which what who whom whose when where why how does do did it its into than then there "
-    "their they them these those not no yes can could should would will shall may might "
-    "answer as path line file name give me i you we".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "by",
+        "with",
+        "as",
+        "at",
+        "from",
+        "that",
+        "this",
+        "which",
+        "what",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "does",
+        "do",
+        "did",
+        "it",
+        "its",
+        "into",
+        "than",
+        "then",
+        "there",
+        "their",
+        "they",
+        "them",
+        "these",
+        "those",
+        "not",
+        "no",
+        "yes",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "answer",
+        "as",
+        "path",
+        "line",
+        "file",
+        "name",
+        "give",
+        "me",
+        "i",
+        "you",
+        "we",
+    ]
 )
 _MAX_BLOCK_LINES = 12
 
@@ -77,7 +143,8 @@ def _json_chunks(text: str) -> list[Chunk]:
     else:
         return []
     return [
-        Chunk(pos, json.dumps(v, ensure_ascii=False, indent=1), n) for n, (pos, v) in enumerate(items)
+        Chunk(pos, json.dumps(v, ensure_ascii=False, indent=1), n)
+        for n, (pos, v) in enumerate(items)
     ]
 
 
@@ -121,7 +188,7 @@ def rank_chunks(chunks: list[Chunk], query: str) -> list[tuple[float, Chunk]]:
     for d in docs:
         df.update(t for t in q if t in d)
     scored: list[tuple[float, Chunk]] = []
-    for chunk, d in zip(chunks, docs):
+    for chunk, d in zip(chunks, docs, strict=True):
         length = sum(d.values())
         score = 0.0
         for t, qtf in q.items():

@@ -10,6 +10,7 @@ counts are a characters/4 estimate, again flagged, and a warning is logged once.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -17,6 +18,31 @@ from functools import lru_cache
 from typing import Any
 
 log = logging.getLogger("headroom")
+
+_PARALLEL_MIN_CHARS = 256 * 1024
+_PARALLEL_PIECE_CHARS = 128 * 1024
+_THREADS = max(1, min(8, os.cpu_count() or 1))
+_BOUNDARY = re.compile(r"\n(?=[^\s])")
+
+
+def split_at_token_boundaries(text: str, size: int) -> list[str]:
+    """Cut ``text`` into pieces of about ``size`` chars whose token counts add up exactly.
+
+    A cut right after a newline that is followed by a non-space character is a boundary of
+    tiktoken's pre-tokenizer (cl100k and o200k): no pre-token spans it, so encoding the
+    pieces separately gives the same tokens as encoding the whole.
+    """
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > size:
+        m = _BOUNDARY.search(text, start + size)
+        if m is None:
+            break
+        pieces.append(text[start : m.end()])
+        start = m.end()
+    pieces.append(text[start:])
+    return pieces
+
 
 _O200K_MODELS = re.compile(r"^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|chatgpt-4o|o1|o3|o4|gpt-oss)", re.I)
 
@@ -38,6 +64,11 @@ class Tokenizer:
             return 0
         if self._encoding is None:
             return (len(text) + 3) // 4
+        if len(text) >= _PARALLEL_MIN_CHARS:
+            pieces = split_at_token_boundaries(text, _PARALLEL_PIECE_CHARS)
+            if len(pieces) > 1:
+                batches = self._encoding.encode_ordinary_batch(pieces, num_threads=_THREADS)
+                return sum(len(b) for b in batches)
         return len(self._encoding.encode_ordinary(text))
 
     def encode(self, text: str) -> list[int]:

@@ -64,7 +64,11 @@ class ToolSpec:
         """Chat Completions ``tools`` entry."""
         return {
             "type": "function",
-            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            },
         }
 
     def anthropic_tool(self) -> dict[str, Any]:
@@ -72,14 +76,18 @@ class ToolSpec:
         return {"name": self.name, "description": self.description, "input_schema": self.parameters}
 
 
-def retrieve_tool(*, config: HeadroomConfig | None = None, store: CCRStore | None = None) -> ToolSpec:
+def retrieve_tool(
+    *, config: HeadroomConfig | None = None, store: CCRStore | None = None
+) -> ToolSpec:
     """The ``headroom_retrieve`` tool bound to a config and store (defaults: the process's)."""
     from ._api import retrieve
 
     def headroom_retrieve(ref: str, query: str | None = None, max_tokens: int | None = None) -> str:
         return retrieve(ref, query=query, max_tokens=max_tokens, config=config, store=store)
 
-    return ToolSpec(RETRIEVE_TOOL_NAME, RETRIEVE_TOOL_DESCRIPTION, RETRIEVE_TOOL_PARAMETERS, headroom_retrieve)
+    return ToolSpec(
+        RETRIEVE_TOOL_NAME, RETRIEVE_TOOL_DESCRIPTION, RETRIEVE_TOOL_PARAMETERS, headroom_retrieve
+    )
 
 
 #: The tool with default config and store.

@@ -8,7 +8,7 @@ import sys
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -45,9 +45,15 @@ def _read_input(path: str) -> tuple[bytes, str | None]:
 @app.command("compress")
 def compress_cmd(
     path: Annotated[str, typer.Argument(help="File to compress, or - for standard input.")] = "-",
-    query: Annotated[Optional[str], typer.Option("--query", "-q", help="The agent's current task.")] = None,  # noqa: UP045 (typer reads the annotation at run time on 3.10)
-    tool: Annotated[Optional[str], typer.Option("--tool", "-t", help="Name of the tool that produced it.")] = None,  # noqa: UP045
-    kind: Annotated[Optional[str], typer.Option("--kind", "-k", help=f"Force a kind: {', '.join(KINDS)}.")] = None,  # noqa: UP045
+    query: Annotated[
+        str | None, typer.Option("--query", "-q", help="The agent's current task.")
+    ] = None,
+    tool: Annotated[
+        str | None, typer.Option("--tool", "-t", help="Name of the tool that produced it.")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", "-k", help=f"Force a kind: {', '.join(KINDS)}.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Compress a tool output and print what the model would see."""
@@ -75,8 +81,12 @@ def compress_cmd(
 @app.command("retrieve")
 def retrieve_cmd(
     ref: Annotated[str, typer.Argument(help="A ref from a headroom marker (hr_...).")],
-    query: Annotated[Optional[str], typer.Option("--query", "-q", help="Only the chunks matching this.")] = None,  # noqa: UP045
-    max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", "-n", min=1, help="Size bound of the answer.")] = None,  # noqa: UP045
+    query: Annotated[
+        str | None, typer.Option("--query", "-q", help="Only the chunks matching this.")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", "-n", min=1, help="Size bound of the answer.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Print the original behind REF byte-exact, or with --query its matching chunks."""
@@ -88,28 +98,51 @@ def retrieve_cmd(
             err.print(f"[red]error:[/] {exc}")
             raise typer.Exit(1) from None
         if as_json:
-            sys.stdout.write(json.dumps({"ref": ref, "kind": original.kind, "text": original.as_text()}, ensure_ascii=False) + "\n")
+            sys.stdout.write(
+                json.dumps(
+                    {"ref": ref, "kind": original.kind, "text": original.as_text()},
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
         else:
-            sys.stdout.buffer.write(original.data if original.encoding != "utf-8-surrogatepass" else original.as_text().encode("utf-8", "surrogateescape"))
+            sys.stdout.buffer.write(
+                original.data
+                if original.encoding != "utf-8-surrogatepass"
+                else original.as_text().encode("utf-8", "surrogateescape")
+            )
             sys.stdout.flush()
         return
     text = _retrieve(ref, query=query, max_tokens=max_tokens, config=config)
     if as_json:
-        sys.stdout.write(json.dumps({"ref": ref, "query": query, "text": text}, ensure_ascii=False) + "\n")
+        sys.stdout.write(
+            json.dumps({"ref": ref, "query": query, "text": text}, ensure_ascii=False) + "\n"
+        )
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 @app.command("demo")
 def demo_cmd(
-    show: Annotated[Optional[str], typer.Option("--show", help="Also print the compressed text of this demo file.")] = None,  # noqa: UP045
+    show: Annotated[
+        str | None,
+        typer.Option("--show", help="Also print the compressed text of this demo file."),
+    ] = None,
 ) -> None:
     """Compress the real tool outputs shipped with headroom and print a before/after table."""
     root = resources.files("headroom_core") / "demo_data"
     manifest = json.loads((root / "manifest.json").read_text("utf-8"))
     table = Table(title="headroom demo: real tool outputs, cl100k tokens")
-    for col, justify in (("file", "left"), ("tool", "left"), ("kind", "left"), ("before", "right"),
-                         ("after", "right"), ("saved", "right"), ("ms", "right"), ("ref", "left")):
+    for col, justify in (
+        ("file", "left"),
+        ("tool", "left"),
+        ("kind", "left"),
+        ("before", "right"),
+        ("after", "right"),
+        ("saved", "right"),
+        ("ms", "right"),
+        ("ref", "left"),
+    ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     total_before = total_after = 0
     shown: str | None = None
@@ -121,16 +154,33 @@ def demo_cmd(
         total_before += result.original_tokens
         total_after += result.compressed_tokens
         table.add_row(
-            case["file"], case["tool"], result.kind + (f"/{result.language}" if result.language else ""),
-            f"{result.original_tokens:,}", f"{result.compressed_tokens:,}", f"{result.savings:.0%}",
-            f"{ms:.0f}", result.ref or "-",
+            case["file"],
+            case["tool"],
+            result.kind + (f"/{result.language}" if result.language else ""),
+            f"{result.original_tokens:,}",
+            f"{result.compressed_tokens:,}",
+            f"{result.savings:.0%}",
+            f"{ms:.0f}",
+            result.ref or "-",
         )
         if show and case["file"] == show:
             shown = result.text
     saved = 1 - total_after / total_before if total_before else 0.0
-    table.add_row("total", "", "", f"{total_before:,}", f"{total_after:,}", f"{saved:.0%}", "", "", end_section=True)
+    table.add_row(
+        "total",
+        "",
+        "",
+        f"{total_before:,}",
+        f"{total_after:,}",
+        f"{saved:.0%}",
+        "",
+        "",
+        end_section=True,
+    )
     console.print(table)
-    console.print("Originals are stored; run [bold]headroom retrieve REF --query '...'[/] to get parts back.")
+    console.print(
+        "Originals are stored; run [bold]headroom retrieve REF --query '...'[/] to get parts back."
+    )
     if shown is not None:
         console.print(shown, markup=False, highlight=False)
 
@@ -148,7 +198,9 @@ def bench_cmd(ctx: typer.Context) -> None:
             sys.argv = [str(script), *ctx.args]
             runpy.run_path(str(script), run_name="__main__")
             return
-    err.print("[red]error:[/] benchmarks/run.py not found; run this from a headroom source checkout")
+    err.print(
+        "[red]error:[/] benchmarks/run.py not found; run this from a headroom source checkout"
+    )
     raise typer.Exit(2)
 
 

@@ -29,11 +29,12 @@ def open_store(config: HeadroomConfig) -> CCRStore:
     """A new store for ``config``: the Chroma server when ``chroma_url`` is set, else SQLite."""
     if config.chroma_url:
         try:
-            from ._chroma import ChromaServerStore
+            from ._chroma import ChromaServerStore  # type: ignore[import-not-found,unused-ignore]
         except ImportError as exc:
             raise ConfigError(f"Chroma server mode is unavailable: {exc}") from exc
 
-        return ChromaServerStore(config.chroma_url, max_bytes=config.store_max_bytes)
+        store: CCRStore = ChromaServerStore(config.chroma_url, max_bytes=config.store_max_bytes)
+        return store
     return SQLiteStore(Path(config.resolved_home) / "ccr.sqlite3", max_bytes=config.store_max_bytes)
 
 

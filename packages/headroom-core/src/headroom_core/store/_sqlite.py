@@ -8,6 +8,7 @@ recently used are evicted.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -73,9 +74,16 @@ class SQLiteStore:
                 " ON CONFLICT (namespace, ref) DO UPDATE SET expires = excluded.expires,"
                 " last_access = excluded.last_access",
                 (
-                    original.namespace, original.ref, original.data, original.encoding,
-                    original.kind, original.size, original.created or t, original.expires,
-                    t, original.meta_json(),
+                    original.namespace,
+                    original.ref,
+                    original.data,
+                    original.encoding,
+                    original.kind,
+                    original.size,
+                    original.created or t,
+                    original.expires,
+                    t,
+                    original.meta_json(),
                 ),
             )
         except sqlite3.Error as exc:
@@ -88,31 +96,40 @@ class SQLiteStore:
 
     def get(self, ref: str, namespace: str) -> StoredOriginal:
         try:
-            row = self._conn().execute(
-                "SELECT data, encoding, kind, created, expires, meta FROM originals"
-                " WHERE namespace = ? AND ref = ?",
-                (namespace, ref),
-            ).fetchone()
+            row = (
+                self._conn()
+                .execute(
+                    "SELECT data, encoding, kind, created, expires, meta FROM originals"
+                    " WHERE namespace = ? AND ref = ?",
+                    (namespace, ref),
+                )
+                .fetchone()
+            )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read CCR store: {exc}") from exc
         if row is None or row[4] < now():
             raise RefNotFoundError(f"ref {ref} is unknown or expired")
-        try:
+        # a busy writer elsewhere may refuse this; the access time is only an eviction hint
+        with contextlib.suppress(sqlite3.OperationalError):
             self._conn().execute(
                 "UPDATE originals SET last_access = ? WHERE namespace = ? AND ref = ?",
                 (now(), namespace, ref),
             )
-        except sqlite3.OperationalError:
-            pass  # a busy writer elsewhere; the access time is only an eviction hint
         data, encoding, kind, created, expires, meta = row
-        return StoredOriginal(ref, namespace, bytes(data), encoding, kind, created, expires, json.loads(meta))
+        return StoredOriginal(
+            ref, namespace, bytes(data), encoding, kind, created, expires, json.loads(meta)
+        )
 
     def recent(self, namespace: str, limit: int = 20) -> list[StoredOriginal]:
-        rows = self._conn().execute(
-            "SELECT ref, data, encoding, kind, created, expires, meta FROM originals"
-            " WHERE namespace = ? AND expires >= ? ORDER BY created DESC, ref LIMIT ?",
-            (namespace, now(), limit),
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT ref, data, encoding, kind, created, expires, meta FROM originals"
+                " WHERE namespace = ? AND expires >= ? ORDER BY created DESC, ref LIMIT ?",
+                (namespace, now(), limit),
+            )
+            .fetchall()
+        )
         return [
             StoredOriginal(r[0], namespace, bytes(r[1]), r[2], r[3], r[4], r[5], json.loads(r[6]))
             for r in rows
@@ -130,7 +147,9 @@ class SQLiteStore:
             total = self.total_bytes()
             if total > self.max_bytes:
                 target = int(self.max_bytes * 0.9)
-                cur = conn.execute("SELECT namespace, ref, size FROM originals ORDER BY last_access")
+                cur = conn.execute(
+                    "SELECT namespace, ref, size FROM originals ORDER BY last_access"
+                )
                 doomed: list[tuple[str, str]] = []
                 for ns, ref, size in cur:
                     if total <= target:
