@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from ._config import HeadroomConfig
 from ._detect import detect_kind, guess_language
 from ._exceptions import RefNotFoundError, StoreError
+from ._jsonio import to_json_text
 from ._markers import REF_RE
 from ._retrieval import search_text
 from ._tokens import get_tokenizer
@@ -27,32 +27,39 @@ from .store._base import now
 
 log = logging.getLogger("headroom")
 
-_MAX_JSON_DEPTH = 500  # deeper values are serialised as text, never recursed into
+#: Output bound for inputs over ``max_input_bytes``: they are not parsed, so the model gets
+#: their head and tail and retrieves the rest by query.
+_OVERSIZED_OUTPUT_TOKENS = 4000
+
+
+def _sanitize(text: str) -> str:
+    """Text a model and a JSON encoder can take: no lone surrogates, no NUL characters."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text.replace("\x00", "\ufffd")
 
 
 def _to_text(content: Any) -> tuple[str, str | bytes, str | None]:
-    """(text for compressors, original value to store, forced kind or None)."""
+    """(text for compressors, original value to store, forced kind or None).
+
+    The text differs from the original only when the original cannot go to a model as is
+    (lone surrogates, NUL characters): then the original is stored byte-exact.
+    """
     if isinstance(content, str):
-        try:
-            content.encode("utf-8")
-            return content, content, None
-        except (
-            UnicodeEncodeError
-        ):  # lone surrogates: the model gets U+FFFD, the store the exact str
-            return content.encode("utf-8", "replace").decode("utf-8"), content, None
+        return _sanitize(content), content, None
     if isinstance(content, (bytes, bytearray, memoryview)):
         raw = bytes(content)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             return "", raw, "binary"
-        return (text, raw, "binary") if "\x00" in text else (text, raw, None)
-    try:
-        text = json.dumps(content, ensure_ascii=False, indent=2)
-    except (TypeError, ValueError, RecursionError):
-        text = str(content)
-        return text, text, None
-    return text, text, "json"
+        if text.count("\x00") > max(1, len(text) // 100):
+            return "", raw, "binary"
+        return _sanitize(text), raw, None
+    text = to_json_text(content)
+    return _sanitize(text), text, "json"
 
 
 def _passthrough(text: str, kind: str, tokens: int, tokenizer: Any, note: str) -> Compression:
@@ -103,7 +110,11 @@ def compress(
         original_tokens = int(tokenizer.count(sample) * len(text) / max(1, len(sample)))
     else:
         original_tokens = tokenizer.count(text)
-    if forced != "binary" and not huge and original_tokens < config.min_tokens and text == original:
+    # the text *is* the original (a str, or bytes that decode to it): passing it on loses nothing
+    faithful = text == original or (
+        isinstance(original, bytes) and text.encode("utf-8") == original
+    )
+    if forced != "binary" and not huge and original_tokens < config.min_tokens and faithful:
         return _passthrough(
             text, forced or "text", original_tokens, tokenizer, "passthrough: below min_tokens"
         )
@@ -112,6 +123,7 @@ def compress(
         return _compress(
             text,
             original,
+            faithful,
             forced,
             huge,
             original_tokens,
@@ -124,7 +136,7 @@ def compress(
         )
     except Exception:
         log.exception("headroom: compression failed; passing the original through")
-        if text != original:  # binary or lone surrogates: still never hand raw bytes to a model
+        if not faithful:  # binary, NULs or lone surrogates: never hand those to a model
             return _store_only(
                 text, original, forced or "text", original_tokens, config, store, tokenizer
             )
@@ -178,6 +190,7 @@ def _store_only(
 def _compress(
     text: str,
     original: str | bytes,
+    faithful: bool,
     forced: str | None,
     huge: bool,
     original_tokens: int,
@@ -217,6 +230,8 @@ def _compress(
     data, _ = encode_original(original)
     ref = make_ref(data, config.namespace, load_secret(config.resolved_home))
     budget = config.budget_for(kind, original_tokens)
+    if huge and config.max_output_tokens is None:
+        budget = min(budget, _OVERSIZED_OUTPUT_TOKENS)
     ctx = CompressContext(
         ref=ref,
         config=config,
@@ -242,7 +257,7 @@ def _compress(
         language = result.language or language
 
     out_tokens = tokenizer.count(out)
-    if out == original or (out_tokens >= original_tokens and text == original):
+    if faithful and (out == text or out_tokens >= original_tokens):
         return Compression(
             text,
             kind,

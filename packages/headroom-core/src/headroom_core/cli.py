@@ -106,11 +106,8 @@ def retrieve_cmd(
                 + "\n"
             )
         else:
-            sys.stdout.buffer.write(
-                original.data
-                if original.encoding != "utf-8-surrogatepass"
-                else original.as_text().encode("utf-8", "surrogateescape")
-            )
+            # the stored bytes as given (a str with lone surrogates is written surrogatepass)
+            sys.stdout.buffer.write(original.data)
             sys.stdout.flush()
         return
     text = _retrieve(ref, query=query, max_tokens=max_tokens, config=config)
@@ -135,7 +132,6 @@ def demo_cmd(
     table = Table(title="headroom demo: real tool outputs, cl100k tokens")
     for col, justify in (
         ("file", "left"),
-        ("tool", "left"),
         ("kind", "left"),
         ("before", "right"),
         ("after", "right"),
@@ -143,7 +139,7 @@ def demo_cmd(
         ("ms", "right"),
         ("ref", "left"),
     ):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     total_before = total_after = 0
     shown: str | None = None
     for case in manifest:
@@ -155,7 +151,6 @@ def demo_cmd(
         total_after += result.compressed_tokens
         table.add_row(
             case["file"],
-            case["tool"],
             result.kind + (f"/{result.language}" if result.language else ""),
             f"{result.original_tokens:,}",
             f"{result.compressed_tokens:,}",
@@ -169,7 +164,6 @@ def demo_cmd(
     table.add_row(
         "total",
         "",
-        "",
         f"{total_before:,}",
         f"{total_after:,}",
         f"{saved:.0%}",
@@ -177,7 +171,8 @@ def demo_cmd(
         "",
         end_section=True,
     )
-    console.print(table)
+    # the table is ~110 columns; a narrower terminal (or a pipe) would truncate refs
+    Console(width=max(console.width, 112)).print(table)
     console.print(
         "Originals are stored; run [bold]headroom retrieve REF --query '...'[/] to get parts back."
     )

@@ -1,0 +1,70 @@
+"""Kind detection on small inputs and on the shared corpus."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from headroom_core import detect_kind, guess_language
+from tests.conftest import case_text
+
+SMALL = [
+    ('{"a": 1, "b": [1, 2]}', "json", None),
+    ('{"a": 1}\n{"a": 2}\n{"a": 3}\n', "json", None),
+    ('{"level": "info", "msg": "up"}\n{"level": "error", "msg": "down"}\n', "log", None),
+    (
+        "src/app.py:12:def main():\nsrc/app.py:40:    main()\nsrc/util.py:3:import os\n",
+        "search",
+        None,
+    ),
+    (
+        "diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1,2 +1,2 @@\n-a\n+b\n c\n",
+        "diff",
+        None,
+    ),
+    (
+        "2024-01-01 10:00:00 INFO start\n2024-01-01 10:00:01 WARN slow\n2024-01-01 10:00:02 ERROR boom\n",
+        "log",
+        None,
+    ),
+    (
+        'package main\n\nimport "fmt"\n\nfunc main() {\n\tx := 1\n\tfmt.Println(x)\n}\n',
+        "code",
+        "go",
+    ),
+    (
+        "The quick brown fox jumps over the lazy dog.\n\nA second paragraph of plain prose.\n",
+        "text",
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "language"), SMALL)
+def test_small_inputs(text: str, kind: str, language: str | None) -> None:
+    d = detect_kind(text)
+    assert d.kind == kind, d.reason
+    if language:
+        assert d.language == language
+
+
+def test_path_hint_decides_language() -> None:
+    assert guess_language("int x;", "vector.hpp") == "cpp"
+    assert guess_language("export interface A { x: string }", "a.d.ts") == "typescript"
+    assert detect_kind("x = 1\n", path="tool.py").kind == "code"
+
+
+@pytest.mark.corpus
+def test_detection_accuracy_on_corpus(corpus_cases: list[dict[str, Any]]) -> None:
+    """Content and tool name only (no file path): the harder, honest setting."""
+    wrong = []
+    for case in corpus_cases:
+        got = detect_kind(case_text(case), tool=case["tool"]).kind
+        if got != case["kind"]:
+            wrong.append((case["id"], case["kind"], got))
+    accuracy = 1 - len(wrong) / len(corpus_cases)
+    print(
+        f"\nkind detection accuracy on corpus: {accuracy:.1%} ({len(corpus_cases) - len(wrong)}/{len(corpus_cases)}); wrong: {wrong}"
+    )
+    assert accuracy >= 0.95, wrong

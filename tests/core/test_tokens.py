@@ -1,0 +1,34 @@
+"""Token counting: model families, exact parallel counting, offline loading."""
+
+from __future__ import annotations
+
+from headroom_core import count_tokens, get_tokenizer
+from headroom_core._tokens import encoding_for_model, split_at_token_boundaries
+
+
+def test_model_families() -> None:
+    assert encoding_for_model("gpt-4o-mini") == "o200k_base"
+    assert encoding_for_model("openai/gpt-5") == "o200k_base"
+    assert encoding_for_model("o3-mini") == "o200k_base"
+    assert encoding_for_model("gpt-4-turbo") == "cl100k_base"
+    assert encoding_for_model(None) == "cl100k_base"
+
+
+def test_cl100k_is_exact_offline() -> None:
+    tok = get_tokenizer()
+    assert tok.name == "cl100k_base" and tok.exact
+    assert count_tokens("hello world") == 2
+
+
+def test_o200k_is_flagged_when_it_cannot_load() -> None:
+    tok = get_tokenizer("gpt-4o")
+    # offline the o200k file cannot be fetched: cl100k stands in and says so
+    assert tok.exact == (tok.name == "o200k_base")
+
+
+def test_parallel_count_equals_serial_count() -> None:
+    text = "".join(f"line {i}: value={i * 7}\n    indented {i}\n\n" for i in range(40_000))
+    tok = get_tokenizer()
+    pieces = split_at_token_boundaries(text, 10_000)
+    assert len(pieces) > 10 and "".join(pieces) == text
+    assert tok.count(text) == len(tok.encode(text))
