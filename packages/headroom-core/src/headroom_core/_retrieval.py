@@ -8,86 +8,12 @@ Results come back in original order, each with its position, within a token budg
 from __future__ import annotations
 
 import json
-import math
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)*")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "and",
-        "or",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "by",
-        "with",
-        "as",
-        "at",
-        "from",
-        "that",
-        "this",
-        "which",
-        "what",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "does",
-        "do",
-        "did",
-        "it",
-        "its",
-        "into",
-        "than",
-        "then",
-        "there",
-        "their",
-        "they",
-        "them",
-        "these",
-        "those",
-        "not",
-        "no",
-        "yes",
-        "can",
-        "could",
-        "should",
-        "would",
-        "will",
-        "shall",
-        "may",
-        "might",
-        "answer",
-        "as",
-        "path",
-        "line",
-        "file",
-        "name",
-        "give",
-        "me",
-        "i",
-        "you",
-        "we",
-    ]
-)
+from ._relevance import bm25_scores
+
 _MAX_BLOCK_LINES = 12
 
 
@@ -98,20 +24,6 @@ class Chunk:
     position: str
     text: str
     start: int  # sort key: offset in the original
-
-
-def terms(text: str) -> list[str]:
-    """Lowercased search terms; identifiers are also split at camelCase and underscores."""
-    out: list[str] = []
-    for word in _WORD.findall(text):
-        low = word.lower()
-        if low in _STOP:
-            continue
-        out.append(low)
-        parts = [p.lower() for p in re.split(r"_+", _CAMEL.sub("_", word)) if p]
-        if len(parts) > 1:
-            out.extend(p for p in parts if p not in _STOP)
-    return out
 
 
 def chunk_original(text: str, kind: str) -> list[Chunk]:
@@ -178,25 +90,11 @@ def _line_chunks(text: str, kind: str) -> list[Chunk]:
 
 def rank_chunks(chunks: list[Chunk], query: str) -> list[tuple[float, Chunk]]:
     """BM25 (k1=1.2, b=0.75) of each chunk against the query, best first."""
-    q = Counter(terms(query))
-    if not q or not chunks:
+    if not chunks:
         return []
-    docs = [Counter(terms(c.text)) for c in chunks]
-    n = len(docs)
-    avg = sum(sum(d.values()) for d in docs) / n or 1.0
-    df: Counter[str] = Counter()
-    for d in docs:
-        df.update(t for t in q if t in d)
+    base = bm25_scores([c.text for c in chunks], query)
     scored: list[tuple[float, Chunk]] = []
-    for chunk, d in zip(chunks, docs, strict=True):
-        length = sum(d.values())
-        score = 0.0
-        for t, qtf in q.items():
-            tf = d.get(t, 0)
-            if not tf:
-                continue
-            idf = math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
-            score += qtf * idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * length / avg))
+    for chunk, score in zip(chunks, base, strict=True):
         # exact phrase bonus: the whole query, or quoted/backticked parts of it, verbatim
         for phrase in re.findall(r"[`'\"]([^`'\"]{3,})[`'\"]", query):
             if phrase in chunk.text:

@@ -1,0 +1,246 @@
+"""Benchmark CLI: ``uv run headroom bench [options]`` (or ``uv run python benchmarks/run.py``).
+
+Runs every selected system on the same corpus cases, scores tokens, needle retention and
+latency, and writes ``benchmarks/RESULTS.md``, ``RESULTS-cases.md`` and the chart.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may download during a benchmark
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import argparse
+import json
+import math
+import shlex
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script (runpy from the CLI, or python benchmarks/run.py)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness import (
+    REPO_ROOT,
+    CaseResult,
+    aggregate_all,
+    aggregate_to_dict,
+    default_corpus,
+    latency_ratios,
+    load_corpus,
+    result_to_dict,
+    score_case,
+)
+from benchmarks.peers import PEERS
+from benchmarks.report import (
+    RunInfo,
+    cases_markdown,
+    results_markdown,
+    savings_chart,
+)
+from benchmarks.systems import Headroom, RunContext, System, Truncate
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+ALL_SYSTEMS: tuple[str, ...] = ("headroom", *PEERS, "truncate")
+CHART_NAME = "savings_vs_retention.png"
+
+
+def _split(values: Sequence[str] | None) -> list[str]:
+    return [v.strip() for item in values or () for v in item.split(",") if v.strip()]
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="headroom bench",
+        description="Compare headroom with its peers on the shared corpus (tokens, retention, latency).",
+    )
+    p.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help="corpus folder (default: $HEADROOM_CORPUS or ../shared/corpus)",
+    )
+    p.add_argument(
+        "--systems",
+        "--peers",
+        dest="systems",
+        action="append",
+        metavar="LIST",
+        help=f"comma-separated systems to run (default: all): {', '.join(ALL_SYSTEMS)}",
+    )
+    p.add_argument("--workloads", action="append", metavar="LIST", help="comma-separated workloads")
+    p.add_argument(
+        "--cases", action="append", metavar="LIST", help="comma-separated case id substrings"
+    )
+    p.add_argument(
+        "--repeat", type=int, default=3, help="timed runs per case after a warm-up (default 3)"
+    )
+    p.add_argument(
+        "--out", type=Path, default=REPO_ROOT / "benchmarks" / "RESULTS.md", help="results file"
+    )
+    p.add_argument("--json", action="store_true", help="print machine-readable results to stdout")
+    p.add_argument("--no-write", action="store_true", help="do not write RESULTS*.md or the chart")
+    p.add_argument(
+        "--fresh", action="store_true", help="ignore cached peer outputs; re-measure all"
+    )
+    args = p.parse_args(argv)
+    args.systems = _split(args.systems) or list(ALL_SYSTEMS)
+    unknown = [s for s in args.systems if s not in ALL_SYSTEMS]
+    if unknown:
+        p.error(f"unknown system(s) {', '.join(unknown)}; choose from {', '.join(ALL_SYSTEMS)}")
+    # headroom runs first so truncate can use its token counts; peers keep the listed order.
+    args.systems = sorted(dict.fromkeys(args.systems), key=ALL_SYSTEMS.index)
+    args.workloads = _split(args.workloads)
+    args.cases = _split(args.cases)
+    if args.repeat < 1:
+        p.error("--repeat must be >= 1")
+    return args
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN / infinity replaced by None, so it serialises as strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def build_system(name: str, home: Path) -> System:
+    if name == "headroom":
+        return Headroom(home / "headroom")
+    if name == "truncate":
+        return Truncate(home / "headroom")
+    return PEERS[name](home / name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    err = Console(stderr=True)
+    corpus = (args.corpus or default_corpus()).resolve()
+    cases = load_corpus(corpus, workloads=args.workloads, cases=args.cases)
+    if not cases:
+        err.print("[red]error:[/] no case matches the filters")
+        return 2
+    started = time.perf_counter()
+    results: list[CaseResult] = []
+    versions: dict[str, str] = {}
+    descriptions: dict[str, str] = {}
+    ctx = RunContext(
+        repeat=args.repeat, fresh=args.fresh, cache_dir=REPO_ROOT / "benchmarks" / ".cache"
+    )
+    original_tokens: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="headroom-bench-") as tmp:
+        progress = Progress(
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("[dim]{task.fields[case]}"),
+            console=err,
+        )
+        with progress:
+            for name in args.systems:
+                system = build_system(name, Path(tmp))
+                versions[name] = system.version()
+                descriptions[name] = system.describe()
+                task = progress.add_task(name, total=len(cases), case="")
+
+                def advance(case_id: str, task: int = task) -> None:
+                    progress.update(task, advance=1, case=case_id)
+
+                outputs = system.run(cases, ctx, advance)
+                ctx.outputs[name] = outputs
+                for case in cases:
+                    if case.id not in original_tokens:
+                        from headroom_core import count_tokens
+
+                        original_tokens[case.id] = count_tokens(case.text)
+                    results.append(
+                        score_case(
+                            name,
+                            case,
+                            outputs[case.id],
+                            original_tokens=original_tokens[case.id],
+                        )
+                    )
+                progress.update(task, case="done")
+    wall = time.perf_counter() - started
+    rows = aggregate_all(results)
+    ratios = latency_ratios(results)
+    command = "uv run headroom bench" + (
+        " " + shlex.join(sys.argv[1:]) if argv is None and sys.argv[1:] else ""
+    )
+    info = RunInfo(
+        date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        command=command,
+        corpus=str(args.corpus) if args.corpus else "../shared/corpus",
+        repeat=args.repeat,
+        wall_seconds=wall,
+        versions=versions,
+        descriptions=descriptions,
+    )
+    if not args.no_write:
+        out: Path = args.out
+        chart = out.parent / CHART_NAME
+        savings_chart(rows, chart)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(results_markdown(rows, ratios, info, CHART_NAME), "utf-8")
+        out.with_name(out.stem + "-cases" + out.suffix).write_text(cases_markdown(results), "utf-8")
+        err.print(f"wrote {out}, {out.stem}-cases{out.suffix} and {chart.name} in {wall:.0f} s")
+    if args.json:
+        sys.stdout.write(
+            json.dumps(
+                _finite(
+                    {
+                        "date": info.date,
+                        "command": info.command,
+                        "versions": versions,
+                        "wall_seconds": wall,
+                        "aggregates": [aggregate_to_dict(a) for a in rows],
+                        "latency_ratios": ratios,
+                        "cases": [result_to_dict(r) for r in results],
+                    }
+                ),
+                allow_nan=False,
+            )
+            + "\n"
+        )
+    else:
+        from rich.table import Table
+
+        table = Table(title=f"overall, {len(cases)} cases")
+        for col in ("system", "savings", "ret@0", "ret@1", "p50 ms", "p95 ms"):
+            table.add_column(col, justify="left" if col == "system" else "right")
+        for a in rows:
+            if a.group == "overall":
+                table.add_row(
+                    a.system,
+                    f"{a.savings:.1%}",
+                    f"{a.retention0:.1%}",
+                    f"{a.retention1:.1%}",
+                    f"{a.latency_p50_s * 1000:.1f}",
+                    f"{a.latency_p95_s * 1000:.1f}",
+                )
+        Console().print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""Query relevance shared by every compressor and by retrieval: terms and BM25.
+
+One tokenisation for all of headroom, so "does this row / line / definition match the task"
+means the same thing in the JSON, log, code and text compressors and in ``retrieve``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)*")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "by",
+        "with",
+        "as",
+        "at",
+        "from",
+        "that",
+        "this",
+        "which",
+        "what",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "does",
+        "do",
+        "did",
+        "it",
+        "its",
+        "into",
+        "than",
+        "then",
+        "there",
+        "their",
+        "they",
+        "them",
+        "these",
+        "those",
+        "not",
+        "no",
+        "yes",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "answer",
+        "as",
+        "path",
+        "line",
+        "file",
+        "name",
+        "give",
+        "me",
+        "i",
+        "you",
+        "we",
+    ]
+)
+
+
+def terms(text: str) -> list[str]:
+    """Lowercased search terms; identifiers are also split at camelCase and underscores."""
+    out: list[str] = []
+    for word in _WORD.findall(text):
+        low = word.lower()
+        if low in STOPWORDS:
+            continue
+        out.append(low)
+        parts = [p.lower() for p in re.split(r"_+", _CAMEL.sub("_", word)) if p]
+        if len(parts) > 1:
+            out.extend(p for p in parts if p not in STOPWORDS)
+    return out
+
+
+def bm25_scores(
+    docs: Sequence[str | Counter[str]], query: str, *, k1: float = 1.2, b: float = 0.75
+) -> list[float]:
+    """BM25 score of each document against ``query`` (0.0 where nothing matches).
+
+    ``docs`` are texts or precomputed term counters (``Counter(terms(text))``), so callers
+    scoring the same documents against several queries tokenise them once.
+    """
+    q = Counter(terms(query))
+    if not q or not docs:
+        return [0.0] * len(docs)
+    counted = [d if isinstance(d, Counter) else Counter(terms(d)) for d in docs]
+    n = len(counted)
+    lengths = [sum(d.values()) for d in counted]
+    avg = sum(lengths) / n or 1.0
+    df: Counter[str] = Counter()
+    for d in counted:
+        df.update(t for t in q if t in d)
+    scores: list[float] = []
+    for d, length in zip(counted, lengths, strict=True):
+        score = 0.0
+        for t, qtf in q.items():
+            tf = d.get(t, 0)
+            if tf:
+                idf = math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
+                score += qtf * idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avg))
+        scores.append(score)
+    return scores

@@ -1,0 +1,244 @@
+"""Log template mining: group lines that differ only in their variable parts.
+
+A small Drain-style miner (He et al., ICWS 2017) written for this package rather than
+taken from ``drain3``: drain3 (last release 2022) adds ``jsonpickle``/``cachetools``,
+persistence and a tree we do not need, and spends most of its time in per-line masking
+through many separate regexes. Here masking is one compiled regex pass per line and every
+distinct masked line is compared once, so 2,000 lines mine in a few milliseconds, and the
+result depends only on the input order (deterministic).
+
+How lines are compared:
+
+* Numbers, hex values, IPs (with port) and long hex ids are masked inside tokens
+  (``blk_-123`` becomes ``blk_-<n>``), so ordinary variation does not make lines unique.
+* A token that contains a mask is *variable*: two variable tokens never count for or
+  against similarity. Header words that sit at the same position in most lines (host
+  names, a constant level column) are *neutral* for the same reason: without this, a long
+  shared header would make any two messages of the same length look alike.
+* Lines with the same token count are compared with the templates of that length; the
+  share of informative positions that agree must reach ``similarity`` (default 0.5, the
+  value of the Drain paper) for the line to join the template, whose differing positions
+  become ``<*>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+MASK_RE = re.compile(
+    r"0[xX][0-9a-fA-F]+"
+    r"|(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\w.])"
+    r"|(?<![0-9a-zA-Z])(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}(?![0-9a-zA-Z])"
+    r"|\d+(?:[.,:]\d+)*"
+)
+WILDCARD = "<*>"
+_MASK_TOKEN = re.compile(r"<(?:n|hex|ip|\*)>")
+_WORD4 = re.compile(r"[A-Za-z]{4,}")
+#: Words that decide what a line means (its level or outcome): two lines that differ in
+#: one of these are never the same template ("Accepted password" is not "Failed password").
+OUTCOME_WORDS = frozenset(
+    w
+    for word in [
+        "accepted",
+        "failed",
+        "failure",
+        "fail",
+        "fails",
+        "error",
+        "errors",
+        "err",
+        "warn",
+        "warning",
+        "warnings",
+        "fatal",
+        "critical",
+        "crit",
+        "severe",
+        "emerg",
+        "alert",
+        "panic",
+        "exception",
+        "info",
+        "notice",
+        "debug",
+        "trace",
+        "success",
+        "succeeded",
+        "successful",
+        "ok",
+        "passed",
+        "skipped",
+        "xfail",
+        "xpass",
+        "denied",
+        "refused",
+        "invalid",
+        "timeout",
+        "aborted",
+        "abort",
+        "killed",
+        "started",
+        "stopped",
+    ]
+    for w in (word, word.upper(), word.capitalize())
+)
+_NEUTRAL_POSITIONS = 10  # only header columns are checked for constant words
+_NEUTRAL_SHARE = 0.5
+
+
+def _mask_one(match: re.Match[str]) -> str:
+    s = match.group(0)
+    if s[:2] in ("0x", "0X"):
+        return "<hex>"
+    if s.count(".") == 3 and s.replace(".", "").replace(":", "").isdigit():
+        return "<ip>"
+    if not s.replace(".", "").replace(",", "").replace(":", "").isdigit():
+        return "<hex>"
+    return "<n>"
+
+
+def mask_line(line: str) -> str:
+    """``line`` with numbers, hex values and IPs replaced by ``<n>``/``<hex>``/``<ip>``."""
+    return MASK_RE.sub(_mask_one, line)
+
+
+@dataclass(frozen=True)
+class Template:
+    """One mined template: its tokens (``<*>`` where lines differ) and member indices."""
+
+    id: int
+    tokens: tuple[str, ...]
+    members: tuple[int, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.members)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.tokens)
+
+
+@dataclass(frozen=True)
+class MinedLog:
+    """Templates of a sequence of messages; ``assignment[i]`` is the template of message i."""
+
+    templates: tuple[Template, ...]
+    assignment: tuple[int, ...]
+
+
+class _Cluster:
+    __slots__ = ("members", "tokens")
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.members: list[int] = []
+
+
+def _variable(token: str) -> bool:
+    """A token that holds a value: masked, or a wildcard, and no word of 4+ letters left.
+
+    ``blk_-<n>`` and ``R<n>-M<n>-N<n>`` are values; ``instruction....<n>`` still carries
+    a word, so it is compared like a word.
+    """
+    if token == WILDCARD:
+        return True
+    if "<" not in token:
+        return False
+    return _WORD4.search(_MASK_TOKEN.sub(" ", token)) is None
+
+
+class LogTemplateMiner:
+    """Mines templates from log messages; one instance per input (it is not shared).
+
+    ``similarity`` is the share of informative positions that must agree (0.5 as in Drain).
+    """
+
+    def __init__(self, *, similarity: float = 0.5) -> None:
+        self.similarity = similarity
+
+    def mine(self, messages: Sequence[str]) -> MinedLog:
+        masked = [mask_line(m).split() for m in messages]
+        neutral = _neutral_tokens(masked)
+        by_len: dict[int, list[_Cluster]] = {}
+        exact: dict[tuple[str, ...], _Cluster] = {}
+        clusters: list[_Cluster] = []
+        assignment: list[_Cluster] = []
+        for i, toks in enumerate(masked):
+            key = tuple(toks)
+            cluster = exact.get(key)
+            if cluster is None:
+                cluster = self._match(toks, by_len.get(len(toks), ()), neutral)
+                if cluster is None:
+                    cluster = _Cluster(list(toks))
+                    by_len.setdefault(len(toks), []).append(cluster)
+                    clusters.append(cluster)
+                exact[key] = cluster
+            cluster.members.append(i)
+            assignment.append(cluster)
+        index = {id(c): n for n, c in enumerate(clusters)}
+        templates = tuple(
+            Template(n, tuple(c.tokens), tuple(c.members)) for n, c in enumerate(clusters)
+        )
+        return MinedLog(templates, tuple(index[id(c)] for c in assignment))
+
+    def _match(
+        self,
+        toks: list[str],
+        candidates: Sequence[_Cluster],
+        neutral: frozenset[tuple[int, str]],
+    ) -> _Cluster | None:
+        best: _Cluster | None = None
+        best_score = -1.0
+        for cluster in candidates:
+            score = _similarity(cluster.tokens, toks, neutral)
+            if score > best_score:
+                best, best_score = cluster, score
+        if best is None or best_score < self.similarity:
+            return None
+        for p, (a, b) in enumerate(zip(best.tokens, toks, strict=True)):
+            if a != b and a != WILDCARD:
+                best.tokens[p] = WILDCARD
+        return best
+
+
+def _similarity(
+    template: Sequence[str], toks: Sequence[str], neutral: frozenset[tuple[int, str]]
+) -> float:
+    same = total = 0
+    for p, (a, b) in enumerate(zip(template, toks, strict=True)):
+        if a != b and (_bare(a) in OUTCOME_WORDS or _bare(b) in OUTCOME_WORDS):
+            return 0.0
+        if a == b:
+            if _variable(a) or (p, a) in neutral:
+                continue
+            same += 1
+            total += 1
+        elif a == WILDCARD:
+            if not _variable(b):
+                total += 1
+        elif _variable(a) and _variable(b):
+            continue
+        else:
+            total += 1
+    if total == 0:
+        return 1.0
+    return same / total
+
+
+def _bare(token: str) -> str:
+    return token.strip(":;,.[]()<>=-_'\"")
+
+
+def _neutral_tokens(masked: Sequence[Sequence[str]]) -> frozenset[tuple[int, str]]:
+    """(position, token) pairs of header columns shared by most lines."""
+    if len(masked) < 4:
+        return frozenset()
+    counts: Counter[tuple[int, str]] = Counter()
+    for toks in masked:
+        counts.update((p, t) for p, t in enumerate(toks[:_NEUTRAL_POSITIONS]))
+    floor = _NEUTRAL_SHARE * len(masked)
+    return frozenset(k for k, v in counts.items() if v >= floor)
