@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.table import Table
+
 from .harness import NEEDLE_TYPES, Aggregate, CaseResult
 
 
@@ -234,3 +236,31 @@ def savings_chart(rows: Sequence[Aggregate], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, metadata={"Software": None})
     plt.close(fig)
+
+
+def console_table(rows: Sequence[Aggregate], ratios: dict[str, float], *, title: str) -> Table:
+    """A rich table for the terminal: every workload row of every system, then overall."""
+    table = Table(title=title)
+    for col in ("workload", "system", "tok in", "tok out", "savings", "ret@0", "ret@1"):
+        table.add_column(col, justify="left" if col in ("workload", "system") else "right")
+    for col in ("p50 ms", "p95 ms", "hr÷peer"):
+        table.add_column(col, justify="right")
+    groups = [*dict.fromkeys(a.group for a in rows if a.group != "overall"), "overall"]
+    for g in groups:
+        mine = [a for a in rows if a.group == g]
+        for i, a in enumerate(mine):
+            ratio = ratios.get(a.system)
+            table.add_row(
+                g if i == 0 else "",
+                a.system,
+                f"{a.original_tokens:,}",
+                f"{a.compressed_tokens:,}",
+                _pct(a.savings),
+                _pct(a.retention0),
+                _pct(a.retention1),
+                _ms(a.latency_p50_s),
+                _ms(a.latency_p95_s),
+                "-" if ratio is None else f"{ratio:.2g}",
+                end_section=i == len(mine) - 1,
+            )
+    return table

@@ -42,6 +42,7 @@ from benchmarks.peers import PEERS
 from benchmarks.report import (
     RunInfo,
     cases_markdown,
+    console_table,
     results_markdown,
     savings_chart,
 )
@@ -223,22 +224,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             + "\n"
         )
     else:
-        from rich.table import Table
-
-        table = Table(title=f"overall, {len(cases)} cases")
-        for col in ("system", "savings", "ret@0", "ret@1", "p50 ms", "p95 ms"):
-            table.add_column(col, justify="left" if col == "system" else "right")
-        for a in rows:
-            if a.group == "overall":
-                table.add_row(
-                    a.system,
-                    f"{a.savings:.1%}",
-                    f"{a.retention0:.1%}",
-                    f"{a.retention1:.1%}",
-                    f"{a.latency_p50_s * 1000:.1f}",
-                    f"{a.latency_p95_s * 1000:.1f}",
-                )
-        Console().print(table)
+        # a pipe or a log file gets the full table rather than 80 cut columns
+        Console(width=None if sys.stdout.isatty() else 150).print(
+            console_table(rows, ratios, title=f"{len(cases)} cases, {wall:.0f} s")
+        )
     return 0
 
 
