@@ -1,0 +1,185 @@
+"""Parse code search output into hits: grep / ripgrep text and JSON arrays of matches.
+
+Text forms: ``path:line:text`` (a match), ``path-line-text`` (a ``-C`` context line), ``--``
+between context groups, ``line:text`` (one file), and ripgrep's ``--heading`` form (a path
+line, then ``line:text`` lines). JSON: an array of objects with a path and a line (the
+names vary: ``path``/``file``/``filename``, ``line``/``line_number``/``lineno`` ...), or an
+object wrapping such an array (``{"items": [...]}``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_MATCH = re.compile(r"^(?P<path>[^\s:][^:\n]*?):(?P<line>\d+):")
+_CONTEXT = re.compile(r"^(?P<path>[^\s:][^:\n]*?)-(?P<line>\d+)-")
+_NUMBERED = re.compile(r"^(?P<line>\d+)(?P<sep>[:-])")
+_SEPARATOR = re.compile(r"^--\s*$")
+_HEADING = re.compile(r"^[^\s:#/][^:]*[/.\\][^:]*$")
+
+_PATH_KEYS = ("path", "file", "filename", "file_path", "filepath", "name")
+_LINE_KEYS = ("line", "line_number", "lineno", "line_num", "start_line", "lineNumber")
+_TEXT_KEYS = ("text", "line_text", "content", "match", "snippet", "fragment", "lines", "code")
+
+
+@dataclass
+class Hit:
+    """One match line of a search result, with the context lines grep printed around it.
+
+    ``raw`` is the match line exactly as the tool printed it (for JSON input: the
+    ``path:line:text`` restatement of the item), so a kept match keeps its prefix verbatim.
+    """
+
+    path: str
+    line: int
+    text: str
+    raw: str
+    index: int
+    context: list[str] = field(default_factory=list)
+    heading: bool = False
+
+
+@dataclass
+class ParsedSearch:
+    """Hits in input order, plus lines that are neither matches nor context."""
+
+    hits: list[Hit]
+    other: list[str]
+    json_fields_dropped: tuple[str, ...] = ()
+    duplicates: int = 0
+
+
+def parse_search(text: str) -> ParsedSearch:
+    """Hits of ``text``; JSON when it parses as a list of matches, grep text otherwise."""
+    head = text.lstrip()[:1]
+    if head in ("[", "{"):
+        parsed = _parse_json(text)
+        if parsed is not None:
+            return parsed
+    return _parse_grep(text)
+
+
+def _parse_grep(text: str) -> ParsedSearch:
+    hits: list[Hit] = []
+    other: list[str] = []
+    seen: set[str] = set()
+    duplicates = 0
+    before: list[str] = []  # context lines waiting for the match they precede
+    heading: str | None = None
+    for raw in text.splitlines():
+        if not raw.strip() or _SEPARATOR.match(raw):
+            if before and hits:
+                hits[-1].context.extend(before)
+            before = []
+            if not raw.strip():
+                heading = None  # ripgrep separates --heading groups by a blank line
+            continue
+        located = _locate(raw, heading, hits[-1].path if hits else None)
+        if located is None:
+            if heading is None and _HEADING.match(raw):
+                heading = raw.strip()
+            else:
+                other.append(raw)
+            continue
+        path, line, is_match, body = located
+        if not is_match:
+            if hits and path == hits[-1].path and not before and line > hits[-1].line:
+                hits[-1].context.append(raw)
+            else:
+                before.append(raw)
+            continue
+        key = f"{path}\0{raw}"
+        if key in seen:
+            duplicates += 1
+            continue
+        seen.add(key)
+        hits.append(Hit(path, line, body, raw, len(hits), before, heading is not None))
+        before = []
+    if before and hits:
+        hits[-1].context.extend(before)
+    return ParsedSearch(hits, other, duplicates=duplicates)
+
+
+def _locate(
+    raw: str, heading: str | None, last_path: str | None
+) -> tuple[str, int, bool, str] | None:
+    """(path, line, is a match, text after the prefix), or None for a line of neither kind."""
+    if heading is not None:
+        n = _NUMBERED.match(raw)
+        if n:
+            return heading, int(n["line"]), n["sep"] == ":", raw[n.end() :]
+    if last_path and raw.startswith(last_path + "-"):
+        n = _NUMBERED.match(raw, len(last_path) + 1)
+        if n and n["sep"] == "-":
+            return last_path, int(n["line"]), False, raw[n.end() :]
+    m = _MATCH.match(raw)
+    if m:
+        return m["path"], int(m["line"]), True, raw[m.end() :]
+    m = _CONTEXT.match(raw)
+    if m:
+        return m["path"], int(m["line"]), False, raw[m.end() :]
+    n = _NUMBERED.match(raw)
+    if n:
+        return "", int(n["line"]), n["sep"] == ":", raw[n.end() :]
+    return None
+
+
+def _first_key(item: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        if key in item:
+            return key
+    return None
+
+
+def _parse_json(text: str) -> ParsedSearch | None:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(value, dict):
+        arrays = [v for v in value.values() if isinstance(v, list) and v]
+        if len(arrays) != 1:
+            return None
+        value = arrays[0]
+    if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
+        return None
+    hits: list[Hit] = []
+    dropped: set[str] = set()
+    seen: set[str] = set()
+    duplicates = 0
+    for item in value:
+        path_key = _first_key(item, _PATH_KEYS)
+        line_key = _first_key(item, _LINE_KEYS)
+        if path_key is None:
+            return None
+        path = str(item[path_key])
+        line_value = item.get(line_key) if line_key else None
+        line = line_value if isinstance(line_value, int) else 0
+        text_key = _first_key(item, _TEXT_KEYS)
+        body = _text_of(item[text_key]) if text_key else ""
+        dropped.update(k for k in item if k not in (path_key, line_key, text_key))
+        raw = f"{path}:{line}:{body}" if line_key else f"{path}:{body}"
+        if raw in seen:
+            duplicates += 1
+            continue
+        seen.add(raw)
+        hits.append(Hit(path, line, body, raw, len(hits)))
+    return ParsedSearch(hits, [], tuple(sorted(dropped)), duplicates)
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, str):
+        return value.rstrip("\n")
+    if isinstance(value, dict):  # ripgrep-style {"text": ...}
+        inner = value.get("text")
+        if isinstance(inner, str):
+            return inner.rstrip("\n")
+    if isinstance(value, list):  # GitHub-style text_matches: fragments
+        parts = [
+            _text_of(v.get("fragment", v)) if isinstance(v, dict) else _text_of(v) for v in value
+        ]
+        return " | ".join(p for p in parts if p)
+    return json.dumps(value, ensure_ascii=False)
