@@ -56,6 +56,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from headroom_core import count_tokens
+
 ALL_SYSTEMS: tuple[str, ...] = ("headroom", *PEERS, "truncate")
 CHART_NAME = "savings_vs_retention.png"
 
@@ -144,7 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     versions: dict[str, str] = {}
     descriptions: dict[str, str] = {}
     ctx = RunContext(
-        repeat=args.repeat, fresh=args.fresh, cache_dir=REPO_ROOT / "benchmarks" / ".cache"
+        repeat=args.repeat,
+        fresh=args.fresh,
+        cache_dir=REPO_ROOT / "benchmarks" / ".cache",
+        corpus_dir=corpus,
     )
     original_tokens: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="headroom-bench-") as tmp:
@@ -170,8 +175,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ctx.outputs[name] = outputs
                 for case in cases:
                     if case.id not in original_tokens:
-                        from headroom_core import count_tokens
-
                         original_tokens[case.id] = count_tokens(case.text)
                     results.append(
                         score_case(

@@ -31,6 +31,7 @@ class RunContext:
     repeat: int = 3
     fresh: bool = False
     cache_dir: Path | None = None
+    corpus_dir: Path = Path()
     outputs: dict[str, dict[str, SystemOutput]] = field(default_factory=dict)
 
 
@@ -48,7 +49,7 @@ class System(Protocol):
     ) -> dict[str, SystemOutput]: ...
 
 
-def _dist_version(name: str) -> str:
+def dist_version(name: str) -> str:
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
@@ -82,7 +83,7 @@ class Headroom:
         self.config = HeadroomConfig(home=home)
 
     def version(self) -> str:
-        return _dist_version("headroom-core")
+        return dist_version("headroom-core")
 
     def describe(self) -> str:
         return (

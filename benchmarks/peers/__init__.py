@@ -6,5 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..systems import System
+from .builtins import AgentsToolOutputTrimmer, LangChainClearToolUses
+from .headroom_ai import HeadroomAI
 
-PEERS: dict[str, Callable[[Path], System]] = {}
+PEERS: dict[str, Callable[[Path], System]] = {
+    HeadroomAI.name: HeadroomAI,
+    LangChainClearToolUses.name: LangChainClearToolUses,
+    AgentsToolOutputTrimmer.name: AgentsToolOutputTrimmer,
+}
