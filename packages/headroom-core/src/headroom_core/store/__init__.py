@@ -29,7 +29,7 @@ def open_store(config: HeadroomConfig) -> CCRStore:
     """A new store for ``config``: the Chroma server when ``chroma_url`` is set, else SQLite."""
     if config.chroma_url:
         try:
-            from ._chroma import ChromaServerStore  # type: ignore[import-not-found,unused-ignore]
+            from ._chroma import ChromaServerStore
         except ImportError as exc:
             raise ConfigError(f"Chroma server mode is unavailable: {exc}") from exc
 
