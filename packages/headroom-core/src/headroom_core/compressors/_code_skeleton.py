@@ -1,0 +1,325 @@
+"""The skeleton of a source file: byte edits that elide bodies and cut comments.
+
+``plan_skeleton`` walks a tree-sitter tree once and returns the candidate edits; nothing in
+the original is rewritten except inside an edit, so signatures, decorators, declarations,
+fields, imports and constants stay byte-identical. A function body becomes a placeholder
+that says how many lines it had; a comment block (or docstring) keeps its first line, lines
+with ``@default`` / ``@deprecated`` tags, and whatever closes it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from ._code_langs import LangSpec
+
+#: A function whose body is at least this many lines, and mostly made of nested
+#: definitions, is a wrapper (UMD/IIFE module, namespace-like closure): it is walked into
+#: rather than elided.
+_WRAPPER_MIN_LINES = 60
+_TAG_LINE = re.compile(rb"@default|@defaultValue|@deprecated|\bDeprecated\b")
+_COMMENT_NOISE = re.compile(rb"^[\s/*#!\-=\"'`rRuUbBf]*$")
+_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:<[^<>()]*>)?\s*\(")
+
+
+@dataclass
+class Edit:
+    """Replace ``src[start:end]`` with ``text``; ``omitted`` lines of the original go."""
+
+    start: int
+    end: int
+    text: bytes
+    omitted: int
+
+
+@dataclass
+class Definition:
+    """A function or method whose body the skeleton elides (``edit``) unless it is kept."""
+
+    name: str
+    qualname: str
+    start: int
+    end: int
+    edit: Edit
+    calls: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Plan:
+    """Everything the skeleton could elide, in source order."""
+
+    definitions: list[Definition]
+    comments: list[Edit]
+
+
+class _Source:
+    """The original bytes with row offsets."""
+
+    def __init__(self, src: bytes) -> None:
+        self.src = src
+        self.starts = [0]
+        for m in re.finditer(rb"\n", src):
+            self.starts.append(m.end())
+
+    def row(self, r: int) -> bytes:
+        end = self.starts[r + 1] - 1 if r + 1 < len(self.starts) else len(self.src)
+        return self.src[self.starts[r] : end]
+
+    def indent_before(self, node: Node) -> bytes:
+        return self.src[self.starts[node.start_point.row] : node.start_byte]
+
+    def starts_line(self, node: Node) -> bool:
+        return not self.indent_before(node).strip()
+
+    def text(self, node: Node) -> str:
+        return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class _Span:
+    """A comment's bytes and rows, without the newline some grammars include in it."""
+
+    start: int
+    end: int
+    first: int
+    last: int
+
+
+def _span(node: Node, src: bytes) -> _Span:
+    end, last = node.end_byte, node.end_point.row
+    if end > node.start_byte and src[end - 1 : end] == b"\n":
+        end -= 1
+        last = max(node.start_point.row, last - 1)
+    return _Span(node.start_byte, end, node.start_point.row, last)
+
+
+def plan_skeleton(root: Node, src: bytes, spec: LangSpec) -> Plan:
+    """Candidate edits for ``root``: every elidable body and every cuttable comment block."""
+    source = _Source(src)
+    plan = Plan([], [])
+    stack: list[tuple[Node, str]] = [(root, "")]
+    while stack:
+        node, prefix = stack.pop()
+        run: list[_Span] = []
+        children = node.children
+        for i, child in enumerate(children):
+            if _is_comment(child, node, i, spec) and source.starts_line(child):
+                span = _span(child, src)
+                if run and span.first > run[-1].last + 1:
+                    _flush_comments(run, source, plan)
+                    run = []
+                run.append(span)
+                continue
+            if run:
+                _flush_comments(run, source, plan)
+                run = []
+            _visit(child, prefix, source, spec, plan, stack)
+        if run:
+            _flush_comments(run, source, plan)
+    plan.definitions.sort(key=lambda d: d.start)
+    plan.comments.sort(key=lambda e: e.start)
+    return plan
+
+
+def _visit(
+    child: Node,
+    prefix: str,
+    source: _Source,
+    spec: LangSpec,
+    plan: Plan,
+    stack: list[tuple[Node, str]],
+) -> None:
+    if child.type in spec.comments or child.child_count == 0:
+        return
+    if child.type in spec.functions:
+        body = _body_of(child, spec)
+        if body is not None and not _is_wrapper(body, spec):
+            edit = _body_edit(child, body, source, spec)
+            if edit is not None:
+                name = definition_name(child, source)
+                plan.definitions.append(
+                    Definition(
+                        name,
+                        prefix + name,
+                        child.start_byte,
+                        child.end_byte,
+                        edit,
+                        set(_CALL.findall(source.text(body))),
+                    )
+                )
+                return
+    if child.type in spec.definitions and child.type not in spec.functions:
+        name_node = child.child_by_field_name("name")
+        if name_node is not None:
+            prefix = f"{prefix}{source.text(name_node)}."
+    stack.append((child, prefix))
+
+
+def _is_comment(child: Node, parent: Node, index: int, spec: LangSpec) -> bool:
+    if child.type in spec.comments:
+        return True
+    # a Python docstring of a module or class: the first statement, a lone string
+    if spec.style != "indent" or child.type != "expression_statement":
+        return False
+    if child.named_child_count != 1 or child.named_children[0].type != "string":
+        return False
+    first = next((c for c in parent.children[:index] if c.type not in spec.comments), None)
+    if first is not None:
+        return False
+    return parent.type == "module" or (
+        parent.type == "block"
+        and parent.parent is not None
+        and parent.parent.type == "class_definition"
+    )
+
+
+def _body_of(node: Node, spec: LangSpec) -> Node | None:
+    body = node.child_by_field_name("body")
+    if body is None:
+        body = next((c for c in node.children if c.type in spec.bodies), None)
+    if body is None or body.type not in spec.bodies:
+        return None
+    return body
+
+
+def _is_wrapper(body: Node, spec: LangSpec) -> bool:
+    rows = body.end_point.row - body.start_point.row + 1
+    if rows < _WRAPPER_MIN_LINES:
+        return False
+    nested = 0
+    for stmt in body.named_children:
+        if _holds_definition(stmt, spec, depth=3):
+            nested += stmt.end_point.row - stmt.start_point.row + 1
+    return nested * 2 >= rows
+
+
+def _holds_definition(node: Node, spec: LangSpec, depth: int) -> bool:
+    if node.type in spec.definitions:
+        return True
+    if depth == 0:
+        return False
+    return any(_holds_definition(c, spec, depth - 1) for c in node.named_children)
+
+
+def _body_edit(fn: Node, body: Node, source: _Source, spec: LangSpec) -> Edit | None:
+    src = source.src
+    first, last = body.start_point.row, body.end_point.row
+    if spec.style == "brace":
+        raw = src[body.start_byte : body.end_byte]
+        if not (raw.startswith(b"{") and raw.endswith(b"}")) or last - first < 2:
+            return None
+        omitted = last - first - 1
+        text = b"{ /* %d lines omitted */ }" % omitted
+        return Edit(body.start_byte, body.end_byte, text, omitted)
+    if first == fn.start_point.row:
+        return None  # a one-line definition: nothing worth eliding
+    indent = source.indent_before(body)
+    if spec.style == "end":
+        omitted = last - first + 1
+        text = b"%s %d lines omitted" % (spec.line_comment.encode(), omitted)
+        return Edit(body.start_byte, body.end_byte, text, omitted)
+    # indent style (Python): keep the docstring's first line, then `...`
+    head = b""
+    kept_rows = 0
+    stmt = body.named_children[0] if body.named_child_count else None
+    if (
+        stmt is not None
+        and stmt.type == "expression_statement"
+        and stmt.named_child_count == 1
+        and stmt.named_children[0].type == "string"
+    ):
+        rows = _kept_comment_rows([_span(stmt, src)], source)
+        head = _join_rows(rows, stmt.start_byte, stmt.end_byte, source) + b"\n" + indent
+        kept_rows = len(rows)
+    omitted = last - first + 1 - kept_rows
+    if omitted < 2:
+        return None
+    text = head + b"...  # %d lines omitted" % omitted
+    return Edit(body.start_byte, body.end_byte, text, omitted)
+
+
+def _kept_comment_rows(run: list[_Span], source: _Source) -> list[int]:
+    """Rows of a comment block to keep: its first line (with content), tag lines, closers."""
+    rows: list[int] = []
+    first = run[0].first
+    rows.append(first)
+    if _COMMENT_NOISE.match(source.row(first)):
+        last_row = run[-1].last
+        nxt = next(
+            (r for r in range(first + 1, last_row + 1) if not _COMMENT_NOISE.match(source.row(r))),
+            None,
+        )
+        if nxt is not None:
+            rows.append(nxt)
+    for span in run:
+        for r in range(span.first, span.last + 1):
+            if _TAG_LINE.search(source.row(r)):
+                rows.append(r)
+    wanted = set(rows)
+    for span in run:  # a multi-line node (block comment, docstring) must keep its closing row
+        if span.last > span.first and any(span.first <= r <= span.last for r in wanted):
+            wanted.add(span.last)
+    return sorted(wanted)
+
+
+def _join_rows(rows: list[int], start: int, end: int, source: _Source) -> bytes:
+    parts: list[bytes] = []
+    for r in rows:
+        lo = max(source.starts[r], start)
+        row = source.row(r)
+        hi = min(source.starts[r] + len(row), end)
+        parts.append(source.src[lo:hi])
+    return b"\n".join(parts)
+
+
+def _flush_comments(run: list[_Span], source: _Source, plan: Plan) -> None:
+    total = run[-1].last - run[0].first + 1
+    if total < 2:
+        return
+    rows = _kept_comment_rows(run, source)
+    if len(rows) >= total:
+        return
+    start, end = run[0].start, run[-1].end
+    plan.comments.append(Edit(start, end, _join_rows(rows, start, end, source), total - len(rows)))
+
+
+def definition_name(node: Node, source: _Source) -> str:
+    """The defined name: the ``name`` field, a C declarator, or what a function is bound to."""
+    name = node.child_by_field_name("name")
+    if name is not None:
+        return source.text(name)
+    declarator = node.child_by_field_name("declarator")
+    while declarator is not None:
+        if declarator.type in (
+            "identifier",
+            "field_identifier",
+            "qualified_identifier",
+            "destructor_name",
+            "operator_name",
+        ):
+            return source.text(declarator)
+        declarator = declarator.child_by_field_name("declarator")
+    parent = node.parent
+    if parent is not None:
+        for field_name in ("name", "left", "key"):
+            bound = parent.child_by_field_name(field_name)
+            if bound is not None and bound is not node:
+                return source.text(bound).rsplit(".", 1)[-1]
+    return ""
+
+
+def apply_edits(src: bytes, edits: list[Edit]) -> bytes:
+    """``src`` with non-overlapping ``edits`` applied (sorted by start)."""
+    out: list[bytes] = []
+    pos = 0
+    for edit in sorted(edits, key=lambda e: e.start):
+        if edit.start < pos:
+            continue
+        out.append(src[pos : edit.start])
+        out.append(edit.text)
+        pos = edit.end
+    out.append(src[pos:])
+    return b"".join(out)
