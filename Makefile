@@ -21,7 +21,7 @@ format:  ## apply ruff fixes and formatting
 demo:  ## compress the shipped demo tool outputs
 	uv run headroom demo
 
-bench:  ## run the benchmark harness on ../shared/corpus (writes benchmarks/RESULTS.md)
-	uv run headroom bench
+bench:  ## benchmark all systems on ../shared/corpus (writes benchmarks/RESULTS.md, chart, README table)
+	uv run headroom bench --readme
 
 .PHONY: help install test lint format demo bench

@@ -25,6 +25,8 @@ class RunInfo:
     wall_seconds: float
     versions: dict[str, str]
     descriptions: dict[str, str]
+    appendix: tuple[Path, ...] = ()
+    """Standalone benchmark reports (``benchmarks/results/*.md``) appended as sections."""
 
 
 def machine() -> str:
@@ -170,26 +172,104 @@ def results_markdown(
         "Per-case figures: [RESULTS-cases.md](RESULTS-cases.md).",
         "",
     ]
+    out += appendix_sections(info.appendix)
     return "\n".join(out)
+
+
+def appendix_sections(paths: Sequence[Path]) -> list[str]:
+    """Each standalone report as a section of its own, its headings one level down."""
+    out: list[str] = []
+    for path in sorted(paths):
+        body = path.read_text("utf-8").strip()
+        if not body.startswith("# "):
+            body = f"# {path.stem.replace('_', ' ')}\n\n{body}"
+        lines = [
+            "#" + line if line.startswith("#") and not in_fence else line
+            for line, in_fence in _fence_flags(body.splitlines())
+        ]
+        out += [*lines, "", f"<sub>from `benchmarks/results/{path.name}`</sub>", ""]
+    return out
+
+
+def _fence_flags(lines: Sequence[str]) -> list[tuple[str, bool]]:
+    """Pair each line with whether it sits inside a fenced code block."""
+    flags: list[tuple[str, bool]] = []
+    inside = False
+    for line in lines:
+        if line.lstrip().startswith("```"):
+            flags.append((line, True))
+            inside = not inside
+        else:
+            flags.append((line, inside))
+    return flags
+
+
+README_START = "<!-- benchmark-table:start (written by benchmarks/run.py --readme) -->"
+README_END = "<!-- benchmark-table:end -->"
+
+
+def headline_table(rows: Sequence[Aggregate], ratios: dict[str, float]) -> str:
+    """The README's table: overall savings, retention and latency per system."""
+    lines = [
+        "| system | savings | retention@0 | retention@1 | p50 ms | headroom÷peer latency |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for a in rows:
+        if a.group != "overall":
+            continue
+        ratio = ratios.get(a.system)
+        name = f"**{a.system}**" if a.system == "headroom" else a.system
+        lines.append(
+            f"| {name} | {_pct(a.savings)} | {_pct(a.retention0)} | {_pct(a.retention1)} | "
+            f"{_ms(a.latency_p50_s)} | {'-' if ratio is None else f'{ratio:.2g}'} |"
+        )
+    return "\n".join(lines)
+
+
+def update_readme(
+    readme: Path, rows: Sequence[Aggregate], ratios: dict[str, float], info: RunInfo
+) -> bool:
+    """Replace the table between the README's markers; False when the markers are missing."""
+    text = readme.read_text("utf-8")
+    start = text.find(README_START)
+    end = text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    overall = next((a for a in rows if a.group == "overall"), None)
+    scope = f"{overall.cases} cases, {overall.needles} needles" if overall else ""
+    block = (
+        f"{README_START}\n{headline_table(rows, ratios)}\n\n"
+        f"<sub>{scope}; {info.date}; `{info.command}`</sub>\n"
+    )
+    readme.write_text(text[:start] + block + text[end:], "utf-8")
+    return True
 
 
 def cases_markdown(results: Sequence[CaseResult]) -> str:
     """RESULTS-cases.md: one table per workload, a row per case and system."""
     out = ["# Benchmark results per case\n", "See RESULTS.md for the run, machine and versions.\n"]
+    base = {r.case_id: r.latency_s for r in results if r.system == "headroom"}
     for w in dict.fromkeys(r.workload for r in results):
         out += [
             f"## {w}\n",
-            "| case | system | tokens in | tokens out | savings | @0 | @1 | ms | MB/s | note |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| case | system | tokens in | tokens out | savings | @0 | @1 | ms | MB/s "
+            "| headroom÷this ms | note |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         mine = sorted((r for r in results if r.workload == w), key=lambda r: (r.case_id, r.system))
         for r in mine:
+            hr = base.get(r.case_id)
+            ratio = (
+                "-"
+                if hr is None or r.system == "headroom" or r.latency_s <= 0
+                else f"{hr / r.latency_s:.2g}"
+            )
             hits0 = sum(n.at0 for n in r.needles)
             hits1 = sum(n.at1 for n in r.needles)
             out.append(
                 f"| {r.case_id.split('/', 1)[-1]} | {r.system} | {r.original_tokens:,} | "
                 f"{r.compressed_tokens:,} | {r.savings:.1%} | {hits0}/{len(r.needles)} | "
-                f"{hits1}/{len(r.needles)} | {_ms(r.latency_s)} | {_mbs(r.throughput_mbs)} | "
+                f"{hits1}/{len(r.needles)} | {_ms(r.latency_s)} | {_mbs(r.throughput_mbs)} | {ratio} | "
                 f"{r.note.replace('|', '/')} |"
             )
         out.append("")
@@ -204,7 +284,7 @@ def savings_chart(rows: Sequence[Aggregate], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     overall = [a for a in rows if a.group == "overall"]
-    fig, ax = plt.subplots(figsize=(7, 4.8), dpi=120)
+    fig, ax = plt.subplots(figsize=(7, 4.6), dpi=120)
     for i, a in enumerate(overall):
         color = f"C{i}"
         ax.scatter([a.savings * 100], [a.retention0 * 100], s=70, color=color, label=a.system)
@@ -219,18 +299,13 @@ def savings_chart(rows: Sequence[Aggregate], path: Path) -> None:
                 linestyle=":",
                 linewidth=1,
             )
-        ax.annotate(
-            a.system,
-            (a.savings * 100, a.retention0 * 100),
-            textcoords="offset points",
-            xytext=(6, -10),
-            fontsize=8,
-        )
     ax.set_xlabel("token savings, % (token-weighted, higher is better)")
     ax.set_ylabel("needle retention, % (filled @0, hollow @1)")
     ax.set_xlim(-2, 102)
     ax.set_ylim(-2, 102)
     ax.grid(True, alpha=0.3)
+    # a legend rather than labels: points of different systems often sit close together
+    ax.legend(loc="center left", fontsize=8, framealpha=0.9)
     ax.set_title("Savings vs retention on the shared corpus (upper right is better)", fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

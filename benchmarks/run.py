@@ -45,6 +45,7 @@ from benchmarks.report import (
     console_table,
     results_markdown,
     savings_chart,
+    update_readme,
 )
 from benchmarks.systems import Headroom, RunContext, System, Truncate
 from rich.console import Console
@@ -97,6 +98,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--json", action="store_true", help="print machine-readable results to stdout")
     p.add_argument("--no-write", action="store_true", help="do not write RESULTS*.md or the chart")
+    p.add_argument(
+        "--readme",
+        action="store_true",
+        help="also rewrite the headline table in README.md (use with a full run)",
+    )
     p.add_argument(
         "--fresh", action="store_true", help="ignore cached peer outputs; re-measure all"
     )
@@ -199,6 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         wall_seconds=wall,
         versions=versions,
         descriptions=descriptions,
+        appendix=tuple(sorted((args.out.parent / "results").glob("*.md"))),
     )
     if not args.no_write:
         out: Path = args.out
@@ -208,6 +215,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.write_text(results_markdown(rows, ratios, info, CHART_NAME), "utf-8")
         out.with_name(out.stem + "-cases" + out.suffix).write_text(cases_markdown(results), "utf-8")
         err.print(f"wrote {out}, {out.stem}-cases{out.suffix} and {chart.name} in {wall:.0f} s")
+    if args.readme:
+        if update_readme(REPO_ROOT / "README.md", rows, ratios, info):
+            err.print("updated the benchmark table in README.md")
+        else:
+            err.print("[yellow]README.md has no benchmark-table markers; left unchanged[/]")
     if args.json:
         sys.stdout.write(
             json.dumps(
