@@ -43,7 +43,7 @@ _DEF = re.compile(
 _HEADING = re.compile(r"^(?:#{1,6}\s|\.\. \w[\w:-]*::)")
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{2,}\s*$")
 _LOG_VARIABLE = re.compile(r"[0-9a-fA-F]*\d[\w.:/\-]*")
-_CONTINUATION = re.compile(r"^(?:\s|at\s|Caused by|\.\.\.|\})")
+_CONTINUATION = re.compile(r"^(?:\s|at\s|Caused by|Traceback \(|\.\.\.|\})")
 
 
 @dataclass(frozen=True)

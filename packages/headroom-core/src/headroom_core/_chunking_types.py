@@ -47,7 +47,10 @@ class Lines:
 
     def end(self, i: int) -> int:
         """Offset just past line ``i``'s content (before its newline)."""
-        end = self.starts[i + 1] - 1 if i + 1 < len(self.starts) else len(self.text)
+        if i + 1 < len(self.starts):
+            end = self.starts[i + 1] - 1
+        else:
+            end = len(self.text) - 1 if self.text.endswith("\n") else len(self.text)
         if end > self.starts[i] and self.text[end - 1] == "\r":
             end -= 1
         return max(end, self.starts[i])
