@@ -14,13 +14,14 @@ import pytest
 
 from headroom_core import (
     HeadroomConfig,
+    _retrieval,
+    _search,
     compress,
     count_tokens,
     get_default_store,
     retrieve,
     search,
 )
-from headroom_core import _retrieval, _search
 from headroom_core.store import StoredOriginal, load_secret, make_ref
 
 from ..conftest import case_text

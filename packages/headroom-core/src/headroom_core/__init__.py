@@ -11,7 +11,6 @@ model, and keep every omitted byte retrievable by ref::
 """
 
 from ._api import compress, fetch_original, retrieve
-from ._search import search
 from ._config import DEFAULT_TARGET_RATIOS, HeadroomConfig
 from ._detect import Detection, detect_kind, guess_language
 from ._exceptions import (
@@ -24,6 +23,7 @@ from ._exceptions import (
 )
 from ._markers import MARKER_RE, REF_RE, Marker, find_markers, format_marker
 from ._messages import MessagesCompression, MessageStats, compress_messages
+from ._search import search
 from ._tokens import Tokenizer, count_tokens, get_tokenizer
 from ._tool import (
     RETRIEVE_TOOL,
