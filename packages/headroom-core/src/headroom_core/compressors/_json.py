@@ -1,18 +1,256 @@
-"""JSON compressor (baseline: lossless minification)."""
+"""JSON compressor: lossless factoring first, marked row and string selection second.
+
+Lossless (always): minify; parse JSON held in strings; state constant fields and URL
+fields derivable from other fields once per schema path; reference repeated objects by
+their id; render arrays of objects as ``@cols``/``@rows`` tables; a short ``@legend``
+explains whichever of these were used. Lossy (only while over ``ctx.budget``): cut long
+strings, then drop the least important rows, each drop marked in place with the ref.
+The output is always valid JSON, and the same input gives the same bytes.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from ._base import CompressContext, CompressorResult
+from ._json_factor import (
+    MAX_DEPTH,
+    Factoring,
+    dedupe_objects,
+    factor_groups,
+    has_reserved_keys,
+    tabulate,
+)
+from ._json_select import (
+    FIELD_KINDS,
+    LINK_KIND,
+    candidate_arrays,
+    choose_string_cap,
+    cut_strings,
+    drop_fields,
+    sample_long_arrays,
+    select_rows,
+)
+
+#: Arrays longer than this are sampled before analysis (head, tail, evenly spaced items).
+MAX_ITEMS = 5000
+#: Strings shorter than this are not tried as embedded JSON.
+MIN_EMBEDDED_CHARS = 20
+#: The lossy stage re-measures the real output at most this many times.
+MAX_ROUNDS = 3
+
+
+
+@dataclass
+class _Shape:
+    """What the lossless stage did, for the legend and the notes."""
+
+    jsonl: bool = False
+    embedded: list[str] = field(default_factory=list)
+    factoring: Factoring = field(default_factory=Factoring)
+    compact: bool = True  # @cols/@rows and @same may be used
+    sampled: int = 0
+    dropped: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def parse(text: str) -> tuple[Any, bool]:
+    """The JSON value of ``text``, or of its lines as an array (JSON Lines); raises if neither."""
+    try:
+        return json.loads(text), False
+    except json.JSONDecodeError:
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if len(lines) < 2:
+            raise
+        return [json.loads(ln) for ln in lines], True
+
+
+def expand_embedded(root: Any) -> list[str]:
+    """Replace strings holding a JSON object or array by the parsed value (in place)."""
+    paths: dict[str, None] = {}
+    stack: list[tuple[Any, str, int]] = [(root, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            continue
+        if isinstance(value, dict):
+            pairs: list[tuple[Any, str]] = [(k, f"{path}.{k}") for k in value]
+        elif isinstance(value, list):
+            pairs = [(i, f"{path}[]") for i in range(len(value))]
+        else:
+            continue
+        for key, sub in pairs:
+            v = value[key]
+            if isinstance(v, str) and len(v) >= MIN_EMBEDDED_CHARS:
+                s = v.strip()
+                if s[:1] in "{[" and s[-1:] in "}]":
+                    try:
+                        parsed = json.loads(s)
+                    except (ValueError, RecursionError):
+                        parsed = None
+                    if isinstance(parsed, (dict, list)):
+                        value[key] = v = parsed
+                        paths[sub or "."] = None
+            if isinstance(v, (dict, list)):
+                stack.append((v, sub, depth + 1))
+    return sorted(paths)
+
+
+def _dumps(v: Any) -> str:
+    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+
+
+def _legend(
+    shape: _Shape, out_uses: set[str], ref: str, marker: Callable[..., str]
+) -> dict[str, Any]:
+    how: list[str] = []
+    if "@cols" in out_uses:
+        how.append(
+            '{"@cols":[keys],"@rows":[[values]]} is an array of objects, one row per object '
+            '("@": field absent, so its default or derived value applies; a string row is '
+            "an omission marker)"
+        )
+    if "@same" in out_uses:
+        how.append(
+            '{"k":v,"@same":"k"} is the same object as the first one above at that path with k=v'
+        )
+    f = shape.factoring
+    if f.const:
+        how.append("default: a field an object at the path lacks has this value")
+    if f.derived:
+        how.append(
+            "derived: a field an object lacks equals the template, {k} = its field k, "
+            "{../k} = the enclosing object's field k"
+        )
+    if shape.embedded:
+        how.append("embedded: string fields that held JSON text, shown parsed")
+    if shape.jsonl:
+        how.append("the input was JSON Lines: @data holds one item per line")
+    legend: dict[str, Any] = {"how": "; ".join(how), "original": ref}
+    if f.const:
+        legend["default"] = _merge_paths(f.const)
+    if f.derived:
+        legend["derived"] = _merge_paths(f.derived)
+    if shape.embedded:
+        legend["embedded"] = shape.embedded
+    if shape.dropped:
+        by_path: dict[str, dict[str, int]] = {}
+        for (path, key), n in shape.dropped.items():
+            by_path.setdefault(path, {})[key] = n
+        legend["omitted"] = {
+            path: marker(sum(keys.values()), "fields", "keys " + ", ".join(keys))
+            for path, keys in by_path.items()
+        }
+    return legend
+
+
+
+def _merge_paths(by_path: dict[str, Any]) -> dict[str, Any]:
+    """One entry for paths that share the same fields (``".a[].user, .a[].assignee"``)."""
+    merged: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    for path, v in by_path.items():
+        key = _dumps(v)
+        merged.setdefault(key, []).append(path)
+        values[key] = v
+    return {", ".join(paths): values[key] for key, paths in merged.items()}
+
+
+def _render(value: Any, shape: _Shape, ctx: CompressContext) -> str:
+    """The text the model sees for ``value`` (after factoring and any selection)."""
+    data = json.loads(_dumps(value)) if shape.compact else value
+    uses: set[str] = set()
+    if shape.compact:
+        if dedupe_objects(data):
+            uses.add("@same")
+        tabled = tabulate(data)
+        if _dumps(tabled) != _dumps(data):
+            uses.add("@cols")
+        data = tabled
+    f = shape.factoring
+    if not (uses or f.const or f.derived or shape.embedded or shape.jsonl or shape.dropped):
+        return _dumps(data)
+    return _dumps({"@legend": _legend(shape, uses, ctx.ref, ctx.marker), "@data": data})
 
 
 class JSONCompressor:
     kind: ClassVar[str] = "json"
 
     def compress(self, text: str, ctx: CompressContext) -> CompressorResult:
-        value = json.loads(text)
-        return CompressorResult(
-            json.dumps(value, ensure_ascii=False, separators=(",", ":")), ("minified",)
-        )
+        value, jsonl = parse(text)
+        if not isinstance(value, (dict, list)):
+            return CompressorResult(_dumps(value), ("minified",))
+        shape = _Shape(jsonl=jsonl)
+        notes: list[str] = []
+        max_items = int(ctx.options.get("max_items", MAX_ITEMS))
+        shape.sampled = sample_long_arrays(value, max_items, ctx.marker)
+        if shape.sampled:
+            notes.append(f"sampled: {shape.sampled} items of long arrays skipped")
+        shape.embedded = expand_embedded(value)
+        if has_reserved_keys(value):
+            shape.compact = False
+        else:
+            shape.factoring = factor_groups(value)
+        out = _render(value, shape, ctx)
+        notes.append("lossless: minified, factored")
+
+        # tokens per character of the output: guessed from the input, then measured
+        ratio = ctx.original_tokens / max(1, len(text))
+        measured = False
+        for _ in range(MAX_ROUNDS):
+            if len(out) * ratio <= ctx.budget:
+                if measured:
+                    break
+                tokens = ctx.count_tokens(out)
+                ratio, measured = tokens / max(1, len(out)), True
+                if tokens <= ctx.budget:
+                    break
+            out = self._select(value, shape, ratio, ctx, notes)
+            tokens = ctx.count_tokens(out)
+            ratio, measured = tokens / max(1, len(out)), True
+            if tokens <= ctx.budget:
+                break
+        return CompressorResult(out, tuple(dict.fromkeys(notes)))
+
+    def _select(
+        self, value: Any, shape: _Shape, ratio: float, ctx: CompressContext, notes: list[str]
+    ) -> str:
+        """Cut strings, then rows, until the rendered output fits ``ctx.budget``."""
+        allowed = ctx.budget / ratio
+        f = shape.factoring
+        if f.derived:  # templates only rebuild links: the first thing to go
+            for hit, n in f.derived_hits.items():
+                shape.dropped[hit] = shape.dropped.get(hit, 0) + n
+            f.derived.clear()
+            notes.append("lossy: derivable links dropped")
+        out = _render(value, shape, ctx)
+        for step in ("fields", "cap240", "text", "link", "cap"):
+            excess = len(out) - allowed
+            if excess <= 0:
+                break
+            if step.startswith("cap"):
+                cap = choose_string_cap(value, excess, floor=int(step[3:] or 0))
+                if cap is None:
+                    continue
+                cut_strings(value, cap, ctx.marker)
+                notes.append(f"lossy: long strings cut to {cap} characters")
+            else:
+                kinds = {"fields": FIELD_KINDS, "text": ("text",), "link": LINK_KIND}[step]
+                dropped = drop_fields(value, kinds, excess, ctx.query)
+                if not dropped:
+                    continue
+                for hit, n in dropped.items():
+                    shape.dropped[hit] = shape.dropped.get(hit, 0) + n
+                notes.append(f"lossy: {step} fields dropped")
+            out = _render(value, shape, ctx)
+        excess = len(out) - allowed
+        for rows in candidate_arrays(value):
+            if excess <= 0:
+                break
+            saved = select_rows(rows, excess, ctx.query, ctx.marker)
+            if saved:
+                notes.append("lossy: rows kept by query, anomalies, first and last")
+            excess -= saved
+        return _render(value, shape, ctx)

@@ -1,0 +1,384 @@
+"""Lossless JSON factoring: constant fields, derivable URL fields, repeated objects, tables.
+
+Objects are grouped by their schema path (``.items[].owner``: keys, with ``[]`` for any
+array index). Within a group, a field with one value everywhere is stated once
+(``const``), and a URL field that a template over the object's own fields (or its
+parent's, as ``{../key}``) reproduces exactly is stated once as that template
+(``derived``). Every removal is restated in the legend, so the model can rebuild any value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+#: Subtrees deeper than this are left as they are (bounded work on pathological nesting).
+MAX_DEPTH = 64
+#: Links shown to people stay literal: agents quote them to users and open them as is.
+KEEP_LITERAL_KEYS = frozenset({"html_url", "web_url", "permalink", "permalink_url"})
+#: Keys an object is best known by, tried first when a repeated object is referenced.
+ID_KEYS = ("login", "full_name", "name", "slug", "key", "id", "sha", "number", "title")
+#: Keys the compact form uses; a document that already has one keeps its plain shape.
+RESERVED_KEYS = frozenset({"@cols", "@rows", "@same", "@legend", "@data"})
+ABSENT = "@"
+
+_PLACEHOLDER_BASE = 0xF0000  # supplementary private use area: never in a template literal
+_PUA = re.compile("[\U000f0000-\U000ffffd]")
+
+
+@dataclass
+class Factoring:
+    """What the lossless stage restated, keyed by schema path (for the legend)."""
+
+    const: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: objects each derived field was removed from, by (path, key)
+    derived_hits: dict[tuple[str, str], int] = field(default_factory=dict)
+    derived: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def is_scalar(v: Any) -> bool:
+    return v is None or isinstance(v, (str, int, float, bool))
+
+
+def walk_dicts(root: Any) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:
+    """Every object in document order with its schema path and nearest enclosing object."""
+    stack: list[tuple[Any, str, dict[str, Any] | None, int]] = [(root, "", None, 0)]
+    while stack:
+        value, path, parent, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            continue
+        if isinstance(value, dict):
+            yield path, value, parent
+            children = [
+                (v, f"{path}.{k}", value, depth + 1)
+                for k, v in value.items()
+                if isinstance(v, (dict, list))
+            ]
+            stack.extend(reversed(children))
+        elif isinstance(value, list):
+            stack.extend(
+                (v, f"{path}[]", parent, depth + 1)
+                for v in reversed(value)
+                if isinstance(v, (dict, list))
+            )
+
+
+def _looks_like_url(key: str, value: str) -> bool:
+    return "://" in value or key.endswith(("url", "href"))
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _source_text(v: Any) -> str | None:
+    if isinstance(v, str):
+        return v if v and not _PUA.search(v) else None
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _bounded(value: str) -> re.Pattern[str]:
+    """``value`` where it is not part of a longer word (ids must not match inside hex)."""
+    return re.compile(r"(?<![A-Za-z0-9])" + re.escape(value) + r"(?![A-Za-z0-9])")
+
+
+def _sources(
+    obj: dict[str, Any], parent: dict[str, Any] | None, skip: set[str]
+) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for k, v in obj.items():
+        if k in skip:
+            continue
+        s = _source_text(v)
+        if s is None:
+            continue
+        if k in KEEP_LITERAL_KEYS or not (isinstance(v, str) and _looks_like_url(k, v)):
+            out.append((k, s))
+    if parent is not None:
+        for k, v in parent.items():
+            s = _source_text(v)
+            if s is not None and not (isinstance(v, str) and _looks_like_url(k, v)):
+                out.append((f"../{k}", s))
+    out.sort(key=lambda kv: (-len(kv[1]), kv[0]))
+    return out
+
+
+def _template(value: str, sources: list[tuple[str, str]]) -> str | None:
+    """``value`` with other fields' values replaced by ``{key}``; None if nothing matched."""
+    if _PUA.search(value):
+        return None
+    names: list[str] = []
+    t = value
+    for name, src in sources:
+        if src in t:
+            t2 = _bounded(src).sub(chr(_PLACEHOLDER_BASE + len(names)), t)
+            if t2 != t:
+                names.append(name)
+                t = t2
+    if not names:
+        return None
+    if "{" in t or "}" in t:
+        # a literal brace next to a placeholder would be ambiguous; braces stay only if the
+        # literal parts never look like a placeholder name
+        for name in names:
+            if "{" + name + "}" in t:
+                return None
+    return _PUA.sub(lambda m: "{" + names[ord(m.group()) - _PLACEHOLDER_BASE] + "}", t)
+
+
+_PLACEHOLDER = re.compile(r"\{(\.\./)?([^{}]+)\}")
+
+
+def render_template(
+    template: str, obj: dict[str, Any], parent: dict[str, Any] | None
+) -> str | None:
+    """The value ``template`` stands for in ``obj``; None if a named field is missing."""
+    out: list[str] = []
+    pos = 0
+    for m in _PLACEHOLDER.finditer(template):
+        src = parent if m.group(1) else obj
+        key = m.group(2)
+        if src is None or key not in src:
+            continue  # a literal brace pair such as {/other_user}
+        s = _source_text(src[key])
+        if s is None:
+            return None
+        out.append(template[pos : m.start()])
+        out.append(s)
+        pos = m.end()
+    out.append(template[pos:])
+    return "".join(out)
+
+
+def factor_groups(root: Any) -> Factoring:
+    """Remove default and derivable field values in place; return what to restate.
+
+    Only keys every object at a path has are factored, so a key missing from an object
+    can only mean its default (or derived) value applies. Objects whose value differs keep
+    it; a default must cover at least ``DEFAULT_SHARE`` of the objects.
+    """
+    groups: dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]] = {}
+    for path, obj, parent in walk_dicts(root):
+        groups.setdefault(path, []).append((obj, parent))
+    fact = Factoring()
+    for path, members in groups.items():
+        if len(members) < 2:
+            continue
+        first = members[0][0]
+        common = [k for k in first if all(k in m[0] for m in members)]
+        defaults = _defaults(members, common) if len(members) >= 3 else {}
+        derived: dict[str, str] = {}
+        for k in common:
+            if k in defaults or k in KEEP_LITERAL_KEYS:
+                continue
+            if sum(isinstance(m[0][k], str) and _looks_like_url(k, m[0][k]) for m in members) < 2:
+                continue
+            t = _derive(k, members, set(defaults) | {k})
+            if t is not None:
+                derived[k] = t
+        if not defaults and not derived:
+            continue
+        for obj, parent in members:
+            for k, v in defaults.items():
+                if _same(obj[k], v):
+                    del obj[k]
+            for k, t in derived.items():
+                if render_template(t, obj, parent) == obj[k]:
+                    del obj[k]
+                    hit = (path or ".", k)
+                    fact.derived_hits[hit] = fact.derived_hits.get(hit, 0) + 1
+        if defaults:
+            fact.const[path or "."] = defaults
+        if derived:
+            fact.derived[path or "."] = derived
+    return fact
+
+
+#: A value counts as a path's default when at least this share of its objects have it.
+DEFAULT_SHARE = 0.75
+
+
+def _defaults(
+    members: list[tuple[dict[str, Any], dict[str, Any] | None]], common: list[str]
+) -> dict[str, Any]:
+    n = len(members)
+    out: dict[str, Any] = {}
+    for k in common:
+        counts: dict[str, int] = {}
+        first_value: dict[str, Any] = {}
+        for obj, _ in members:
+            v = obj[k]
+            if not (is_scalar(v) or v in ([], {})):
+                break
+            key = f"{type(v).__name__}:{v!r}"
+            counts[key] = counts.get(key, 0) + 1
+            first_value.setdefault(key, v)
+        else:
+            key, c = max(counts.items(), key=lambda kv: kv[1])
+            v = first_value[key]
+            # a sparse default leaves "@" cells: worth it only for values longer than that
+            if c == n or (c >= DEFAULT_SHARE * n and len(_dumps(v)) >= 6):
+                out[k] = v
+    return out
+
+
+def _derive(
+    key: str,
+    members: list[tuple[dict[str, Any], dict[str, Any] | None]],
+    skip: set[str],
+) -> str | None:
+    """The template that reproduces ``key`` in the most objects (at least ``DEFAULT_SHARE``)."""
+    best, best_hits = None, 0
+    tried: set[str] = set()
+    for obj, parent in members[:3]:
+        value = obj[key]
+        if not isinstance(value, str):
+            continue
+        t = _template(value, _sources(obj, parent, skip))
+        if t is None or t in tried:
+            continue
+        tried.add(t)
+        hits = sum(render_template(t, o, p) == o[key] for o, p in members)
+        if hits > best_hits:
+            best, best_hits = t, hits
+    if best_hits >= 2 and best_hits >= DEFAULT_SHARE * len(members):
+        return best
+    return None
+
+
+def _dumps(v: Any) -> str:
+    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+
+
+def dedupe_objects(root: Any) -> bool:
+    """Replace repeats of an object by ``{id_key: value, "@same": id_key}``; True if any.
+
+    The id key is one whose value tells the distinct objects at that schema path apart, so
+    the reference names exactly one full object shown earlier at the same path.
+    """
+    groups: dict[str, list[tuple[dict[str, Any], str]]] = {}
+    for path, obj, _ in walk_dicts(root):
+        if path:
+            groups.setdefault(path, []).append((obj, _dumps(obj)))
+    replaced: dict[int, dict[str, Any]] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        by_text: dict[str, int] = {}
+        for _, text in members:
+            by_text[text] = by_text.get(text, 0) + 1
+        if len(by_text) == len(members):
+            continue
+        key = _id_key(members)
+        if key is None:
+            continue
+        seen: set[str] = set()
+        for obj, text in members:
+            if text in seen and len(text) > 40:
+                replaced[id(obj)] = {key: obj[key], "@same": key}
+            seen.add(text)
+    if not replaced:
+        return False
+    _replace_by_identity(root, replaced)
+    return True
+
+
+def _id_key(members: list[tuple[dict[str, Any], str]]) -> str | None:
+    first = members[0][0]
+    candidates = [k for k in ID_KEYS if k in first] + [k for k in first if k not in ID_KEYS]
+    for k in candidates:
+        owner: dict[Any, str] = {}
+        ok = True
+        for obj, text in members:
+            v = obj.get(k)
+            if not isinstance(v, (str, int)) or isinstance(v, bool) or len(str(v)) > 80:
+                ok = False
+                break
+            if owner.setdefault(v, text) != text:
+                ok = False
+                break
+        if ok:
+            return k
+    return None
+
+
+def _replace_by_identity(root: Any, replaced: dict[int, dict[str, Any]]) -> None:
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            continue
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if isinstance(v, dict) and id(v) in replaced:
+                    value[k] = replaced[id(v)]
+                elif isinstance(v, (dict, list)):
+                    stack.append((v, depth + 1))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                if isinstance(v, dict) and id(v) in replaced:
+                    value[i] = replaced[id(v)]
+                elif isinstance(v, (dict, list)):
+                    stack.append((v, depth + 1))
+
+
+def tabulate(value: Any, depth: int = 0) -> Any:
+    """Arrays of two or more objects with mostly the same keys become ``@cols``/``@rows``.
+
+    Strings in such an array (omission markers) stay in ``@rows`` as they are; a key an
+    object lacks is the cell ``"@absent"``.
+    """
+    if depth > MAX_DEPTH:
+        return value
+    if isinstance(value, dict):
+        return {k: tabulate(v, depth + 1) for k, v in value.items()}
+    if not isinstance(value, list):
+        return value
+    items = [tabulate(v, depth + 1) for v in value]
+    rows = [v for v in items if isinstance(v, dict)]
+    if len(rows) < 2 or any(not (isinstance(v, (dict, str))) for v in items):
+        return items
+    if len(rows) < len(items) and any(
+        isinstance(v, str) and not v.startswith("[headroom: ") for v in items
+    ):
+        return items
+    cols: dict[str, None] = {}
+    for r in rows:
+        for k in r:
+            cols.setdefault(k, None)
+    if not cols:
+        return items
+    cells = len(cols) * len(rows)
+    missing = sum(len(cols) - len(r) for r in rows)
+    if missing * 4 > cells:
+        return items
+    names = list(cols)
+    table_rows: list[Any] = [
+        [r.get(k, ABSENT) for k in names] if isinstance(r, dict) else r for r in items
+    ]
+    return {"@cols": names, "@rows": table_rows}
+
+
+def has_reserved_keys(root: Any) -> bool:
+    """True if the document already uses a key or value the compact form gives a meaning."""
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            continue
+        if isinstance(value, dict):
+            if not RESERVED_KEYS.isdisjoint(value):
+                return True
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
+        if isinstance(value, dict) and ABSENT in value.values():
+            return True
+    return False

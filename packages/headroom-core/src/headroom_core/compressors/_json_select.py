@@ -1,0 +1,364 @@
+"""Lossy JSON selection: cut long strings, then keep the rows that matter; mark every drop.
+
+Row priority: the first and last rows, rows matching the query (BM25 over the row's text),
+errors and failures, rare values of a field most rows agree on (doubly so for status-like
+fields), numeric extremes and outliers, and rows where a status changes. Runs of dropped
+rows become one marker string in place; a cut string keeps its head and ends in a marker.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .._markers import MARKER_RE, REF_PATTERN
+from .._relevance import bm25_scores, terms
+from ._json_factor import KEEP_LITERAL_KEYS, MAX_DEPTH, walk_dicts
+
+Marker = Callable[[int, str, "str | None"], str]
+
+#: Field kinds dropped whole (one legend marker per path), in this order, before rows.
+FIELD_KINDS = ("url", "opaque")
+#: Links people follow go only after long text, just before rows.
+LINK_KIND = ("link",)
+#: Strings up to this many characters are never cut: titles, names, ids, timestamps, URLs.
+PROTECTED_CHARS = 160
+#: Caps tried for longer strings, loosest first; 0 keeps only the marker.
+STRING_CAPS = (2000, 1000, 500, 240, 120, 60)
+#: Arrays shorter than this keep all their items.
+MIN_ROWS_TO_SELECT = 6
+#: A marker costs about this many characters of JSON.
+MARKER_CHARS = 64
+
+_CUT_TAIL = re.compile(
+    r" ?\[headroom: \d+ chars omitted \(of (?P<of>\d+)\); ref=" + REF_PATTERN + r"\]$"
+)
+_OPAQUE = re.compile(r"[A-Za-z0-9+/=]{16,}")
+_URLISH = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+_STATUS_KEY = re.compile(r"status|state|conclusion|result|outcome|level|severity|error|fail", re.I)
+_ERROR_WORDS = re.compile(
+    r"\b(error|errors|fail|failed|failure|failing|exception|fatal|crash|crashed|panic|"
+    r"timeout|timed out|denied|refused|critical|cancelled|canceled|rejected|invalid)\b",
+    re.I,
+)
+
+
+def _dumps(v: Any) -> str:
+    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+
+
+def long_strings(root: Any) -> Iterator[tuple[Any, Any, str]]:
+    """(container, key or index, string) for every string longer than ``PROTECTED_CHARS``."""
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            continue
+        pairs = value.items() if isinstance(value, dict) else enumerate(value)
+        for k, v in pairs:
+            if isinstance(v, str):
+                if len(v) > PROTECTED_CHARS and not v.startswith("[headroom: "):
+                    yield value, k, v
+            elif isinstance(v, (dict, list)):
+                stack.append((v, depth + 1))
+
+
+def _field_kind(key: str, values: list[Any]) -> str | None:
+    strs = [v for v in values if isinstance(v, str)]
+    if not strs or len(strs) < len(values) * 0.9:
+        return None
+    if all(_URLISH.match(v) or not v for v in strs):
+        return "link" if key in KEEP_LITERAL_KEYS else "url"
+    if "sha" not in key.lower() and all(
+        _OPAQUE.fullmatch(v) and any(c.isdigit() for c in v) and any(c.isalpha() for c in v)
+        for v in strs
+        if v
+    ):
+        return "opaque"
+    if sum(len(v) for v in strs) > PROTECTED_CHARS * len(strs):
+        return "text"
+    return None
+
+
+def drop_fields(
+    root: Any, kinds: tuple[str, ...], excess_chars: float, query: str | None
+) -> dict[tuple[str, str], int]:
+    """Drop whole fields of the given kinds, biggest first, until ``excess_chars`` are saved.
+
+    A field is a key at a schema path; keys the query names are kept. Returns how many
+    values each dropped field lost, for the legend's marker.
+    """
+    wanted = set(terms(query or ""))
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for path, obj, _ in walk_dicts(root):
+        for k in obj:
+            groups.setdefault((path or ".", k), []).append(obj)
+    candidates: list[tuple[int, int, tuple[str, str]]] = []
+    for (path, key), objs in groups.items():
+        if wanted & set(terms(key)) and not key.endswith("url"):
+            continue
+        kind = _field_kind(key, [o[key] for o in objs])
+        if kind in kinds:
+            size = sum(len(key) + len(_dumps(o[key])) + 4 for o in objs)
+            candidates.append((kinds.index(kind), -size, (path, key)))
+    candidates.sort()
+    dropped: dict[tuple[str, str], int] = {}
+    for _, neg_size, (path, key) in candidates:
+        if excess_chars <= 0:
+            break
+        for o in groups[(path, key)]:
+            del o[key]
+        dropped[(path, key)] = len(groups[(path, key)])
+        excess_chars += neg_size
+    return dropped
+
+
+def choose_string_cap(root: Any, excess_chars: float, *, floor: int = 0) -> int | None:
+    """The loosest cap whose cuts save ``excess_chars``; None if no cut is needed."""
+    if excess_chars <= 0:
+        return None
+    lengths = [len(s) for _, _, s in long_strings(root)] if isinstance(root, (dict, list)) else []
+    caps = [c for c in STRING_CAPS if c >= floor]
+    for cap in caps:
+        saved = sum(n - cap - MARKER_CHARS for n in lengths if n > cap)
+        if saved >= excess_chars:
+            return cap
+    return caps[-1] if lengths and caps else None
+
+
+def cut_strings(root: Any, cap: int, marker: Marker) -> int:
+    """Cut every long string to ``cap`` characters plus a marker; returns characters cut."""
+    cut = 0
+    for container, key, s in list(long_strings(root)):
+        full = len(s)
+        done = _CUT_TAIL.search(s)
+        if done:  # cut before: cut the kept head further, count from the original length
+            s, full = s[: done.start()], int(done["of"])
+        if len(s) <= cap:
+            continue
+        head = s[:cap].rstrip() if cap else ""
+        dropped = full - len(head)
+        mark = marker(dropped, "chars", f"of {full}")
+        container[key] = f"{head} {mark}" if head else mark
+        cut += dropped
+    return cut
+
+
+def _row_text(row: Any) -> str:
+    if isinstance(row, str):
+        return row
+    return _dumps(row)
+
+
+def _scalar_fields(row: Any) -> dict[str, Any]:
+    if not isinstance(row, dict):
+        return {}
+    return {
+        k: v
+        for k, v in row.items()
+        if v is None or isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= 64)
+    }
+
+
+def row_priorities(rows: list[Any], texts: list[str], query: str | None) -> list[float]:
+    """How much each row should be kept (higher first); ties go to the earlier row."""
+    n = len(rows)
+    prio = [0.0] * n
+    for i in (0, 1, n - 1):
+        if 0 <= i < n:
+            prio[i] += 4.0
+    if query and query.strip():
+        scores = bm25_scores([Counter(terms(t)) for t in texts], query)
+        top = max(scores, default=0.0)
+        if top > 0:
+            for i, s in enumerate(scores):
+                prio[i] += 3.0 * s / top
+    for i, t in enumerate(texts):
+        if _ERROR_WORDS.search(t):
+            prio[i] += 1.5
+    fields = [_scalar_fields(r) for r in rows]
+    keys: dict[str, None] = {}
+    for f in fields:
+        keys.update(dict.fromkeys(f))
+    for key in keys:
+        values = [f.get(key) for f in fields]
+        status = bool(_STATUS_KEY.search(key))
+        _rare_values(values, prio, 2.5 if status else 1.0)
+        if status:
+            for i in range(1, n):
+                if values[i] != values[i - 1]:
+                    prio[i] += 1.0  # change point
+        _numeric_extremes(values, prio)
+    return prio
+
+
+def _rare_values(values: list[Any], prio: list[float], weight: float) -> None:
+    counts = Counter(repr(v) for v in values)
+    if len(counts) < 2:
+        return
+    common, top = counts.most_common(1)[0]
+    if top * 5 < len(values) * 3:  # no value most rows agree on: nothing is rare
+        return
+    limit = max(1, len(values) // 10)
+    for i, v in enumerate(values):
+        r = repr(v)
+        if r != common and counts[r] <= limit:
+            prio[i] += weight
+
+
+def _numeric_extremes(values: list[Any], prio: list[float]) -> None:
+    nums = [
+        (i, float(v))
+        for i, v in enumerate(values)
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    ]
+    if len(nums) < 5:
+        return
+    xs = [x for _, x in nums]
+    hi, lo = max(xs), min(xs)
+    if hi == lo:
+        return
+    mean, sd = statistics.fmean(xs), statistics.pstdev(xs)
+    for i, x in nums:
+        if x == hi:
+            prio[i] += 2.0
+        elif x == lo:
+            prio[i] += 0.5
+        if sd and abs(x - mean) > 3 * sd:
+            prio[i] += 1.0
+
+
+def candidate_arrays(root: Any) -> list[list[Any]]:
+    """Arrays long enough to select from, largest (in characters) first."""
+    found: list[tuple[int, int, list[Any]]] = []
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    order = 0
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            continue
+        if isinstance(value, list):
+            if len(value) >= MIN_ROWS_TO_SELECT:
+                found.append((len(_dumps(value)), order, value))
+                order += 1
+            stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
+        elif isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
+    found.sort(key=lambda t: (-t[0], t[1]))
+    return [a for _, _, a in found]
+
+
+def select_rows(
+    rows: list[Any],
+    excess_chars: float,
+    query: str | None,
+    marker: Marker,
+) -> float:
+    """Drop the least important rows of ``rows`` (in place) to save ``excess_chars``.
+
+    Returns the characters saved. Existing marker strings are kept and never counted as rows.
+    """
+    texts = [_row_text(r) for r in rows]
+    is_marker = [isinstance(r, str) and r.startswith("[headroom: ") for r in rows]
+    prio = row_priorities(rows, texts, query)
+    order = sorted(
+        (i for i in range(len(rows)) if not is_marker[i]), key=lambda i: (-prio[i], i)
+    )
+    sizes = [len(t) + 1 for t in texts]
+    total = sum(sizes[i] for i in order)
+    keep_min = min(3, len(order))
+    kept = 0.0
+    n_keep = keep_min
+    for j, i in enumerate(order):
+        kept += sizes[i]
+        # one marker per dropped run: at most one more run than kept rows
+        markers = min(j + 2, len(order) - j - 1) * MARKER_CHARS
+        if total - kept - markers < excess_chars:
+            break
+        n_keep = max(keep_min, j + 1)
+    keep = set(order[:n_keep])
+    if len(keep) == len(order):
+        return 0.0
+    before = sum(sizes)
+    # rebuild with one marker per run of omitted items, earlier markers merged in, so
+    # indices and counts always refer to the original array
+    out: list[Any] = []
+    run, run_start, pos, sampled = 0, 0, 0, False
+    for i, r in enumerate(rows):
+        if is_marker[i]:
+            m = MARKER_RE.match(r)
+            n = int(m["count"]) if m else 0
+            if not run:
+                run_start = pos
+            run += n
+            pos += n
+            sampled = sampled or "sampled" in r
+        elif i in keep:
+            if run:
+                out.append(_rows_marker(run, run_start, ctx_marker=marker, sampled=sampled))
+                run, sampled = 0, False
+            out.append(r)
+            pos += 1
+        else:
+            if not run:
+                run_start = pos
+            run += 1
+            pos += 1
+    if run:
+        out.append(_rows_marker(run, run_start, ctx_marker=marker, sampled=sampled))
+    rows[:] = out
+    return before - sum(len(_row_text(r)) + 1 for r in out)
+
+
+def _rows_marker(count: int, start: int, *, ctx_marker: Marker, sampled: bool) -> str:
+    end = start + count - 1
+    detail = f"items {start}-{end}" if count > 1 else f"item {start}"
+    if sampled:
+        detail += ", sampled"
+    return ctx_marker(count, "items", detail)
+
+
+def sample_long_arrays(root: Any, limit: int, marker: Marker) -> int:
+    """Cap every array at ``limit`` items before analysis (bounded cost on huge inputs).
+
+    Keeps the head, the tail and evenly spaced items between; each skipped run becomes a
+    marker saying the array was sampled. Returns the number of items skipped.
+    """
+    skipped = 0
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            continue
+        if isinstance(value, list):
+            if len(value) > limit:
+                skipped += _sample(value, limit, marker)
+            stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
+        elif isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
+    return skipped
+
+
+def _sample(items: list[Any], limit: int, marker: Marker) -> int:
+    n = len(items)
+    head, tail = limit // 2, limit // 10
+    middle = limit - head - tail
+    step = (n - head - tail) / middle
+    picks = list(range(head)) + [head + int(j * step) for j in range(middle)]
+    picks += list(range(n - tail, n))
+    out: list[Any] = []
+    prev = -1
+    for i in picks:
+        if i - prev > 1:
+            gap = i - prev - 1
+            out.append(
+                marker(gap, "items", f"items {prev + 1}-{i - 1}, sampled: array of {n} items")
+            )
+        out.append(items[i])
+        prev = i
+    items[:] = out
+    return n - len(picks)
