@@ -1,14 +1,332 @@
-"""Log compressor (baseline: passes the text through unchanged)."""
+"""Log compressor: mine line templates, keep what is unusual, collapse the repeats.
+
+Kept events (a line with its continuation lines, so a stack trace is kept whole) stay
+verbatim and in order. Every template with dropped events gets one marker, after its first
+kept event (or where it first occurred, if none is kept), carrying the count, the time span
+and a summary of the values that vary. What is kept, best first, within ``ctx.budget``:
+
+1. the first and last event and ``==> file <==`` headers (always);
+2. events of rare templates and the first event of every template, errors before
+   warnings before the rest, query matches first within each group;
+3. further events of frequent templates: errors, warnings and query matches first, spread
+   over templates (a template's k-th event ranks below another's first).
+"""
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Sequence
 from typing import ClassVar
 
+from .._relevance import bm25_scores
 from ._base import CompressContext, CompressorResult
+from ._log_events import LogEvent, split_events, timestamp
+from ._log_templates import WILDCARD, LogTemplateMiner, MinedLog, mask_line
+
+#: Templates with at most this many events are rare: all their events are candidates for
+#: keeping ahead of the repeats of common templates (loghub's anomalies are mostly 1-3x).
+RARE_MAX = 3
+#: Query words that look like values (ids, IPs, paths, numbers): matched literally in lines.
+_QUERY_VALUE = re.compile(r"[\w./:@-]*\d[\w./:@-]*|[\w.-]*[/_][\w./-]+")
+_VALUE_POSITIONS = 1  # varying fields described per marker
 
 
 class LogCompressor:
     kind: ClassVar[str] = "log"
 
     def compress(self, text: str, ctx: CompressContext) -> CompressorResult:
-        return CompressorResult(text, ("baseline: unchanged",))
+        trailing = text.endswith("\n")
+        lines = (text[:-1] if trailing else text).split("\n")
+        events = split_events(lines)
+        if len(events) < 3:
+            return CompressorResult(text, ("log: too few events to compress",))
+        mined = LogTemplateMiner().mine([lines[e.first] for e in events])
+        planner = _Planner(lines, events, mined, ctx)
+        plan, out = planner.fit()
+        kept_lines = sum(events[i].size for i in plan)
+        notes = (
+            f"log: {len(mined.templates)} templates in {len(events)} events; "
+            f"kept {kept_lines} of {len(lines)} lines",
+        )
+        return CompressorResult(out + ("\n" if trailing else ""), notes)
+
+
+class _Planner:
+    """Chooses the events to keep so that the rendered output fits ``ctx.budget``.
+
+    Costs are estimated per character (from the input's own token count), so choosing is
+    cheap; a template with kept and dropped events costs one summary marker, and dropped
+    events of templates with nothing kept share one marker per gap. Gaps are only known
+    once a choice is made, so ``fit`` renders, counts, and adjusts the budget a few times.
+    """
+
+    def __init__(
+        self,
+        lines: Sequence[str],
+        events: Sequence[LogEvent],
+        mined: MinedLog,
+        ctx: CompressContext,
+    ) -> None:
+        self.lines, self.events, self.mined, self.ctx = lines, events, mined, ctx
+        per_char = ctx.original_tokens / (sum(len(ln) + 1 for ln in lines) or 1)
+        self.costs = [
+            sum(len(lines[j]) + 1 for j in range(e.first, e.last + 1)) * per_char for e in events
+        ]
+        self.marker_cost = float(
+            ctx.count_tokens(ctx.marker(999, "lines", "x1000 like the line above, 00:00:00"))
+        )
+        self.priorities = _priorities(lines, events, mined, self.costs, ctx.query)
+
+    def _absorb_cheap_omissions(self, keep: set[int]) -> None:
+        """Keep dropped events wherever their lines cost no more than the marker they need."""
+        by_template: dict[int, list[int]] = {}
+        for i, t in enumerate(self.mined.assignment):
+            by_template.setdefault(t, []).append(i)
+        represented = {self.mined.assignment[i] for i in keep}
+        for t in represented:
+            dropped = [i for i in by_template[t] if i not in keep]
+            if dropped and sum(self.costs[i] for i in dropped) <= self.marker_cost:
+                keep.update(dropped)
+        gap: list[int] = []
+        for i in range(len(self.events) + 1):
+            if i < len(self.events) and i not in keep:
+                if self.mined.assignment[i] not in represented:
+                    gap.append(i)
+                continue
+            if gap and sum(self.costs[j] for j in gap) <= self.marker_cost:
+                keep.update(gap)
+            gap = []
+
+    def fit(self) -> tuple[set[int], str]:
+        target = float(self.ctx.budget)
+        allowance = target
+        best: tuple[set[int], str] | None = None
+        smallest: tuple[int, set[int], str] | None = None
+        for _ in range(8):
+            keep = _select(
+                self.events, self.mined, self.costs, self.priorities, self.marker_cost, allowance
+            )
+            self._absorb_cheap_omissions(keep)
+            out = _render(self.lines, self.events, self.mined, keep, self.ctx)
+            used = self.ctx.count_tokens(out)
+            if smallest is None or used < smallest[0]:
+                smallest = (used, keep, out)
+            if used <= target:
+                if best is None or len(keep) > len(best[0]):
+                    best = (keep, out)
+                if target - used < 0.03 * target:
+                    break
+                allowance += (target - used) * 0.8
+            else:
+                allowance -= max(used - target, 0.05 * target)
+        if best is None:  # nothing fitted: the smallest rendering tried
+            assert smallest is not None
+            best = (smallest[1], smallest[2])
+        return best
+
+
+def _priorities(
+    lines: Sequence[str],
+    events: Sequence[LogEvent],
+    mined: MinedLog,
+    costs: Sequence[float],
+    query: str | None,
+) -> list[tuple[float, int]]:
+    """(priority, event index) for every event, best first."""
+    query_bonus = _query_bonus(lines, events, mined, query)
+    typical = sorted(costs)[len(costs) // 2] or 1.0
+    ranked: list[tuple[float, int]] = []
+    for template in mined.templates:
+        rare = template.count <= RARE_MAX
+        for rank, i in enumerate(template.members):
+            if i == 0 or i == len(events) - 1 or events[i].header:
+                base = 1000.0
+            elif rare:
+                base = 100.0
+            elif rank == 0:
+                base = 60.0
+            else:
+                base = -10.0 * math.log2(rank + 1)
+            # a long line must be worth more: two short rare lines beat one long one
+            size = 8.0 * math.log2(max(costs[i], 1.0) / typical)
+            ranked.append((base + 15.0 * events[i].severity + query_bonus[i] - size, i))
+    ranked.sort(key=lambda pi: (-pi[0], pi[1]))
+    return ranked
+
+
+def _select(
+    events: Sequence[LogEvent],
+    mined: MinedLog,
+    costs: Sequence[float],
+    priorities: Sequence[tuple[float, int]],
+    marker_cost: float,
+    budget: float,
+) -> set[int]:
+    kept_per_template = [0] * len(mined.templates)
+    keep: set[int] = set()
+    used = 0.0
+    for priority, i in priorities:
+        t = mined.assignment[i]
+        count = mined.templates[t].count
+        kept = kept_per_template[t]
+        cost = costs[i]
+        if kept == 0 and count > 1:
+            cost += marker_cost  # the template's summary marker
+        elif kept + 1 == count and count > 1:
+            cost -= marker_cost  # the template becomes whole: its marker goes
+        if used + cost > budget and priority < 1000.0:
+            continue
+        keep.add(i)
+        kept_per_template[t] = kept + 1
+        used += cost
+    return keep
+
+
+def _query_bonus(
+    lines: Sequence[str], events: Sequence[LogEvent], mined: MinedLog, query: str | None
+) -> list[float]:
+    """Per event: up to 40 for a literal value of the query, up to 20 for BM25 on its template."""
+    bonus = [0.0] * len(events)
+    if not query or not query.strip():
+        return bonus
+    scores = bm25_scores([" ".join(t.tokens) for t in mined.templates], query)
+    top = max(scores, default=0.0)
+    if top > 0:
+        for i, t in enumerate(mined.assignment):
+            bonus[i] = 20.0 * scores[t] / top
+    values = {v.strip(".:,/-") for v in _QUERY_VALUE.findall(query)}
+    values = {v for v in values if len(v) >= 4}
+    if values:
+        for i, e in enumerate(events):
+            head = lines[e.first]
+            if any(v in head for v in values):
+                bonus[i] += 40.0
+    return bonus
+
+
+def _render(
+    lines: Sequence[str],
+    events: Sequence[LogEvent],
+    mined: MinedLog,
+    keep: set[int],
+    ctx: CompressContext,
+) -> str:
+    by_template: dict[int, list[int]] = {}
+    for i, t in enumerate(mined.assignment):
+        by_template.setdefault(t, []).append(i)
+    summary_after: dict[int, int] = {}  # kept event -> template summarised after it
+    represented: set[int] = set()
+    for t, members in by_template.items():
+        kept = [i for i in members if i in keep]
+        if kept:
+            represented.add(t)
+            if len(kept) < len(members):
+                summary_after[kept[0]] = t
+    out: list[str] = []
+    gap: list[int] = []
+    for i, e in enumerate(events):
+        if i not in keep:
+            if mined.assignment[i] not in represented:
+                gap.append(i)
+            continue
+        if gap:
+            out.append(_gap_marker(lines, events, mined, gap, ctx))
+            gap = []
+        out.extend(lines[e.first : e.last + 1])
+        if i in summary_after:
+            t = summary_after[i]
+            dropped = [j for j in by_template[t] if j not in keep]
+            out.append(_summary_marker(lines, events, mined, t, dropped, ctx))
+    if gap:
+        out.append(_gap_marker(lines, events, mined, gap, ctx))
+    return "\n".join(out)
+
+
+def _summary_marker(
+    lines: Sequence[str],
+    events: Sequence[LogEvent],
+    mined: MinedLog,
+    template: int,
+    dropped: Sequence[int],
+    ctx: CompressContext,
+) -> str:
+    heads = [lines[events[j].first] for j in dropped]
+    parts = [f"x{mined.templates[template].count} like the line above"]
+    parts.extend(_span(heads))
+    parts.extend(_varying(heads, mined.templates[template].tokens, timestamp(heads[0])))
+    n_lines = sum(events[j].size for j in dropped)
+    return ctx.marker(n_lines, "lines", ", ".join(parts))
+
+
+def _gap_marker(
+    lines: Sequence[str],
+    events: Sequence[LogEvent],
+    mined: MinedLog,
+    gap: Sequence[int],
+    ctx: CompressContext,
+) -> str:
+    per_template: dict[int, int] = {}
+    for i in gap:
+        t = mined.assignment[i]
+        per_template[t] = per_template.get(t, 0) + 1
+    top = sorted(per_template.items(), key=lambda tc: (-tc[1], tc[0]))
+    heads = [lines[events[i].first] for i in gap]
+    parts = [f"{len(top)} templates"] if len(top) > 1 else []
+    parts.extend(_span(heads))
+    if len(top) == 1:
+        parts.append(_shape(mined.templates[top[0][0]].tokens))
+    n_lines = sum(events[i].size for i in gap)
+    return ctx.marker(n_lines, "lines", ", ".join(parts))
+
+
+def _span(heads: Sequence[str]) -> list[str]:
+    first, last = timestamp(heads[0]), timestamp(heads[-1])
+    if not first or not last:
+        return []
+    first, last = _FRACTION.sub("", first), _FRACTION.sub("", last)
+    if first == last:
+        return [first]
+    # "2015-10-18 18:01:48,963 - 18:04:10,002": the end without the date they share
+    shared = next((k for k, (a, b) in enumerate(zip(first, last)) if a != b), len(last))
+    cut = last.rfind(" ", 0, shared + 1)
+    return [f"{first} - {last[cut + 1 :]}"]
+
+
+_FRACTION = re.compile(r"[.,]\d+$")
+_LETTERS = re.compile(r"[A-Za-z]{2}")
+_MASKED = re.compile(r"<(?:n|hex|ip|\*)>")
+
+
+def _shape(tokens: Sequence[str]) -> str:
+    """A template's message, short: the part after its header (``tag: message``)."""
+    text = _MASKED.sub("*", " ".join(tokens))
+    cut = text.find(": ")
+    if cut > 0 and len(text) - cut > 12:
+        text = text[cut + 2 :]
+    return text[:40].strip()
+
+
+def _varying(heads: Sequence[str], tokens: Sequence[str], ts: str | None) -> list[str]:
+    """Short descriptions of the fields that vary among ``heads`` (at most two)."""
+    split = [h.split() for h in heads[:500]]
+    split = [s for s in split if len(s) == len(tokens)]
+    if len(split) < 2:
+        return []
+    out: list[str] = []
+    for p, tok in enumerate(tokens):
+        if tok != WILDCARD and "<" not in tok:
+            continue
+        shape = _MASKED.sub("*", mask_line(split[0][p]) if tok == WILDCARD else tok)
+        if not _LETTERS.search(shape):  # dates, counters, bare numbers: the span says enough
+            continue
+        values = {s[p] for s in split}
+        if len(values) < 2:
+            continue
+        if len(values) <= 3 and all(len(v) <= 24 for v in values):
+            out.append("|".join(sorted(values)))
+        else:
+            out.append(f"{len(values)} distinct {shape[:32]}")
+        if len(out) >= _VALUE_POSITIONS:
+            break
+    return out

@@ -28,12 +28,21 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-MASK_RE = re.compile(
-    r"0[xX][0-9a-fA-F]+"
-    r"|(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\w.])"
-    r"|(?<![0-9a-zA-Z])(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}(?![0-9a-zA-Z])"
-    r"|\d+(?:[.,:]\d+)*"
+#: Value shapes masked inside tokens, applied in this order (each pass is a plain ``sub``:
+#: a callback per match costs more than the whole mining step).
+_MASKS = (
+    (re.compile(r"0[xX][0-9a-fA-F]+"), "<hex>"),
+    (re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\w.])"), "<ip>"),
+    (
+        re.compile(
+            r"(?<![0-9a-zA-Z])(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}"
+            r"(?![0-9a-zA-Z])"
+        ),
+        "<hex>",
+    ),
+    (re.compile(r"\d+(?:[.,:]\d+)*"), "<n>"),
 )
+_DIGIT = re.compile(r"\d")
 WILDCARD = "<*>"
 _MASK_TOKEN = re.compile(r"<(?:n|hex|ip|\*)>")
 _WORD4 = re.compile(r"[A-Za-z]{4,}")
@@ -89,20 +98,13 @@ _NEUTRAL_POSITIONS = 10  # only header columns are checked for constant words
 _NEUTRAL_SHARE = 0.5
 
 
-def _mask_one(match: re.Match[str]) -> str:
-    s = match.group(0)
-    if s[:2] in ("0x", "0X"):
-        return "<hex>"
-    if s.count(".") == 3 and s.replace(".", "").replace(":", "").isdigit():
-        return "<ip>"
-    if not s.replace(".", "").replace(",", "").replace(":", "").isdigit():
-        return "<hex>"
-    return "<n>"
-
-
 def mask_line(line: str) -> str:
     """``line`` with numbers, hex values and IPs replaced by ``<n>``/``<hex>``/``<ip>``."""
-    return MASK_RE.sub(_mask_one, line)
+    if _DIGIT.search(line) is None:
+        return line
+    for pattern, mask in _MASKS:
+        line = pattern.sub(mask, line)
+    return line
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,8 @@ class LogTemplateMiner:
         self.similarity = similarity
 
     def mine(self, messages: Sequence[str]) -> MinedLog:
-        masked = [mask_line(m).split() for m in messages]
+        masker = _TokenMasker()
+        masked = [masker.tokens(m) for m in messages]
         neutral = _neutral_tokens(masked)
         by_len: dict[int, list[_Cluster]] = {}
         exact: dict[tuple[str, ...], _Cluster] = {}
@@ -171,7 +174,7 @@ class LogTemplateMiner:
             key = tuple(toks)
             cluster = exact.get(key)
             if cluster is None:
-                cluster = self._match(toks, by_len.get(len(toks), ()), neutral)
+                cluster = self._match(toks, by_len.get(len(toks), ()), neutral, masker)
                 if cluster is None:
                     cluster = _Cluster(list(toks))
                     by_len.setdefault(len(toks), []).append(cluster)
@@ -190,11 +193,12 @@ class LogTemplateMiner:
         toks: list[str],
         candidates: Sequence[_Cluster],
         neutral: frozenset[tuple[int, str]],
+        masker: _TokenMasker,
     ) -> _Cluster | None:
         best: _Cluster | None = None
         best_score = -1.0
         for cluster in candidates:
-            score = _similarity(cluster.tokens, toks, neutral)
+            score = _similarity(cluster.tokens, toks, neutral, masker)
             if score > best_score:
                 best, best_score = cluster, score
         if best is None or best_score < self.similarity:
@@ -205,22 +209,57 @@ class LogTemplateMiner:
         return best
 
 
+class _TokenMasker:
+    """Masks lines token by token, caching per distinct token (log tokens repeat a lot)."""
+
+    def __init__(self) -> None:
+        self._masked: dict[str, str] = {}
+        self._variable: dict[str, bool] = {WILDCARD: True}
+        self._outcome: dict[str, bool] = {}
+
+    def tokens(self, line: str) -> list[str]:
+        cache = self._masked
+        out: list[str] = []
+        for tok in line.split():
+            m = cache.get(tok)
+            if m is None:
+                m = cache[tok] = mask_line(tok)
+            out.append(m)
+        return out
+
+    def variable(self, token: str) -> bool:
+        v = self._variable.get(token)
+        if v is None:
+            v = self._variable[token] = _variable(token)
+        return v
+
+    def outcome(self, token: str) -> bool:
+        v = self._outcome.get(token)
+        if v is None:
+            v = self._outcome[token] = _bare(token) in OUTCOME_WORDS
+        return v
+
+
 def _similarity(
-    template: Sequence[str], toks: Sequence[str], neutral: frozenset[tuple[int, str]]
+    template: Sequence[str],
+    toks: Sequence[str],
+    neutral: frozenset[tuple[int, str]],
+    masker: _TokenMasker,
 ) -> float:
     same = total = 0
+    variable = masker.variable
     for p, (a, b) in enumerate(zip(template, toks, strict=True)):
-        if a != b and (_bare(a) in OUTCOME_WORDS or _bare(b) in OUTCOME_WORDS):
-            return 0.0
         if a == b:
-            if _variable(a) or (p, a) in neutral:
+            if variable(a) or (p, a) in neutral:
                 continue
             same += 1
             total += 1
+        elif masker.outcome(a) or masker.outcome(b):
+            return 0.0
         elif a == WILDCARD:
-            if not _variable(b):
+            if not variable(b):
                 total += 1
-        elif _variable(a) and _variable(b):
+        elif variable(a) and variable(b):
             continue
         else:
             total += 1

@@ -1,0 +1,99 @@
+"""Log events: lines grouped with their continuation lines, with severity and timestamp."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: A line that continues the event above it: indented (stack frames, wrapped messages),
+#: Java ``at``/``Caused by``/``... N more``, or a closing brace of a multi-line dump.
+_CONTINUATION = re.compile(r"^(?:[ \t]+\S|at [\w$.<>]+\(|Caused by:|\.\.\. \d+ more|[}\]]\s*$)")
+_TRACEBACK = re.compile(r"^\s*Traceback \(most recent call last\):")
+#: Last line of a Python traceback: ``SomeError: message`` (or a bare exception name).
+_EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b")
+_FILE_HEADER = re.compile(r"^==> .+ <==$")
+
+_ERROR = re.compile(
+    r"\b(?:ERROR|ERR|FATAL|CRITICAL|CRIT|SEVERE|PANIC|EMERG|ALERT|FAIL(?:ED|URE)?|"
+    r"[Ee]rror|[Ee]xception|Traceback|[Ff]atal|[Pp]anic|[Ff]ail(?:ed|ure|s)?|"
+    r"[Aa]bort(?:ed)?|[Ss]egmentation fault|[Cc]ore dumped|[Kk]illed|[Tt]imed? ?out|"
+    r"[Rr]efused|[Dd]enied|[Uu]nexpected|HUNG|UNRESOLVED)\b"
+)
+_WARN = re.compile(r"\b(?:WARN(?:ING)?|[Ww]arn(?:ing)?|[Dd]eprecat\w*|[Rr]etry\w*|[Ii]nvalid)\b")
+#: Android logcat / single-letter level columns: ``03-17 16:13:38.811  1702  2395 E Tag:``.
+_LETTER_LEVEL = re.compile(r"^.{0,40}?\s([VDIWEFA])[\s/](?=\S*\s*[\w.$]*[:(])")
+
+_TIMESTAMP = re.compile(
+    r"\d{4}-\d\d-\d\d[T -]\d\d[:.]\d\d[:.]\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+    r"|\d\d/\d\d/\d\d(?:\d\d)? \d\d:\d\d:\d\d(?:[.,]\d+)?"
+    r"|\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?"
+    r"|[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d"
+    r"|\b\d{6} \d{6}\b"
+    r"|\b1\d{9}(?:\.\d+)?\b"
+    r"|\b\d\d:\d\d:\d\d(?:[.,]\d+)?\b"
+)
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    """Lines ``first..last`` (inclusive) of the input; ``severity`` 2 error, 1 warning, 0 other."""
+
+    first: int
+    last: int
+    severity: int
+    header: bool = False  # a ``==> file <==`` separator of concatenated logs
+
+    @property
+    def size(self) -> int:
+        return self.last - self.first + 1
+
+
+def severity(line: str) -> int:
+    """2 for errors/failures/exceptions, 1 for warnings, 0 otherwise."""
+    m = _LETTER_LEVEL.match(line)
+    if m:
+        letter = m.group(1)
+        if letter in "EFA":
+            return 2
+        if letter == "W":
+            return 1
+    if _ERROR.search(line):
+        return 2
+    if _WARN.search(line):
+        return 1
+    return 0
+
+
+def split_events(lines: list[str]) -> list[LogEvent]:
+    """Group lines into events: a line plus its continuation lines (stack traces)."""
+    events: list[LogEvent] = []
+    i, n = 0, len(lines)
+    while i < n:
+        line = lines[i]
+        if _FILE_HEADER.match(line):
+            events.append(LogEvent(i, i, 0, header=True))
+            i += 1
+            continue
+        first, sev = i, severity(line)
+        if _TRACEBACK.match(line):
+            sev = 2
+            i += 1
+            while i < n and lines[i][:1] in (" ", "\t"):
+                i += 1
+            if i < n and _EXC_LINE.match(lines[i]):
+                i += 1
+            events.append(LogEvent(first, i - 1, sev))
+            continue
+        i += 1
+        while i < n and lines[i] and _CONTINUATION.match(lines[i]):
+            if sev < 2 and ("Exception" in lines[i] or "Error" in lines[i]):
+                sev = 2
+            i += 1
+        events.append(LogEvent(first, i - 1, sev))
+    return events
+
+
+def timestamp(line: str) -> str | None:
+    """The first timestamp in the head of ``line``, as written."""
+    m = _TIMESTAMP.search(line, 0, 80)
+    return m.group(0) if m else None
