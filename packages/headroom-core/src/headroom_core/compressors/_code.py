@@ -16,10 +16,11 @@ which always does.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from .._relevance import STOPWORDS, bm25_scores
+from .._relevance import STOPWORDS, bm25_scores, terms
 from ._base import CompressContext, CompressorResult
 from ._code_langs import LangSpec, spec_for
 from ._code_skeleton import Definition, Edit, Plan, apply_edits, plan_skeleton
@@ -28,6 +29,10 @@ from ._code_skeleton import Definition, Edit, Plan, apply_edits, plan_skeleton
 _MIN_SAVING = 6
 #: Besides definitions the query names, keep bodies scoring at least this share of the best.
 _RELATIVE_SCORE = 0.35
+#: Bodies longer than this (bytes) are elided without counting their tokens first.
+_EXACT_BELOW = 400
+#: Relevance reads at most this much of each definition (BM25 saturates anyway).
+_RELEVANCE_CHARS = 2000
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -62,22 +67,33 @@ class CodeCompressor:
         parser = _parser(spec.grammar)
         tree = parser.parse(src)
         plan = plan_skeleton(tree.root_node, src, spec)
-        elided = _choose_elisions(plan, src, ctx)
-        edits = [*plan.comments, *(d.edit for d in elided)]
+        comments = plan.comments
+        if (
+            ctx.count_tokens(apply_edits(src, [*comments, *_all_bodies(plan)]).decode())
+            > ctx.budget
+        ):
+            comments = plan.bare_comments  # over budget: comments keep only their tags
+        elided = _choose_elisions(plan, comments, src, ctx)
+        edits = [*comments, *(d.edit for d in elided)]
         body = apply_edits(src, edits).decode("utf-8")
         omitted = sum(e.omitted for e in edits)
         if omitted == 0:
             return CompressorResult(text, ("code: nothing to elide",), ctx.language)
-        comment_lines = sum(e.omitted for e in plan.comments)
+        comment_lines = sum(e.omitted for e in comments)
         detail = (
             f"{len(elided)} function bodies and {comment_lines} comment lines; "
             "each elided body shows its line count in place"
         )
-        out = _with_header(body, _comment(ctx.marker(omitted, "lines", detail), spec), spec)
+        header = _comment(ctx.marker(omitted, "lines", detail), spec)
+        out = _with_header(body, header, spec)
         notes = [f"code: {len(elided)} of {len(plan.definitions)} bodies elided"]
-        if parser.parse(out.encode("utf-8")).root_node.has_error:
-            out = _commented_outline(out, spec)
+        repaired = _comment_out_errors(out, parser, spec)
+        if repaired is None:
+            out = _with_header(_commented_outline(body, spec), header, spec)
             notes.append("skeleton did not re-parse cleanly: commented outline")
+        elif repaired != out:
+            out = repaired
+            notes.append("unparsable statements given as comments")
         return CompressorResult(out, tuple(notes), ctx.language)
 
 
@@ -93,6 +109,69 @@ def _with_header(body: str, header: str, spec: LangSpec) -> str:
     return f"{header}\n{body}"
 
 
+#: Node types whose children are whole statements or declarations: an erroneous child of
+#: one of these can be turned into comments without touching its neighbours.
+_SEQUENCES = frozenset(
+    [
+        "translation_unit",
+        "declaration_list",
+        "field_declaration_list",
+        "compound_statement",
+        "preproc_if",
+        "preproc_ifdef",
+        "preproc_else",
+        "preproc_elif",
+        "program",
+        "statement_block",
+        "class_body",
+        "source_file",
+        "module",
+        "block",
+        "interface_body",
+        "enum_body",
+    ]
+)
+_REPAIR_ROUNDS = 4
+#: Past this share of commented lines, the whole output becomes a commented outline.
+_REPAIR_MAX_SHARE = 0.5
+
+
+def _error_rows(root: Any) -> set[int]:
+    """Rows of the smallest whole statements that hold an ERROR or MISSING node."""
+    rows: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not node.has_error:
+            continue
+        if node.type == "ERROR" or node.is_missing:
+            unit = node
+            while unit.parent is not None and unit.parent.type not in _SEQUENCES:
+                unit = unit.parent
+            rows.update(range(unit.start_point.row, unit.end_point.row + 1))
+            continue
+        stack.extend(node.children)
+    return rows
+
+
+def _comment_out_errors(text: str, parser: Any, spec: LangSpec) -> str | None:
+    """``text`` with statements that do not parse turned into comments; None if too many."""
+    lines = text.split("\n")
+    commented: set[int] = set()
+    for _ in range(_REPAIR_ROUNDS):
+        tree = parser.parse("\n".join(lines).encode("utf-8"))
+        if not tree.root_node.has_error:
+            return "\n".join(lines)
+        rows = _error_rows(tree.root_node) - commented
+        if not rows or len(commented | rows) > len(lines) * _REPAIR_MAX_SHARE:
+            return None
+        for r in rows:
+            if r < len(lines) and lines[r].strip():
+                lines[r] = f"{spec.line_comment} {lines[r]}"
+        commented |= rows
+    return None
+
+
 def _commented_outline(text: str, spec: LangSpec) -> str:
     """Every line as a line comment: parses in any grammar, keeps every byte readable."""
     prefix = spec.line_comment
@@ -103,26 +182,56 @@ def _commented_outline(text: str, spec: LangSpec) -> str:
     )
 
 
+_TERM_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)*")
+
+
+@lru_cache(maxsize=8192)
+def _word_terms(word: str) -> tuple[str, ...]:
+    return tuple(terms(word))
+
+
+def _term_counts(text: str) -> Counter[str]:
+    """``Counter(terms(text))``, computed once per distinct word (code repeats words a lot)."""
+    out: Counter[str] = Counter()
+    for word, n in Counter(_TERM_WORD.findall(text)).items():
+        for t in _word_terms(word):
+            out[t] += n
+    return out
+
+
 def _query_words(query: str | None) -> set[str]:
     if not query:
         return set()
     return {w.lower() for w in _WORD.findall(query) if len(w) >= 3 and w.lower() not in STOPWORDS}
 
 
-def _choose_elisions(plan: Plan, src: bytes, ctx: CompressContext) -> list[Definition]:
+def _all_bodies(plan: Plan) -> list[Edit]:
+    return [d.edit for d in plan.definitions]
+
+
+def _choose_elisions(
+    plan: Plan, comments: list[Edit], src: bytes, ctx: CompressContext
+) -> list[Definition]:
     """The definitions whose bodies go: all that are worth it, minus the relevant ones."""
     saving: dict[int, int] = {}
     for i, d in enumerate(plan.definitions):
-        original = src[d.edit.start : d.edit.end].decode("utf-8", "replace")
-        saving[i] = ctx.count_tokens(original) - ctx.count_tokens(d.edit.text.decode())
+        original = src[d.edit.start : d.edit.end]
+        if len(original) > _EXACT_BELOW:  # surely worth it: estimate, counted exactly if kept
+            saving[i] = (len(original) - len(d.edit.text)) // 4
+            continue
+        placeholder = d.edit.text.decode()
+        saving[i] = ctx.count_tokens(original.decode("utf-8", "replace")) - ctx.count_tokens(
+            placeholder
+        )
     candidates = [i for i, s in saving.items() if s >= _MIN_SAVING]
-    keep = _relevant(plan.definitions, candidates, saving, src, ctx)
+    keep = _relevant(plan.definitions, candidates, comments, saving, src, ctx)
     return [plan.definitions[i] for i in candidates if i not in keep]
 
 
 def _relevant(
     defs: list[Definition],
     candidates: list[int],
+    comments: list[Edit],
     saving: dict[int, int],
     src: bytes,
     ctx: CompressContext,
@@ -130,14 +239,17 @@ def _relevant(
     """Indices of candidates kept whole: named or best-scoring first, then their callees."""
     if not ctx.query or not candidates:
         return set()
-    skeleton_edits: list[Edit] = [defs[i].edit for i in candidates]
+    skeleton_edits: list[Edit] = [*comments, *(defs[i].edit for i in candidates)]
     skeleton = apply_edits(src, skeleton_edits).decode("utf-8", "replace")
     room = ctx.budget - ctx.count_tokens(skeleton)
     if room <= 0:
         return set()
     words = _query_words(ctx.query)
     docs = [
-        src[defs[i].start : defs[i].end].decode("utf-8", "replace") + f" {defs[i].name}" * 3
+        _term_counts(
+            src[defs[i].start : defs[i].start + _RELEVANCE_CHARS].decode("utf-8", "replace")
+            + f" {defs[i].name}" * 3
+        )
         for i in candidates
     ]
     scores = bm25_scores(docs, ctx.query)
@@ -153,19 +265,26 @@ def _relevant(
             ranked.append((1, -score, i))
     ranked.sort()
     keep: set[int] = set()
+
+    def cost(i: int) -> int:
+        d = defs[i]
+        body = src[d.edit.start : d.edit.end].decode("utf-8", "replace")
+        return ctx.count_tokens(body) - ctx.count_tokens(d.edit.text.decode())
+
     for _, _, i in ranked:
-        if saving[i] <= room:
+        c = cost(i)
+        if c <= room:
             keep.add(i)
-            room -= saving[i]
+            room -= c
     by_name: dict[str, list[int]] = {}
     for i in candidates:
         by_name.setdefault(defs[i].name, []).append(i)
     for i in sorted(keep, key=lambda i: defs[i].start):
         for callee in sorted(defs[i].calls):
             for j in by_name.get(callee, []):
-                if j not in keep and saving[j] <= room:
+                if j not in keep and saving[j] <= room * 2 and (c := cost(j)) <= room:
                     keep.add(j)
-                    room -= saving[j]
+                    room -= c
     return keep
 
 
@@ -190,4 +309,3 @@ def _line_outline(text: str, ctx: CompressContext) -> str:
         return text
     marker = ctx.marker(omitted, "lines", "indented lines that are not declarations")
     return "\n".join([marker, *kept])
-

@@ -53,6 +53,7 @@ class Plan:
 
     definitions: list[Definition]
     comments: list[Edit]
+    bare_comments: list[Edit]
 
 
 class _Source:
@@ -99,8 +100,16 @@ def _span(node: Node, src: bytes) -> _Span:
 def plan_skeleton(root: Node, src: bytes, spec: LangSpec) -> Plan:
     """Candidate edits for ``root``: every elidable body and every cuttable comment block."""
     source = _Source(src)
-    plan = Plan([], [])
-    stack: list[tuple[Node, str]] = [(root, "")]
+    plan = Plan([], [], [])
+    _walk([(root, "")], source, spec, plan)
+    plan.definitions.sort(key=lambda d: d.start)
+    plan.comments.sort(key=lambda e: e.start)
+    plan.bare_comments.sort(key=lambda e: e.start)
+    return plan
+
+
+def _walk(stack: list[tuple[Node, str]], source: _Source, spec: LangSpec, plan: Plan) -> None:
+    src = source.src
     while stack:
         node, prefix = stack.pop()
         run: list[_Span] = []
@@ -108,9 +117,13 @@ def plan_skeleton(root: Node, src: bytes, spec: LangSpec) -> Plan:
         for i, child in enumerate(children):
             if _is_comment(child, node, i, spec) and source.starts_line(child):
                 span = _span(child, src)
-                if run and span.first > run[-1].last + 1:
+                docstring = child.type not in spec.comments
+                if run and (span.first > run[-1].last + 1 or docstring):
                     _flush_comments(run, source, plan)
                     run = []
+                if docstring:
+                    _flush_comments([span], source, plan, docstring=True)
+                    continue
                 run.append(span)
                 continue
             if run:
@@ -119,9 +132,6 @@ def plan_skeleton(root: Node, src: bytes, spec: LangSpec) -> Plan:
             _visit(child, prefix, source, spec, plan, stack)
         if run:
             _flush_comments(run, source, plan)
-    plan.definitions.sort(key=lambda d: d.start)
-    plan.comments.sort(key=lambda e: e.start)
-    return plan
 
 
 def _visit(
@@ -207,6 +217,8 @@ def _holds_definition(node: Node, spec: LangSpec, depth: int) -> bool:
 def _body_edit(fn: Node, body: Node, source: _Source, spec: LangSpec) -> Edit | None:
     src = source.src
     first, last = body.start_point.row, body.end_point.row
+    if spec.style != "end" and any(_is_nested(c, spec) for c in body.named_children):
+        return _composite_edit(fn, body, source, spec)
     if spec.style == "brace":
         raw = src[body.start_byte : body.end_byte]
         if not (raw.startswith(b"{") and raw.endswith(b"}")) or last - first < 2:
@@ -225,12 +237,7 @@ def _body_edit(fn: Node, body: Node, source: _Source, spec: LangSpec) -> Edit | 
     head = b""
     kept_rows = 0
     stmt = body.named_children[0] if body.named_child_count else None
-    if (
-        stmt is not None
-        and stmt.type == "expression_statement"
-        and stmt.named_child_count == 1
-        and stmt.named_children[0].type == "string"
-    ):
+    if stmt is not None and _is_docstring(stmt):
         rows = _kept_comment_rows([_span(stmt, src)], source)
         head = _join_rows(rows, stmt.start_byte, stmt.end_byte, source) + b"\n" + indent
         kept_rows = len(rows)
@@ -239,6 +246,79 @@ def _body_edit(fn: Node, body: Node, source: _Source, spec: LangSpec) -> Edit | 
         return None
     text = head + b"...  # %d lines omitted" % omitted
     return Edit(body.start_byte, body.end_byte, text, omitted)
+
+
+def _is_nested(node: Node, spec: LangSpec) -> bool:
+    """A definition written directly in a body (a closure, a local class), kept as a signature."""
+    return node.type in spec.definitions and node.type not in (
+        "lexical_declaration",
+        "variable_declaration",
+    )
+
+
+def _skeleton_of(node: Node, source: _Source, spec: LangSpec) -> bytes:
+    """``node``'s own text with its bodies elided and its comments cut (first-line level)."""
+    sub = Plan([], [], [])
+    stack: list[tuple[Node, str]] = []
+    _visit(node, "", source, spec, sub, stack)
+    _walk(stack, source, spec, sub)
+    edits = [
+        Edit(e.start - node.start_byte, e.end - node.start_byte, e.text, e.omitted)
+        for e in [*sub.comments, *(d.edit for d in sub.definitions)]
+    ]
+    return apply_edits(source.src[node.start_byte : node.end_byte], edits)
+
+
+def _composite_edit(fn: Node, body: Node, source: _Source, spec: LangSpec) -> Edit | None:
+    """A body elided around the definitions written directly in it (their signatures stay)."""
+    if body.start_point.row == fn.start_point.row and spec.style == "indent":
+        return None
+    segments: list[bytes] = []
+    omitted = 0
+    pending = 0
+    pending_indent = b""
+
+    def flush() -> None:
+        nonlocal pending, omitted
+        if pending:
+            if spec.style == "indent":
+                segments.append(pending_indent + b"...  # %d lines omitted" % pending)
+            else:
+                segments.append(pending_indent + b"/* %d lines omitted */" % pending)
+            omitted += pending
+            pending = 0
+
+    stmts = body.named_children
+    for i, stmt in enumerate(stmts):
+        rows = stmt.end_point.row - stmt.start_point.row + 1
+        if _is_nested(stmt, spec):
+            flush()
+            segments.append(source.indent_before(stmt) + _skeleton_of(stmt, source, spec))
+        elif i == 0 and spec.style == "indent" and _is_docstring(stmt):
+            kept = _kept_comment_rows([_span(stmt, source.src)], source)
+            text = _join_rows(kept, stmt.start_byte, stmt.end_byte, source)
+            segments.append(source.indent_before(stmt) + text)
+            omitted += rows - len(kept)
+        else:
+            if not pending:
+                pending_indent = source.indent_before(stmt)
+            pending += rows
+    flush()
+    if spec.style == "indent":
+        text = b"\n".join(segments)[len(source.indent_before(body)) :]
+        return Edit(body.start_byte, body.end_byte, text, omitted)
+    closing = source.row(body.end_point.row)
+    close_indent = closing[: len(closing) - len(closing.lstrip())]
+    text = b"{\n" + b"\n".join(segments) + b"\n" + close_indent + b"}"
+    return Edit(body.start_byte, body.end_byte, text, omitted)
+
+
+def _is_docstring(stmt: Node) -> bool:
+    return (
+        stmt.type == "expression_statement"
+        and stmt.named_child_count == 1
+        and stmt.named_children[0].type == "string"
+    )
 
 
 def _kept_comment_rows(run: list[_Span], source: _Source) -> list[int]:
@@ -275,15 +355,42 @@ def _join_rows(rows: list[int], start: int, end: int, source: _Source) -> bytes:
     return b"\n".join(parts)
 
 
-def _flush_comments(run: list[_Span], source: _Source, plan: Plan) -> None:
+def _flush_comments(
+    run: list[_Span], source: _Source, plan: Plan, *, docstring: bool = False
+) -> None:
+    """Add the edits for one comment block: to its first line, and (bare) to its tags only.
+
+    A docstring is a statement, so its bare form is its first line too.
+    """
     total = run[-1].last - run[0].first + 1
-    if total < 2:
-        return
-    rows = _kept_comment_rows(run, source)
-    if len(rows) >= total:
-        return
     start, end = run[0].start, run[-1].end
-    plan.comments.append(Edit(start, end, _join_rows(rows, start, end, source), total - len(rows)))
+    rows = _kept_comment_rows(run, source)
+    first_line = None
+    if len(rows) < total:
+        first_line = Edit(start, end, _join_rows(rows, start, end, source), total - len(rows))
+        plan.comments.append(first_line)
+    if docstring:
+        if first_line is not None:
+            plan.bare_comments.append(first_line)
+        return
+    tags = [r for r in rows if _TAG_LINE.search(source.row(r))]
+    if tags:
+        wanted = set(tags)
+        for span in run:  # a block comment holding a tag keeps its opening and closing rows
+            if any(span.first <= r <= span.last for r in tags):
+                wanted.update((span.first, span.last))
+        kept = sorted(wanted)
+        if len(kept) < total:
+            text = _join_rows(kept, start, end, source)
+            if kept[0] != run[0].first:  # the block no longer starts at ``start``'s column
+                start = source.starts[run[0].first]
+                text = _join_rows(kept, start, end, source)
+            plan.bare_comments.append(Edit(start, end, text, total - len(kept)))
+        return
+    # no tags: the whole block goes, with its indentation and line break
+    line_start = source.starts[run[0].first]
+    stop = end + 1 if source.src[end : end + 1] == b"\n" else end
+    plan.bare_comments.append(Edit(line_start, stop, b"", total))
 
 
 def definition_name(node: Node, source: _Source) -> str:
