@@ -17,6 +17,7 @@ from rich.table import Table
 from ._api import compress as _compress
 from ._api import fetch_original
 from ._api import retrieve as _retrieve
+from ._cli_servers import mcp_app
 from ._config import HeadroomConfig
 from ._exceptions import HeadroomError
 from ._types import KINDS
@@ -197,6 +198,9 @@ def bench_cmd(ctx: typer.Context) -> None:
         "[red]error:[/] benchmarks/run.py not found; run this from a headroom source checkout"
     )
     raise typer.Exit(2)
+
+
+app.add_typer(mcp_app, name="mcp")
 
 
 def main() -> None:
