@@ -27,6 +27,16 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script (runpy from the CLI, or python benchmarks/run.py)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
 from benchmarks.harness import (
     REPO_ROOT,
     CaseResult,
@@ -48,15 +58,6 @@ from benchmarks.report import (
     update_readme,
 )
 from benchmarks.systems import Headroom, RunContext, System, Truncate
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
-
 from headroom_core import count_tokens
 
 ALL_SYSTEMS: tuple[str, ...] = ("headroom", *PEERS, "truncate")
@@ -174,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 descriptions[name] = system.describe()
                 task = progress.add_task(name, total=len(cases), case="")
 
-                def advance(case_id: str, task: int = task) -> None:
+                def advance(case_id: str, task: TaskID = task) -> None:
                     progress.update(task, advance=1, case=case_id)
 
                 outputs = system.run(cases, ctx, advance)
@@ -194,9 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     wall = time.perf_counter() - started
     rows = aggregate_all(results)
     ratios = latency_ratios(results)
-    command = "uv run headroom bench" + (
-        " " + shlex.join(sys.argv[1:]) if argv is None and sys.argv[1:] else ""
-    )
+    given = list(sys.argv[1:] if argv is None else argv)
+    command = shlex.join(["uv", "run", "headroom", "bench", *given])
     info = RunInfo(
         date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         command=command,

@@ -21,7 +21,11 @@ def _each_case(
 ) -> dict[str, SystemOutput]:
     out: dict[str, SystemOutput] = {}
     for case in cases:
-        text, seconds, _ = timed(lambda case=case: fn(case), ctx.repeat)
+
+        def call(case: Case = case) -> str:
+            return fn(case)
+
+        text, seconds, _ = timed(call, ctx.repeat)
         out[case.id] = SystemOutput(text, seconds)
         advance(case.id)
     return out
@@ -117,7 +121,8 @@ class AgentsToolOutputTrimmer:
             context=None,
         )
         result = self.trimmer(data)
-        output = result.input[2]["output"]
+        item: dict[str, Any] = dict(result.input[2])
+        output = item["output"]
         return output if isinstance(output, str) else str(output)
 
     def run(

@@ -54,7 +54,7 @@ MARKER_HASH_RE = re.compile(r"(?:hash=|<<ccr:)([0-9a-f]{12,64})")
 
 
 def _serve_cl100k_offline() -> None:
-    import tiktoken_ext
+    import tiktoken_ext  # type: ignore[import-untyped]
 
     for root in tiktoken_ext.__path__:
         src = Path(root) / "data" / "cl100k_base.tiktoken"
@@ -69,9 +69,12 @@ def _serve_cl100k_offline() -> None:
 
 def _configure() -> tuple[Any, Any]:
     """Install the benchmark pipeline into headroom-ai; return (compress, router)."""
-    from headroom import compress
-    from headroom.transforms import TransformPipeline
-    from headroom.transforms.content_router import ContentRouter, ContentRouterConfig
+    from headroom import compress  # type: ignore[import-not-found]  # its own environment
+    from headroom.transforms import TransformPipeline  # type: ignore[import-not-found]
+    from headroom.transforms.content_router import (  # type: ignore[import-not-found]
+        ContentRouter,
+        ContentRouterConfig,
+    )
 
     router = ContentRouter(
         ContentRouterConfig(
@@ -84,7 +87,7 @@ def _configure() -> tuple[Any, Any]:
     )
     # ``headroom.compress`` is the function; the module holds the singleton pipeline.
     module = importlib.import_module("headroom.compress")
-    module._pipeline = TransformPipeline(transforms=[router])
+    module._pipeline = TransformPipeline(transforms=[router])  # type: ignore[attr-defined]
     return compress, router
 
 
@@ -111,7 +114,9 @@ def _content(result: Any) -> str:
 def run_case(
     compress: Any, router: Any, case: dict[str, Any], corpus: Path, repeat: int
 ) -> dict[str, Any]:
-    from headroom.cache.compression_store import get_compression_store
+    from headroom.cache.compression_store import (  # type: ignore[import-not-found]
+        get_compression_store,
+    )
 
     text = (corpus / case["file"]).read_text("utf-8")
     messages = _messages(case, text)
