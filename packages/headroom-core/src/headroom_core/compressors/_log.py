@@ -288,7 +288,9 @@ def _span(heads: Sequence[str]) -> list[str]:
     if first == last:
         return [first]
     # "2015-10-18 18:01:48,963 - 18:04:10,002": the end without the date they share
-    shared = next((k for k, (a, b) in enumerate(zip(first, last)) if a != b), len(last))
+    shared = next(
+        (k for k, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), len(last)
+    )
     cut = last.rfind(" ", 0, shared + 1)
     return [f"{first} - {last[cut + 1 :]}"]
 
