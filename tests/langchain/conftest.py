@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from importlib import resources
 
 import pytest
-from headroom_core import MARKER_RE
 from langchain_openai import ChatOpenAI
 
+from headroom_core import MARKER_RE
 from tests.stub_llm import StubLLM, StubRequest, Text, ToolCall
 
 DEMO = resources.files("headroom_core") / "demo_data"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from headroom_core import RETRIEVE_TOOL_PARAMETERS, count_tokens, retrieve
 from langchain.agents import create_agent
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import tool
 
+from headroom_core import RETRIEVE_TOOL_PARAMETERS, count_tokens, retrieve
 from headroom_langchain import (
     HeadroomCallbackHandler,
     HeadroomMiddleware,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from headroom_core import count_tokens
 from langchain_core.messages import ToolMessage
 from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import InjectedToolCallId, tool
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import InjectedState, ToolNode, tools_condition
 
+from headroom_core import count_tokens
 from headroom_langchain import HeadroomCallbackHandler, compress_tools
 from tests.langchain.conftest import LOG, LOG_NEEDLE, LOG_QUERY, TASK, chat_model, retrieving_script
 from tests.stub_llm import StubLLM

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pytest
-from headroom_core import RETRIEVE_TOOL_PARAMETERS, HeadroomConfig, compress, retrieve
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import (
     BaseTool,
@@ -19,6 +18,7 @@ from langchain_tests.unit_tests import ToolsUnitTests
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, ToolRuntime
 
+from headroom_core import RETRIEVE_TOOL_PARAMETERS, compress, retrieve
 from headroom_langchain import CompressedTool, HeadroomRetrieveTool, compress_tool, compress_tools
 from tests.langchain.conftest import LOG, LOG_NEEDLE, USERS, first_ref
 
@@ -130,13 +130,17 @@ def test_plain_invoke_returns_compressed_text() -> None:
 
 
 def test_tool_artifact_is_kept() -> None:
-    msg = compress_tool(get_logs_with_artifact).invoke(call("get_logs_with_artifact", {"service": "a"}))
+    msg = compress_tool(get_logs_with_artifact).invoke(
+        call("get_logs_with_artifact", {"service": "a"})
+    )
     assert msg.artifact == {"lines": LOG.count("\n")}
     assert retrieve(msg.response_metadata["headroom"]["ref"]) == LOG
 
 
 def test_injected_call_id_reaches_the_tool() -> None:
-    msg = compress_tool(tool_with_injected).invoke(call("tool_with_injected", {"service": "a"}, "call_77"))
+    msg = compress_tool(tool_with_injected).invoke(
+        call("tool_with_injected", {"service": "a"}, "call_77")
+    )
     assert msg.tool_call_id == "call_77"
     assert retrieve(msg.artifact["ref"]).startswith("call=call_77\n")
 
@@ -186,7 +190,11 @@ def test_compress_tools_filters_and_adds_retrieval() -> None:
     assert [t.name for t in tools] == ["get_logs", "tiny", "headroom_retrieve"]
     assert isinstance(tools[0], CompressedTool) and tools[1] is tiny
     only = compress_tools([get_logs, tiny, HeadroomRetrieveTool()], include=["tiny"])
-    assert [type(t).__name__ for t in only] == ["StructuredTool", "CompressedTool", "HeadroomRetrieveTool"]
+    assert [type(t).__name__ for t in only] == [
+        "StructuredTool",
+        "CompressedTool",
+        "HeadroomRetrieveTool",
+    ]
     assert compress_tools([get_logs], retrieve=False)[-1].name == "get_logs"
 
 
