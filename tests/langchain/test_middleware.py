@@ -182,3 +182,15 @@ def test_request_time_cache_is_bounded() -> None:
         msgs = [HumanMessage(TASK), ToolMessage(content=text, tool_call_id="c", name="t")]
         middleware.wrap_model_call(model_request(msgs), recorder)
     assert len(middleware._cache) == 1
+
+
+def test_fails_open(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import headroom_langchain._compress as module
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setattr(module, "compress", broken)
+    msg = tool_message(LOG)
+    assert HeadroomMiddleware().wrap_tool_call(request(), returning(msg)) is msg
+    assert "injected fault" in caplog.text

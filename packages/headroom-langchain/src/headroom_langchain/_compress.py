@@ -7,6 +7,7 @@ whose outputs carry the counts, so tracers such as LangSmith and
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ HEADROOM_KEY = "headroom"
 COMPRESS_RUN_NAME = "headroom_compress"
 
 _RUN_TAGS = ["headroom"]
+
+log = logging.getLogger("headroom")
 
 
 class HeadroomArtifact(TypedDict):
@@ -211,27 +214,34 @@ T = TypeVar("T")
 
 def traced(
     work: Callable[[], tuple[T, Compression | None]],
+    fallback: T,
     *,
     tool: str | None,
     call_id: str | None,
     config: RunnableConfig | None,
 ) -> T:
-    """Run ``work`` (a compression) inside a ``headroom_compress`` callback run."""
+    """Run ``work`` (a compression) inside a ``headroom_compress`` callback run.
+
+    Fails open like ``compress()``: if ``work`` raises, the error is logged and recorded on
+    the run, and ``fallback`` (the uncompressed value) is returned.
+    """
     run = CallbackManager.configure(**_manager_args(config, tool)).on_chain_start(
         None, {"tool": tool, "tool_call_id": call_id}, name=COMPRESS_RUN_NAME
     )
     start = time.perf_counter()
     try:
         value, result = work()
-    except BaseException as exc:  # compress() fails open; this is a last resort
+    except Exception as exc:
+        log.exception("headroom: compressing the output of %s failed; passed through", tool)
         run.on_chain_error(exc)
-        raise
+        return fallback
     run.on_chain_end(_run_outputs(tool, call_id, result, time.perf_counter() - start))
     return value
 
 
 async def atraced(
     work: Callable[[], tuple[T, Compression | None]],
+    fallback: T,
     *,
     tool: str | None,
     call_id: str | None,
@@ -244,9 +254,10 @@ async def atraced(
     start = time.perf_counter()
     try:
         value, result = await run_in_executor(config, work)
-    except BaseException as exc:
+    except Exception as exc:
+        log.exception("headroom: compressing the output of %s failed; passed through", tool)
         await run.on_chain_error(exc)
-        raise
+        return fallback
     await run.on_chain_end(_run_outputs(tool, call_id, result, time.perf_counter() - start))
     return value
 
@@ -272,6 +283,7 @@ def compress_message(
     tool = tool or message.name
     return traced(
         partial(_compress_message, message, tool, query, settings),
+        message,
         tool=tool,
         call_id=message.tool_call_id,
         config=config,
@@ -290,6 +302,7 @@ async def acompress_message(
     tool = tool or message.name
     return await atraced(
         partial(_compress_message, message, tool, query, settings),
+        message,
         tool=tool,
         call_id=message.tool_call_id,
         config=config,

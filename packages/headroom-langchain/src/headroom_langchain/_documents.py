@@ -52,7 +52,7 @@ class HeadroomDocumentCompressor(BaseDocumentCompressor):
     ) -> Sequence[Document]:
         config: RunnableConfig = {"callbacks": callbacks}
         return [
-            traced(partial(self._one, d, query), tool=_TOOL, call_id=d.id, config=config)
+            traced(partial(self._one, d, query), d, tool=_TOOL, call_id=d.id, config=config)
             for d in documents
         ]
 
@@ -61,6 +61,6 @@ class HeadroomDocumentCompressor(BaseDocumentCompressor):
     ) -> Sequence[Document]:
         config: RunnableConfig = {"callbacks": callbacks}
         return [
-            await atraced(partial(self._one, d, query), tool=_TOOL, call_id=d.id, config=config)
+            await atraced(partial(self._one, d, query), d, tool=_TOOL, call_id=d.id, config=config)
             for d in documents
         ]

@@ -73,9 +73,7 @@ class HeadroomRetrieveTool(BaseTool):
     def tool_call_schema(self) -> ArgsSchema:
         return {**self._spec.parameters, "description": self.description}
 
-    def _run(
-        self, ref: str, query: str | None = None, max_tokens: int | None = None, **_: Any
-    ) -> str:
+    def _run(self, ref: str, query: str | None = None, max_tokens: int | None = None) -> str:
         return self._spec(ref=ref, query=query, max_tokens=max_tokens)
 
 
