@@ -11,6 +11,7 @@ model, and keep every omitted byte retrievable by ref::
 """
 
 from ._api import compress, fetch_original, retrieve
+from ._cache_aligner import AlignedPrefix, CacheAligner, PrefixReport, VolatilePart
 from ._config import DEFAULT_TARGET_RATIOS, HeadroomConfig
 from ._detect import Detection, detect_kind, guess_language
 from ._exceptions import (
@@ -46,7 +47,9 @@ __all__ = [
     "RETRIEVE_TOOL_DESCRIPTION",
     "RETRIEVE_TOOL_NAME",
     "RETRIEVE_TOOL_PARAMETERS",
+    "AlignedPrefix",
     "CCRStore",
+    "CacheAligner",
     "Compression",
     "CompressionError",
     "ConfigError",
@@ -57,12 +60,14 @@ __all__ = [
     "Marker",
     "MessageStats",
     "MessagesCompression",
+    "PrefixReport",
     "RefNotFoundError",
     "SQLiteStore",
     "StoreError",
     "StoredOriginal",
     "Tokenizer",
     "ToolSpec",
+    "VolatilePart",
     "__version__",
     "compress",
     "compress_messages",
