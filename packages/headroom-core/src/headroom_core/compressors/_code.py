@@ -29,6 +29,8 @@ from ._code_skeleton import Definition, Edit, Plan, apply_edits, plan_skeleton
 _MIN_SAVING = 6
 #: Besides definitions the query names, keep bodies scoring at least this share of the best.
 _RELATIVE_SCORE = 0.35
+#: What the marker line at the top costs, about.
+_HEADER_TOKENS = 45
 #: Bodies longer than this (bytes) are elided without counting their tokens first.
 _EXACT_BELOW = 400
 #: Relevance reads at most this much of each definition (BM25 saturates anyway).
@@ -241,13 +243,15 @@ def _relevant(
         return set()
     skeleton_edits: list[Edit] = [*comments, *(defs[i].edit for i in candidates)]
     skeleton = apply_edits(src, skeleton_edits).decode("utf-8", "replace")
-    room = ctx.budget - ctx.count_tokens(skeleton)
+    room = ctx.budget - ctx.count_tokens(skeleton) - _HEADER_TOKENS
     if room <= 0:
         return set()
     words = _query_words(ctx.query)
     docs = [
         _term_counts(
-            src[defs[i].start : defs[i].start + _RELEVANCE_CHARS].decode("utf-8", "replace")
+            src[defs[i].start : min(defs[i].end, defs[i].start + _RELEVANCE_CHARS)].decode(
+                "utf-8", "replace"
+            )
             + f" {defs[i].name}" * 3
         )
         for i in candidates

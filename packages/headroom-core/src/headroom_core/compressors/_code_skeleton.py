@@ -172,9 +172,7 @@ def _is_comment(child: Node, parent: Node, index: int, spec: LangSpec) -> bool:
     if child.type in spec.comments:
         return True
     # a Python docstring of a module or class: the first statement, a lone string
-    if spec.style != "indent" or child.type != "expression_statement":
-        return False
-    if child.named_child_count != 1 or child.named_children[0].type != "string":
+    if spec.style != "indent" or not _is_docstring(child):
         return False
     first = next((c for c in parent.children[:index] if c.type not in spec.comments), None)
     if first is not None:
@@ -314,6 +312,9 @@ def _composite_edit(fn: Node, body: Node, source: _Source, spec: LangSpec) -> Ed
 
 
 def _is_docstring(stmt: Node) -> bool:
+    """A lone string statement (some grammar versions wrap it in ``expression_statement``)."""
+    if stmt.type == "string":
+        return True
     return (
         stmt.type == "expression_statement"
         and stmt.named_child_count == 1

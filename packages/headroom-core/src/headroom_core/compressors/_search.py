@@ -83,12 +83,12 @@ class SearchCompressor:
             return CompressorResult(text, ("search: no path:line matches found; unchanged",))
         lossless = _render_all(parsed)
         if ctx.count_tokens(lossless) <= ctx.budget:
-            if parsed.json_fields_dropped:
+            if parsed.json_fields_dropped or not (parsed.duplicates or parsed.from_json):
                 return CompressorResult(text, ("search: under budget; unchanged",))
             notes = ["search: under budget"]
             if parsed.duplicates:
                 notes.append(f"{parsed.duplicates} duplicate lines removed")
-            return CompressorResult(lossless if lossless != text else text, tuple(notes))
+            return CompressorResult(lossless, tuple(notes))
         return _select(parsed, ctx)
 
 
@@ -139,9 +139,9 @@ def _select(parsed: ParsedSearch, ctx: CompressContext) -> CompressorResult:
     marker_cost = ctx.count_tokens(ctx.marker(len(hits), "matches", "per-file counts above")) + 8
     tally_cost = ctx.count_tokens(_tally(counts, counts, ctx, tally_cap))
     room = int(ctx.budget * _BUDGET_USE) - tally_cost - marker_cost
-    picked = _pick(hits, scores, room, ctx)
+    picked, with_context = _pick(hits, scores, room, ctx)
     shown: Counter[str] = Counter(hits[i].path for i in picked)
-    body, context_kept = _render_picked(hits, picked, scores, room, ctx)
+    body, context_kept = _render_picked(hits, picked, with_context, scores)
     omitted = len(hits) - len(picked)
     context_total = sum(len(h.context) for h in hits)
     detail = ["per-file counts above"]
@@ -159,10 +159,14 @@ def _select(parsed: ParsedSearch, ctx: CompressContext) -> CompressorResult:
     return CompressorResult("\n".join(out), notes)
 
 
-def _pick(hits: list[Hit], scores: list[float], room: int, ctx: CompressContext) -> list[int]:
-    """Indices of the matches to keep: best first, fewer per file as a file gets more.
+def _pick(
+    hits: list[Hit], scores: list[float], room: int, ctx: CompressContext
+) -> tuple[list[int], set[int]]:
+    """Indices of the matches to keep, and of those shown with their context lines.
 
-    Matches that do not relate to the query go round-robin over files instead.
+    Best first, fewer per file as a file gets more; a match that relates to the query
+    brings its context lines when they fit. Matches that do not relate to the query go
+    round-robin over files instead.
     """
     per_file: Counter[str] = Counter()
 
@@ -175,6 +179,7 @@ def _pick(hits: list[Hit], scores: list[float], room: int, ctx: CompressContext)
     heap = [(key(i), i, 0) for i in range(len(hits))]
     heapq.heapify(heap)
     picked: list[int] = []
+    with_context: set[int] = set()
     used = 0
     while heap:
         _, i, seen = heapq.heappop(heap)
@@ -182,27 +187,25 @@ def _pick(hits: list[Hit], scores: list[float], room: int, ctx: CompressContext)
             heapq.heappush(heap, (key(i), i, per_file[hits[i].path]))
             continue
         cost = ctx.count_tokens(hits[i].raw) + 1
-        if used + cost > room:
+        if used + cost > room and picked:
             if cost > room // 4:
                 continue  # one huge line: smaller ones may still fit
             break
         picked.append(i)
         per_file[hits[i].path] += 1
         used += cost
-    return picked
+        if scores[i] > 0 and hits[i].context:
+            extra = sum(ctx.count_tokens(c) + 1 for c in hits[i].context)
+            if used + extra <= room:
+                with_context.add(i)
+                used += extra
+    return picked, with_context
 
 
 def _render_picked(
-    hits: list[Hit], picked: list[int], scores: list[float], room: int, ctx: CompressContext
+    hits: list[Hit], picked: list[int], with_context: set[int], scores: list[float]
 ) -> tuple[list[str], int]:
-    """Kept matches grouped by file (best file first), with context lines while room lasts."""
-    used = sum(ctx.count_tokens(hits[i].raw) + 1 for i in picked)
-    with_context: set[int] = set()
-    for i in sorted(picked, key=lambda i: (-scores[i], i)):
-        cost = sum(ctx.count_tokens(c) + 1 for c in hits[i].context)
-        if hits[i].context and used + cost <= room:
-            with_context.add(i)
-            used += cost
+    """Kept matches grouped by file (best file first), in line order within a file."""
     by_file: dict[str, list[int]] = {}
     for i in picked:
         by_file.setdefault(hits[i].path, []).append(i)

@@ -50,6 +50,7 @@ class ParsedSearch:
     other: list[str]
     json_fields_dropped: tuple[str, ...] = ()
     duplicates: int = 0
+    from_json: bool = False
 
 
 def parse_search(text: str) -> ParsedSearch:
@@ -167,7 +168,7 @@ def _parse_json(text: str) -> ParsedSearch | None:
             continue
         seen.add(raw)
         hits.append(Hit(path, line, body, raw, len(hits)))
-    return ParsedSearch(hits, [], tuple(sorted(dropped)), duplicates)
+    return ParsedSearch(hits, [], tuple(sorted(dropped)), duplicates, from_json=True)
 
 
 def _text_of(value: Any) -> str:

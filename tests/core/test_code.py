@@ -1,0 +1,281 @@
+"""Code compressor: one realistic file per language, with what must stay and what must go."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from headroom_core import HeadroomConfig, compress, count_tokens, retrieve
+from headroom_core._markers import find_markers
+from headroom_core.compressors import CompressContext
+from headroom_core.compressors._code import CodeCompressor, parses_cleanly
+
+SAMPLE_DIR = Path(__file__).parent / "code_samples"
+SAMPLES = {p.stem: p.read_text("utf-8") for p in sorted(SAMPLE_DIR.iterdir())}
+REF = "hr_" + "a" * 20
+
+
+@dataclass(frozen=True)
+class Case:
+    language: str
+    query: str
+    kept: tuple[str, ...]  # substrings that must survive (signatures, fields, relevant body)
+    elided: tuple[str, ...]  # substrings of bodies that must be gone
+
+
+CASES = [
+    Case(
+        "python",
+        "How does acquire wait for tokens?",
+        (
+            "DEFAULT_RATE = 10.0",
+            "    def __init__(self, rate: float = DEFAULT_RATE, burst: int = MAX_BURST) -> None:",
+            "    def acquire(self, tokens: float = 1.0, *, timeout: float | None = None) -> bool:",
+            "                wait = (tokens - self._tokens) / self._rate",
+            "    @property\n    def state(self) -> BucketState:",
+            "    tokens: float\n    updated: float",
+            '"""Token bucket rate limiting for outgoing HTTP calls.',
+        ),
+        ("self._lock = threading.Lock()", "The bucket refills continuously"),
+    ),
+    Case(
+        "javascript",
+        "How is debounce implemented?",
+        (
+            "var VERSION = '1.4.2';",
+            "function debounce(func, wait, immediate) {",
+            "      timeout = setTimeout(later, wait);",
+            "function throttle(func, wait) {",
+            "  get size() {",
+        ),
+        ("previous = now;", "this.items.push(item);"),
+    ),
+    Case(
+        "typescript",
+        "What does retryWithBackoff do between attempts?",
+        (
+            "export const MAX_ATTEMPTS = 5;",
+            "export interface RetryOptions {",
+            "  maxDelayMs?: number;",
+            "export async function retryWithBackoff<T>(fn: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {",
+            "      await sleep(delay);",
+            "   * @default 100",
+            "  return new Promise((resolve) => setTimeout(resolve, ms));",  # called by it
+        ),
+        ("this.failures = 0;", "Doubles after every failed attempt."),
+    ),
+    Case(
+        "tsx",
+        "How does the SearchBox handle submit?",
+        (
+            "export function SearchBox({ onSearch, placeholder }: SearchBoxProps) {",
+            "    onSearch(query.trim());",
+            "export function ResultList({ items }: { items: string[] }) {",
+            "  placeholder?: string;",
+        ),
+        ("<li key={item}>{item}</li>",),
+    ),
+    Case(
+        "go",
+        "How does ParseDuration handle units?",
+        (
+            'const maxUnits = "hms"',
+            "type Span struct {",
+            "\tStart time.Time",
+            "func ParseDuration(s string) (time.Duration, error) {",
+            "\t\tcase 'h':",
+            "func (s *Span) Len() time.Duration {",
+        ),
+        ("return s.End.Sub(s.Start)", "sort.Slice(spans"),
+    ),
+    Case(
+        "rust",
+        "How does try_push reject a full queue?",
+        (
+            "pub const DEFAULT_CAPACITY: usize = 64;",
+            "pub struct BoundedQueue<T> {",
+            "    items: VecDeque<T>,",
+            "    pub fn try_push(&mut self, item: T) -> Result<(), QueueFull<T>> {",
+            "            return Err(QueueFull(item));",
+            "    pub fn pop(&mut self) -> Option<T> {",
+            "/// A fixed-capacity FIFO queue.",
+        ),
+        ("self.items.pop_front()", "Use it to apply backpressure"),
+    ),
+    Case(
+        "java",
+        "How does register reject duplicate plugins?",
+        (
+            "private static final int MAX_PLUGINS = 32;",
+            "private final Map<String, Plugin> plugins = new HashMap<>();",
+            "public void register(String name, Plugin plugin) {",
+            'throw new IllegalStateException("duplicate plugin: " + name);',
+            "public Collection<Plugin> all() {",
+        ),
+        ("return Collections.unmodifiableCollection(plugins.values());",),
+    ),
+    Case(
+        "c",
+        "How does ring_push handle a full buffer?",
+        (
+            "#define RING_SIZE 256",
+            "struct ring {",
+            "\tunsigned int head;",
+            "int ring_push(struct ring *r, unsigned char byte)",
+            "\t\treturn -1;",
+            "int ring_pop(struct ring *r, unsigned char *out)",
+        ),
+        ("*out = r->buf[r->tail];",),
+    ),
+    Case(
+        "cpp",
+        "How does LruCache::put evict entries?",
+        (
+            "constexpr std::size_t kDefaultCapacity = 128;",
+            "template <typename K, typename V>",
+            "class LruCache {",
+            "  void put(const K& key, V value) {",
+            "      index_.erase(order_.back().first);",
+            "  std::optional<V> get(const K& key) {",
+            "  std::size_t capacity_;",
+        ),
+        ("order_.splice(order_.begin(), order_, it->second);",),
+    ),
+]
+
+EXTRA_LANGUAGES = ["csharp", "ruby", "php", "kotlin", "swift", "scala", "lua"]
+
+
+def _run(source: str, language: str, query: str | None, share: float = 1.0) -> str:
+    n = count_tokens(source)
+    ctx = CompressContext(
+        ref=REF,
+        config=HeadroomConfig(),
+        count_tokens=count_tokens,
+        original_tokens=n,
+        budget=int(n * share),
+        query=query,
+        language=language,
+    )
+    return CodeCompressor().compress(source, ctx).text
+
+
+def _placeholder_lines(text: str) -> int:
+    return sum(
+        int(n)
+        for n in re.findall(r"(\d+) lines omitted \*/|# (\d+) lines omitted", text)
+        for n in n
+        if n
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.language for c in CASES])
+def test_language_table(case: Case) -> None:
+    source = SAMPLES[case.language]
+    assert parses_cleanly(source, case.language)
+    out = _run(source, case.language, case.query)
+    assert parses_cleanly(out, case.language), out
+    for kept in case.kept:
+        assert kept in out, f"{kept!r} missing from:\n{out}"
+    for gone in case.elided:
+        assert gone not in out, f"{gone!r} should be elided:\n{out}"
+    markers = find_markers(out)
+    assert len(markers) == 1 and markers[0].ref == REF and markers[0].unit == "lines"
+    assert markers[0].count >= _placeholder_lines(out) > 0
+    assert count_tokens(out) < count_tokens(source)
+
+
+@pytest.mark.parametrize("language", EXTRA_LANGUAGES)
+def test_more_languages_elide_and_parse(language: str) -> None:
+    source = SAMPLES[language]
+    assert parses_cleanly(source, language)
+    out = _run(source, language, None)
+    assert parses_cleanly(out, language), out
+    assert "lines omitted" in out
+    assert count_tokens(out) < count_tokens(source)
+
+
+def test_signature_lines_stay_byte_identical() -> None:
+    source = SAMPLES["python"]
+    out = _run(source, "python", None, share=0.2)
+    for line in source.splitlines():
+        if line.lstrip().startswith(("def ", "class ", "@")):
+            assert line in out.splitlines()
+
+
+def test_over_budget_comments_keep_only_tags() -> None:
+    out = _run(SAMPLES["typescript"], "typescript", None, share=0.05)
+    assert "   * @default 100" in out
+    assert "Base delay before the first retry" not in out
+    assert parses_cleanly(out, "typescript")
+
+
+def test_nested_function_signatures_survive() -> None:
+    source = (
+        "import functools\n\n\n"
+        "def retry(times: int = 3):\n"
+        '    """Retry the wrapped call up to ``times`` times."""\n'
+        "    attempts = []\n"
+        "    delays = [0.1 * 2**i for i in range(times)]\n\n"
+        "    def decorate(fn):\n"
+        "        @functools.wraps(fn)\n"
+        "        def wrapper(*args, **kwargs):\n"
+        "            for delay in delays:\n"
+        "                try:\n"
+        "                    return fn(*args, **kwargs)\n"
+        "                except OSError as exc:\n"
+        "                    attempts.append((delay, exc))\n"
+        "            raise RuntimeError(f'gave up after {len(attempts)} attempts')\n\n"
+        "        return wrapper\n\n"
+        "    return decorate\n"
+    )
+    out = _run(source, "python", None, share=0.2)
+    assert "    def decorate(fn):" in out
+    assert "        @functools.wraps(fn)\n        def wrapper(*args, **kwargs):" in out
+    assert '    """Retry the wrapped call up to ``times`` times."""' in out
+    assert "attempts.append((delay, exc))" not in out
+    assert parses_cleanly(out, "python"), out
+
+
+def test_wrapper_function_is_walked_into() -> None:
+    body = "\n".join(
+        f"  function helper{i}(a, b) {{\n    var x = a + b;\n    return x * {i};\n  }}"
+        for i in range(20)
+    )
+    source = f"(function (root) {{\n  var VERSION = '2.0';\n{body}\n}}(this));\n"
+    out = _run(source, "javascript", None, share=0.3)
+    assert "  var VERSION = '2.0';" in out
+    assert "  function helper7(a, b) { /* 2 lines omitted */ }" in out
+    assert parses_cleanly(out, "javascript")
+
+
+def test_unparsable_original_still_gives_parsable_output() -> None:
+    source = SAMPLES["c"].replace("int ring_pop(", "int ring_pop(MACRO_ATTR(x) ) ) ", 1)
+    assert not parses_cleanly(source, "c")
+    out = _run(source, "c", None)
+    assert parses_cleanly(out, "c"), out
+    assert "#define RING_SIZE 256" in out
+
+
+def test_unknown_language_gives_line_outline() -> None:
+    source = "\n".join(f"section{i}:\n    step one {i}\n    step two {i}" for i in range(40))
+    out = _run(source, "cobol-ish", None)
+    assert "section7:" in out and "step one 7" not in out
+    assert find_markers(out)[0].count == 80
+
+
+def test_compress_end_to_end_roundtrip() -> None:
+    source = SAMPLES["go"] * 3  # big enough to compress
+    result = compress(source, query="ParseDuration units", path="span.go")
+    assert result.kind == "code" and result.ref is not None
+    assert result.compressed_tokens < result.original_tokens
+    assert retrieve(result.ref) == source
+    assert parses_cleanly(result.text, "go") or "unparsable" in " ".join(result.notes)
+
+
+def test_deterministic() -> None:
+    source = SAMPLES["rust"]
+    assert _run(source, "rust", "try_push") == _run(source, "rust", "try_push")
