@@ -1,14 +1,156 @@
-"""Text compressor (baseline: passes the text through unchanged)."""
+"""Prose compressor (markdown, reST, plain text): extractive and query-aware.
+
+The text is cut into blocks (paragraphs, with reST directives and their indented bodies
+kept together). Headings always stay, so the outline survives. Other blocks are scored by
+BM25 against the query, position, and salience (signatures, ``name=default`` pairs, version
+notes, numbers, code spans), near-duplicates are dropped, and the best blocks are kept
+verbatim within ``ctx.budget``. Each run of dropped blocks becomes one marker.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from dataclasses import dataclass
 from typing import ClassVar
 
+from .._relevance import bm25_scores, terms
 from ._base import CompressContext, CompressorResult
+
+_MD_HEADING = re.compile(r"^#{1,6}\s+\S")
+_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{2,}\s*$")
+_SIGNATURE = re.compile(r"^\s*\.\. (?:function|method|class|attribute|data|exception|decorator)::")
+_SALIENT = re.compile(
+    r"\w+=[\w'\".-]+|versionadded|versionchanged|deprecated|``[^`]+``|`[^`]+`|\b\d[\d.]*\b"
+    r"|\bPEP \d+"
+)
+_NEAR_DUPLICATE = 0.8  # Jaccard share of terms above which a block repeats a kept one
+
+
+@dataclass(frozen=True)
+class _Block:
+    first: int
+    last: int  # inclusive line index
+    heading: bool
 
 
 class TextCompressor:
     kind: ClassVar[str] = "text"
 
     def compress(self, text: str, ctx: CompressContext) -> CompressorResult:
-        return CompressorResult(text, ("baseline: unchanged",))
+        trailing = text.endswith("\n")
+        lines = (text[:-1] if trailing else text).split("\n")
+        blocks = _blocks(lines)
+        if len(blocks) < 3:
+            return CompressorResult(text, ("text: too few blocks",))
+        texts = ["\n".join(lines[b.first : b.last + 1]) for b in blocks]
+        costs = [ctx.count_tokens(t) + 1 for t in texts]
+        # markers between kept runs are only known after choosing: render, count, refit
+        allowance = float(ctx.budget)
+        for _ in range(4):
+            keep = _select(blocks, texts, costs, ctx, allowance)
+            out = _render(lines, blocks, keep, ctx)
+            used = ctx.count_tokens(out)
+            if used <= ctx.budget:
+                break
+            allowance -= used - ctx.budget + 0.02 * ctx.budget
+        notes = (f"text: kept {len(keep)} of {len(blocks)} blocks",)
+        return CompressorResult(out + ("\n" if trailing else ""), notes)
+
+
+def _render(lines: list[str], blocks: list[_Block], keep: set[int], ctx: CompressContext) -> str:
+    """Kept blocks verbatim, in order; each run of dropped blocks as one marker."""
+    out: list[str] = []
+    run_lines = run_blocks = 0
+    for i, b in enumerate(blocks):
+        if i in keep:
+            if run_blocks:
+                out.append(ctx.marker(run_lines, "lines", f"{run_blocks} paragraphs"))
+                run_lines = run_blocks = 0
+            out.extend(lines[b.first : b.last + 1])
+            # the blank lines between this block and the next kept one are dropped with
+            # the run; between two kept blocks they stay
+            if i + 1 < len(blocks) and i + 1 in keep:
+                out.extend(lines[b.last + 1 : blocks[i + 1].first])
+            elif i + 1 < len(blocks):
+                out.append("")
+            continue
+        run_blocks += 1
+        run_lines += b.last - b.first + 1
+    if run_blocks:
+        out.append(ctx.marker(run_lines, "lines", f"{run_blocks} paragraphs"))
+    return "\n".join(out)
+
+
+def _blocks(lines: list[str]) -> list[_Block]:
+    """Paragraphs; a heading (with its reST underline) is a block of its own."""
+    blocks: list[_Block] = []
+    i, n = 0, len(lines)
+    while i < n:
+        if not lines[i].strip():
+            i += 1
+            continue
+        if i + 1 < n and _UNDERLINE.match(lines[i + 1]) and lines[i].strip():
+            blocks.append(_Block(i, i + 1, True))
+            i += 2
+            continue
+        if _UNDERLINE.match(lines[i]) and i + 2 < n and _UNDERLINE.match(lines[i + 2]):
+            blocks.append(_Block(i, i + 2, True))  # over- and underlined title
+            i += 3
+            continue
+        if _MD_HEADING.match(lines[i]):
+            blocks.append(_Block(i, i, True))
+            i += 1
+            continue
+        start = i
+        while i < n and lines[i].strip():
+            i += 1
+            if i + 1 < n and lines[i].strip() and _UNDERLINE.match(lines[i + 1]):
+                break
+        blocks.append(_Block(start, i - 1, False))
+    return blocks
+
+
+def _select(
+    blocks: list[_Block],
+    texts: list[str],
+    costs: list[int],
+    ctx: CompressContext,
+    allowance: float,
+) -> set[int]:
+    counters = [Counter(terms(t)) for t in texts]
+    bm25 = bm25_scores(counters, ctx.query) if ctx.query else [0.0] * len(blocks)
+    top = max(bm25, default=0.0) or 1.0
+    n = len(blocks)
+    scores: list[float] = []
+    for i, t in enumerate(texts):
+        salience = min(len(_SALIENT.findall(t)), 8) / 8
+        if _SIGNATURE.match(t):
+            salience += 1.0
+        position = 1.0 - i / n
+        density = 30 / (costs[i] + 30)  # short, dense blocks first at equal relevance
+        score = 3.0 * bm25[i] / top + 1.5 * salience + 0.5 * position + density
+        if bm25[i] >= 0.8 * top > 0:
+            score += 6.0  # the best matches for the query come before the outline
+        elif blocks[i].heading or i == 0:
+            score += 4.0  # then the outline
+        scores.append(score)
+    keep: set[int] = set()
+    used = 0
+    kept_terms: list[set[str]] = []
+    for i in sorted(range(n), key=lambda j: (-scores[j], j)):
+        if i in keep:
+            continue
+        if used + costs[i] > allowance:
+            continue
+        words = set(counters[i])
+        if (
+            not blocks[i].heading
+            and words
+            and any(len(words & k) / len(words | k) > _NEAR_DUPLICATE for k in kept_terms if k)
+        ):
+            continue
+        keep.add(i)
+        kept_terms.append(words)
+        used += costs[i]
+    return keep

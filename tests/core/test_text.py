@@ -1,0 +1,67 @@
+"""Text compressor: headings kept, query-relevant blocks verbatim, drops marked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from headroom_core import MARKER_RE, HeadroomConfig, compress, find_markers, retrieve
+
+
+def _doc() -> str:
+    parts = ["Widget library", "==============", ""]
+    for s in range(10):
+        parts += [f"Section {s}", "-" * 10, ""]
+        for p in range(6):
+            parts.append(
+                f"Paragraph {p} of section {s} talks about general widget behaviour and "
+                f"how frames are painted in layer {s * 10 + p} of the renderer pipeline."
+            )
+            parts.append("")
+    parts += [
+        ".. function:: connect(host, port=8080, timeout=None, retries=3)",
+        "",
+        "   Open a connection to the spool server.",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def test_headings_and_relevant_blocks_stay_verbatim() -> None:
+    text = _doc()
+    config = HeadroomConfig(target_ratio=0.5)
+    c = compress(text, kind="text", query="What is the default port of connect?", config=config)
+    assert c.ref is not None and c.savings > 0.4
+    for s in range(10):
+        assert f"Section {s}\n----------" in c.text
+    assert ".. function:: connect(host, port=8080, timeout=None, retries=3)" in c.text
+    original = set(text.splitlines())
+    assert all(ln in original for ln in c.text.splitlines() if not MARKER_RE.fullmatch(ln))
+    assert retrieve(c.ref, config=config) == text
+
+
+def test_markers_count_dropped_lines() -> None:
+    text = _doc()
+    c = compress(text, kind="text")
+    kept = [ln for ln in c.text.splitlines() if ln.strip() and not MARKER_RE.fullmatch(ln)]
+    dropped = sum(m.count for m in find_markers(c.text))
+    assert dropped + len(kept) == sum(1 for ln in text.splitlines() if ln.strip())
+
+
+def test_deterministic() -> None:
+    assert compress(_doc(), kind="text").text == compress(_doc(), kind="text").text
+
+
+def test_corpus_docs_meet_savings(corpus_cases: list[dict[str, Any]]) -> None:
+    from tests.conftest import case_text
+
+    cases = [c for c in corpus_cases if c["workload"] == "text_docs"]
+    if not cases:
+        pytest.skip("no text_docs cases in the corpus")
+    original = compressed = 0
+    for case in cases:
+        c = compress(case_text(case), query=case["query"], tool=case["tool"])
+        original += c.original_tokens
+        compressed += c.compressed_tokens
+    assert 1 - compressed / original >= 0.7
