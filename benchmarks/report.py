@@ -6,7 +6,7 @@ import math
 import os
 import platform
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.table import Table
@@ -25,6 +25,10 @@ class RunInfo:
     wall_seconds: float
     versions: dict[str, str]
     descriptions: dict[str, str]
+    system_seconds: dict[str, float] = field(default_factory=dict)
+    """Wall-clock seconds each system took in this run (scoring excluded)."""
+    cached: dict[str, int] = field(default_factory=dict)
+    """Per system, how many cases were read from the cache of an earlier run."""
     appendix: tuple[Path, ...] = ()
     """Standalone benchmark reports (``benchmarks/results/*.md``) appended as sections."""
 
@@ -132,9 +136,20 @@ def results_markdown(
         f"```bash\n{info.command}\n```\n",
         f"- machine: {machine()}",
         f"- corpus: `{info.corpus}` ({n_cases} cases, {n_needles} needles)",
-        f"- timing: one warm-up call, then the median of {info.repeat} timed calls per case, "
-        "all systems in one process except headroom-ai (its own environment, same machine)",
-        f"- whole run: {info.wall_seconds:,.0f} s wall clock",
+        f"- timing: per case one warm-up call, then the median of {info.repeat} timed calls, "
+        "wall clock (`time.perf_counter`) on a machine shared with other work, so compare "
+        "systems by the per-case ratio (last column). All systems run in this process "
+        "except headroom-ai (its own environment, same machine, same method; its result "
+        "cache is cleared before each call). headroom has no result cache.",
+        f"- whole run: {info.wall_seconds:,.0f} s wall clock ("
+        + ", ".join(f"{k} {v:,.0f} s" for k, v in info.system_seconds.items())
+        + ")",
+        *(
+            f"- {name}: {n} of {n_cases} cases read from the cache of an earlier run of the "
+            "same version on the same bytes (its figures, timings included, are from that run; "
+            "`--fresh` re-measures)"
+            for name, n in info.cached.items()
+        ),
         "- tokens: cl100k (`headroom_core.count_tokens`) for every system, on the text the "
         "model would see for that tool output",
         "",

@@ -81,11 +81,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--systems",
-        "--peers",
-        dest="systems",
         action="append",
         metavar="LIST",
         help=f"comma-separated systems to run (default: all): {', '.join(ALL_SYSTEMS)}",
+    )
+    p.add_argument(
+        "--peers",
+        action="append",
+        metavar="LIST",
+        help="comma-separated systems to run next to headroom (headroom is added)",
     )
     p.add_argument("--workloads", action="append", metavar="LIST", help="comma-separated workloads")
     p.add_argument(
@@ -108,7 +112,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--fresh", action="store_true", help="ignore cached peer outputs; re-measure all"
     )
     args = p.parse_args(argv)
-    args.systems = _split(args.systems) or list(ALL_SYSTEMS)
+    chosen = _split(args.systems)
+    peers = _split(args.peers)
+    if peers:
+        chosen += ["headroom", *peers]
+    args.systems = chosen or list(ALL_SYSTEMS)
     unknown = [s for s in args.systems if s not in ALL_SYSTEMS]
     if unknown:
         p.error(f"unknown system(s) {', '.join(unknown)}; choose from {', '.join(ALL_SYSTEMS)}")
@@ -132,6 +140,10 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _cached(results: Sequence[CaseResult], system: str) -> int:
+    return sum(1 for r in results if r.system == system and r.note.startswith("cached"))
+
+
 def build_system(name: str, home: Path) -> System:
     if name == "headroom":
         return Headroom(home / "headroom")
@@ -152,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: list[CaseResult] = []
     versions: dict[str, str] = {}
     descriptions: dict[str, str] = {}
+    system_seconds: dict[str, float] = {}
     ctx = RunContext(
         repeat=args.repeat,
         fresh=args.fresh,
@@ -178,7 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 def advance(case_id: str, task: TaskID = task) -> None:
                     progress.update(task, advance=1, case=case_id)
 
+                t0 = time.perf_counter()
                 outputs = system.run(cases, ctx, advance)
+                system_seconds[name] = time.perf_counter() - t0
                 ctx.outputs[name] = outputs
                 for case in cases:
                     if case.id not in original_tokens:
@@ -205,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         wall_seconds=wall,
         versions=versions,
         descriptions=descriptions,
+        system_seconds=system_seconds,
+        cached={name: n for name in args.systems if (n := _cached(results, name))},
         appendix=tuple(sorted((args.out.parent / "results").glob("*.md"))),
     )
     if not args.no_write:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -96,8 +97,10 @@ def test_bad_arguments_are_refused(tiny_corpus: Path) -> None:
 
 
 def test_systems_run_in_a_fixed_order() -> None:
-    args = run.parse_args(["--systems", "truncate,headroom-ai", "--peers", "headroom"])
+    args = run.parse_args(["--systems", "truncate,headroom-ai", "--systems", "headroom"])
     assert args.systems == ["headroom", "headroom-ai", "truncate"]
+    # --peers always adds headroom, the system the others are compared with
+    assert run.parse_args(["--peers", "truncate"]).systems == ["headroom", "truncate"]
 
 
 def test_headroom_ai_outputs_come_from_the_cache(tiny_corpus: Path, tmp_path: Path) -> None:
@@ -160,3 +163,21 @@ def test_readme_table_is_rewritten_between_its_markers(
     assert "old table" not in text
     assert text.startswith("# x\n\nbefore\n") and text.endswith(f"{README_END}\nafter\n")
     assert "| **headroom** |" in text and "| truncate |" in text
+
+
+def test_headroom_bench_command_runs_the_harness(
+    tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from headroom_core.cli import app
+
+    monkeypatch.setattr("sys.argv", list(sys.argv))  # the command replaces sys.argv
+    args = ["bench", "--corpus", str(tiny_corpus), "--systems", "headroom", "--no-write"]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {c["case"] for c in data["cases"]} == {"logs/run", "api/users"}
+    assert "--corpus" in data["command"]
+    help_text = CliRunner().invoke(app, ["bench", "--help"]).stdout
+    assert "--peers" in help_text and "--fresh" in help_text

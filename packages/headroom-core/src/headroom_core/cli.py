@@ -17,7 +17,7 @@ from rich.table import Table
 from ._api import compress as _compress
 from ._api import fetch_original
 from ._api import retrieve as _retrieve
-from ._cli_servers import mcp_app
+from ._cli_servers import mcp_app, proxy_cmd
 from ._config import HeadroomConfig
 from ._exceptions import HeadroomError
 from ._types import KINDS
@@ -184,11 +184,14 @@ def demo_cmd(
 @app.command(
     "bench",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,  # --help goes to the harness, which lists its own options
 )
 def bench_cmd(ctx: typer.Context) -> None:
     """Run the benchmark harness (benchmarks/run.py of a source checkout); options pass through."""
     here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
+    # the working directory's checkout first, then the one this module is installed from
+    source_root = Path(__file__).resolve().parents[4]
+    for folder in (here, *here.parents, source_root):
         script = folder / "benchmarks" / "run.py"
         if script.is_file():
             sys.argv = [str(script), *ctx.args]
@@ -201,6 +204,7 @@ def bench_cmd(ctx: typer.Context) -> None:
 
 
 app.add_typer(mcp_app, name="mcp")
+app.command("proxy")(proxy_cmd)
 
 
 def main() -> None:
