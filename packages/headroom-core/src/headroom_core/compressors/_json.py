@@ -21,10 +21,12 @@ from ._json_factor import (
     Factoring,
     dedupe_objects,
     factor_groups,
+    factor_lookups,
     has_reserved_keys,
     tabulate,
 )
 from ._json_select import (
+    DEEP_KIND,
     FIELD_KINDS,
     LINK_KIND,
     candidate_arrays,
@@ -43,7 +45,6 @@ MIN_EMBEDDED_CHARS = 20
 MAX_ROUNDS = 3
 
 
-
 @dataclass
 class _Shape:
     """What the lossless stage did, for the legend and the notes."""
@@ -54,6 +55,12 @@ class _Shape:
     compact: bool = True  # @cols/@rows and @same may be used
     sampled: int = 0
     dropped: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def copy(self) -> _Shape:
+        """A copy the lossy stage may change (its factoring too)."""
+        f = self.factoring
+        fact = Factoring(json.loads(_dumps(f.const)), dict(f.derived_hits), dict(f.derived))
+        return _Shape(self.jsonl, self.embedded, fact, self.compact, self.sampled, {})
 
 
 def parse(text: str) -> tuple[Any, bool]:
@@ -113,9 +120,7 @@ def _legend(
             "an omission marker)"
         )
     if "@same" in out_uses:
-        how.append(
-            '{"k":v,"@same":"k"} is the same object as the first one above at that path with k=v'
-        )
+        how.append('{"k":v,"@same":"k"} is the object shown earlier with that k=v')
     f = shape.factoring
     if f.const:
         how.append("default: a field an object at the path lacks has this value")
@@ -136,15 +141,11 @@ def _legend(
     if shape.embedded:
         legend["embedded"] = shape.embedded
     if shape.dropped:
-        by_path: dict[str, dict[str, int]] = {}
-        for (path, key), n in shape.dropped.items():
-            by_path.setdefault(path, {})[key] = n
-        legend["omitted"] = {
-            path: marker(sum(keys.values()), "fields", "keys " + ", ".join(keys))
-            for path, keys in by_path.items()
-        }
+        keys: dict[str, int] = {}
+        for (_, key), n in shape.dropped.items():
+            keys[key] = keys.get(key, 0) + n
+        legend["omitted"] = marker(sum(keys.values()), "fields", ", ".join(keys))
     return legend
-
 
 
 def _merge_paths(by_path: dict[str, Any]) -> dict[str, Any]:
@@ -162,7 +163,9 @@ def _render(value: Any, shape: _Shape, ctx: CompressContext) -> str:
     """The text the model sees for ``value`` (after factoring and any selection)."""
     data = json.loads(_dumps(value)) if shape.compact else value
     uses: set[str] = set()
+    lookups: dict[str, dict[str, Any]] = {}
     if shape.compact:
+        lookups = factor_lookups(data)
         if dedupe_objects(data):
             uses.add("@same")
         tabled = tabulate(data)
@@ -170,9 +173,17 @@ def _render(value: Any, shape: _Shape, ctx: CompressContext) -> str:
             uses.add("@cols")
         data = tabled
     f = shape.factoring
-    if not (uses or f.const or f.derived or shape.embedded or shape.jsonl or shape.dropped):
+    legend_needed = uses or lookups or f.const or f.derived or shape.embedded or shape.dropped
+    if not (legend_needed or shape.jsonl):  # plain minified JSON needs no legend
         return _dumps(data)
-    return _dumps({"@legend": _legend(shape, uses, ctx.ref, ctx.marker), "@data": data})
+    legend = _legend(shape, uses, ctx.ref, ctx.marker)
+    if lookups:
+        legend["how"] += (
+            '; lookup: fields an object at the path gets from its "by" field: '
+            "values[by value] lists them in the order of fields"
+        )
+        legend["lookup"] = lookups
+    return _dumps({"@legend": legend, "@data": data})
 
 
 class JSONCompressor:
@@ -196,61 +207,80 @@ class JSONCompressor:
         out = _render(value, shape, ctx)
         notes.append("lossless: minified, factored")
 
-        # tokens per character of the output: guessed from the input, then measured
-        ratio = ctx.original_tokens / max(1, len(text))
-        measured = False
+        # under budget by a clear margin at the input's tokens per character: done unmeasured
+        if len(out) * ctx.original_tokens / max(1, len(text)) <= ctx.budget * 0.8:
+            return CompressorResult(out, tuple(notes))
+        tokens = ctx.count_tokens(out)
+        if tokens <= ctx.budget:
+            return CompressorResult(out, tuple(notes))
+        # each round selects afresh from the lossless tree, aiming lower if the last missed
+        ratio = tokens / max(1, len(out))
+        pristine, target, lossy = _dumps(value), float(ctx.budget), out
         for _ in range(MAX_ROUNDS):
-            if len(out) * ratio <= ctx.budget:
-                if measured:
-                    break
-                tokens = ctx.count_tokens(out)
-                ratio, measured = tokens / max(1, len(out)), True
-                if tokens <= ctx.budget:
-                    break
-            out = self._select(value, shape, ratio, ctx, notes)
-            tokens = ctx.count_tokens(out)
-            ratio, measured = tokens / max(1, len(out)), True
-            if tokens <= ctx.budget:
+            work, wshape, wnotes = json.loads(pristine), shape.copy(), list(notes)
+            lossy = self._select(work, wshape, out, ratio, target, ctx, wnotes)
+            got = ctx.count_tokens(lossy)
+            if got <= ctx.budget:
                 break
-        return CompressorResult(out, tuple(dict.fromkeys(notes)))
+            target *= 0.95 * ctx.budget / got
+        return CompressorResult(lossy, tuple(dict.fromkeys(wnotes)))
 
     def _select(
-        self, value: Any, shape: _Shape, ratio: float, ctx: CompressContext, notes: list[str]
+        self,
+        value: Any,
+        shape: _Shape,
+        out: str,
+        ratio: float,
+        target: float,
+        ctx: CompressContext,
+        notes: list[str],
     ) -> str:
-        """Cut strings, then rows, until the rendered output fits ``ctx.budget``."""
-        allowed = ctx.budget / ratio
+        """Drop links, ids, long text, deep detail and rows until the output fits the budget.
+
+        Savings of each step are estimated on the plain tree (scaled to the compact form),
+        so the output is rendered once; the caller measures it and may come back.
+        """
+        scale = len(out) / max(1, len(_dumps(value)))
+        excess = (len(out) - target / ratio) / scale
         f = shape.factoring
         if f.derived:  # templates only rebuild links: the first thing to go
+            excess -= len(_dumps(f.derived)) / scale
             for hit, n in f.derived_hits.items():
                 shape.dropped[hit] = shape.dropped.get(hit, 0) + n
             f.derived.clear()
             notes.append("lossy: derivable links dropped")
-        out = _render(value, shape, ctx)
-        for step in ("fields", "cap240", "text", "link", "cap"):
-            excess = len(out) - allowed
+        for step in ("fields", "cap240", "text", "deep", "link", "cap"):
             if excess <= 0:
                 break
             if step.startswith("cap"):
                 cap = choose_string_cap(value, excess, floor=int(step[3:] or 0))
                 if cap is None:
                     continue
-                cut_strings(value, cap, ctx.marker)
+                excess -= cut_strings(value, cap, ctx.marker)
+                cut_strings(f.const, cap, ctx.marker)
                 notes.append(f"lossy: long strings cut to {cap} characters")
             else:
-                kinds = {"fields": FIELD_KINDS, "text": ("text",), "link": LINK_KIND}[step]
-                dropped = drop_fields(value, kinds, excess, ctx.query)
+                dropped, saved = drop_fields(value, _STEP_KINDS[step], excess, ctx.query)
                 if not dropped:
                     continue
+                excess -= saved
                 for hit, n in dropped.items():
                     shape.dropped[hit] = shape.dropped.get(hit, 0) + n
-                notes.append(f"lossy: {step} fields dropped")
-            out = _render(value, shape, ctx)
-        excess = len(out) - allowed
+                notes.append(f"lossy: {_STEP_NOTES[step]} dropped")
         for rows in candidate_arrays(value):
             if excess <= 0:
                 break
-            saved = select_rows(rows, excess, ctx.query, ctx.marker)
-            if saved:
+            saved_rows = select_rows(rows, excess, ctx.query, ctx.marker)
+            if saved_rows:
                 notes.append("lossy: rows kept by query, anomalies, first and last")
-            excess -= saved
+            excess -= saved_rows
         return _render(value, shape, ctx)
+
+
+_STEP_KINDS = {"fields": FIELD_KINDS, "text": ("text",), "link": LINK_KIND, "deep": DEEP_KIND}
+_STEP_NOTES = {
+    "fields": "link and opaque id fields",
+    "text": "long text fields",
+    "link": "page links",
+    "deep": "deeply nested fields",
+}

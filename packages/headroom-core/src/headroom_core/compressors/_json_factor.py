@@ -173,7 +173,7 @@ def factor_groups(root: Any) -> Factoring:
             continue
         first = members[0][0]
         common = [k for k in first if all(k in m[0] for m in members)]
-        defaults = _defaults(members, common) if len(members) >= 3 else {}
+        defaults = _defaults(members, common, path.endswith("[]")) if len(members) >= 3 else {}
         derived: dict[str, str] = {}
         for k in common:
             if k in defaults or k in KEEP_LITERAL_KEYS:
@@ -206,7 +206,7 @@ DEFAULT_SHARE = 0.75
 
 
 def _defaults(
-    members: list[tuple[dict[str, Any], dict[str, Any] | None]], common: list[str]
+    members: list[tuple[dict[str, Any], dict[str, Any] | None]], common: list[str], rows: bool
 ) -> dict[str, Any]:
     n = len(members)
     out: dict[str, Any] = {}
@@ -223,8 +223,8 @@ def _defaults(
         else:
             key, c = max(counts.items(), key=lambda kv: kv[1])
             v = first_value[key]
-            # a sparse default leaves "@" cells: worth it only for values longer than that
-            if c == n or (c >= DEFAULT_SHARE * n and len(_dumps(v)) >= 6):
+            # in table rows a sparse default leaves "@" cells: worth it for longer values only
+            if c == n or (c >= DEFAULT_SHARE * n and (not rows or len(_dumps(v)) >= 6)):
                 out[k] = v
     return out
 
@@ -257,56 +257,103 @@ def _dumps(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
 
 
+def factor_lookups(root: Any) -> dict[str, dict[str, Any]]:
+    """Move fields that follow from an object's id into one table per path (in place).
+
+    For objects that repeat (the same user or label on many rows), fields whose value is a
+    function of the id key (``login``, ``name``...) are stated once per id in the legend.
+    """
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for path, obj, _ in walk_dicts(root):
+        if path:
+            groups.setdefault(path, []).append(obj)
+    out: dict[str, dict[str, Any]] = {}
+    for path, objs in groups.items():
+        if len(objs) < 4 or len(objs[0]) > 8:
+            continue
+        entry = _lookup(objs)
+        if entry is not None:
+            out[path] = entry
+    return out
+
+
+def _lookup(objs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    first = objs[0]
+    common = [k for k in first if all(k in o for o in objs)]
+    by = next((k for k in ID_KEYS if k in common), None)
+    if by is None or not all(isinstance(o[by], str) for o in objs):
+        return None
+    ids: dict[str, dict[str, Any]] = {}
+    for o in objs:
+        ids.setdefault(o[by], o)
+    if len(ids) * 2 > len(objs):
+        return None  # objects rarely repeat: nothing to gain
+    fields = [
+        k
+        for k in common
+        if k != by
+        and all(is_scalar(o[k]) for o in objs)
+        and all(_same(o[k], ids[o[by]][k]) for o in objs)
+    ]
+    if not fields:
+        return None
+    values = {i: [o[k] for k in fields] for i, o in ids.items()}
+    saved = sum(len(_dumps([o[k] for k in fields])) for o in objs) - len(_dumps(values))
+    if saved < 40:
+        return None
+    for o in objs:
+        for k in fields:
+            del o[k]
+    return {"by": by, "fields": fields, "values": values}
+
+
 def dedupe_objects(root: Any) -> bool:
     """Replace repeats of an object by ``{id_key: value, "@same": id_key}``; True if any.
 
-    The id key is one whose value tells the distinct objects at that schema path apart, so
-    the reference names exactly one full object shown earlier at the same path.
+    The id key is one whose value names a single distinct object in the whole document, so
+    the reference stands for exactly the one full object shown earlier with that value.
+    The first occurrence of any content is never inside a replaced object (its container's
+    own first occurrence came earlier), so every reference resolves to visible text.
     """
-    groups: dict[str, list[tuple[dict[str, Any], str]]] = {}
-    for path, obj, _ in walk_dicts(root):
-        if path:
-            groups.setdefault(path, []).append((obj, _dumps(obj)))
+    members = [(obj, _dumps(obj)) for path, obj, _ in walk_dicts(root) if path]
+    owners: dict[tuple[str, str], str | None] = {}
+    for obj, text in members:
+        for k, v in obj.items():
+            ident = _ident(v)
+            if ident is not None:
+                prev = owners.setdefault((k, ident), text)
+                if prev is not None and prev != text:
+                    owners[(k, ident)] = None
     replaced: dict[int, dict[str, Any]] = {}
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        by_text: dict[str, int] = {}
-        for _, text in members:
-            by_text[text] = by_text.get(text, 0) + 1
-        if len(by_text) == len(members):
-            continue
-        key = _id_key(members)
-        if key is None:
-            continue
-        seen: set[str] = set()
-        for obj, text in members:
-            if text in seen and len(text) > 40:
-                replaced[id(obj)] = {key: obj[key], "@same": key}
-            seen.add(text)
+    seen: set[str] = set()
+    for obj, text in members:
+        if text in seen:
+            key = next(
+                (
+                    k
+                    for k in (*[k for k in ID_KEYS if k in obj], *obj)
+                    if _ID_NAME.search(k) and owners.get((k, _ident(obj[k]) or "")) == text
+                ),
+                None,
+            )
+            if key is not None:
+                ref = {key: obj[key], "@same": key}
+                if len(_dumps(ref)) + 12 < len(text):
+                    replaced[id(obj)] = ref
+        seen.add(text)
     if not replaced:
         return False
     _replace_by_identity(root, replaced)
     return True
 
 
-def _id_key(members: list[tuple[dict[str, Any], str]]) -> str | None:
-    first = members[0][0]
-    candidates = [k for k in ID_KEYS if k in first] + [k for k in first if k not in ID_KEYS]
-    for k in candidates:
-        owner: dict[Any, str] = {}
-        ok = True
-        for obj, text in members:
-            v = obj.get(k)
-            if not isinstance(v, (str, int)) or isinstance(v, bool) or len(str(v)) > 80:
-                ok = False
-                break
-            if owner.setdefault(v, text) != text:
-                ok = False
-                break
-        if ok:
-            return k
-    return None
+_ID_NAME = re.compile(r"(^|_)(id|name|key|slug|number|sha|login|title|uuid)$", re.I)
+
+
+def _ident(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, (str, int)) or len(str(v)) > 80 or v == "":
+        return None
+    return f"{type(v).__name__}:{v}"
 
 
 def _replace_by_identity(root: Any, replaced: dict[int, dict[str, Any]]) -> None:
@@ -363,7 +410,10 @@ def tabulate(value: Any, depth: int = 0) -> Any:
     table_rows: list[Any] = [
         [r.get(k, ABSENT) for k in names] if isinstance(r, dict) else r for r in items
     ]
-    return {"@cols": names, "@rows": table_rows}
+    table = {"@cols": names, "@rows": table_rows}
+    if len(rows) < 8 and len(_dumps(table)) >= len(_dumps(items)):
+        return items  # too few rows for the column names to pay for themselves
+    return table
 
 
 def has_reserved_keys(root: Any) -> bool:

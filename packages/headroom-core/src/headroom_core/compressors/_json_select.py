@@ -25,6 +25,8 @@ Marker = Callable[[int, str, "str | None"], str]
 FIELD_KINDS = ("url", "opaque")
 #: Links people follow go only after long text, just before rows.
 LINK_KIND = ("link",)
+#: Objects and arrays nested two or more levels inside a row: detail, dropped before rows.
+DEEP_KIND = ("deep",)
 #: Strings up to this many characters are never cut: titles, names, ids, timestamps, URLs.
 PROTECTED_CHARS = 160
 #: Caps tried for longer strings, loosest first; 0 keeps only the marker.
@@ -67,13 +69,25 @@ def long_strings(root: Any) -> Iterator[tuple[Any, Any, str]]:
                 stack.append((v, depth + 1))
 
 
-def _field_kind(key: str, values: list[Any]) -> str | None:
+def _depth_below_rows(path: str) -> int:
+    """Segments after the first array index: 0 for a row, 1 for a row's own sub-object."""
+    at = path.find("[]")
+    if at < 0:
+        return len(re.findall(r"\.[^.\[]+|\[\]", path))
+    return len(re.findall(r"\.[^.\[]+|\[\]", path[at + 2 :]))
+
+
+def _field_kind(path: str, key: str, values: list[Any]) -> str | None:
+    if _depth_below_rows(path) >= 2 and all(isinstance(v, (dict, list)) for v in values):
+        return "deep"
     strs = [v for v in values if isinstance(v, str)]
     if not strs or len(strs) < len(values) * 0.9:
         return None
     if all(_URLISH.match(v) or not v for v in strs):
         return "link" if key in KEEP_LITERAL_KEYS else "url"
-    if "sha" not in key.lower() and all(
+    # a row's own hashes (commit sha, head_sha) are what agents look things up by
+    own_hash = "sha" in key.lower() and _depth_below_rows(path) <= 1
+    if not own_hash and all(
         _OPAQUE.fullmatch(v) and any(c.isdigit() for c in v) and any(c.isalpha() for c in v)
         for v in strs
         if v
@@ -86,7 +100,7 @@ def _field_kind(key: str, values: list[Any]) -> str | None:
 
 def drop_fields(
     root: Any, kinds: tuple[str, ...], excess_chars: float, query: str | None
-) -> dict[tuple[str, str], int]:
+) -> tuple[dict[tuple[str, str], int], float]:
     """Drop whole fields of the given kinds, biggest first, until ``excess_chars`` are saved.
 
     A field is a key at a schema path; keys the query names are kept. Returns how many
@@ -101,20 +115,21 @@ def drop_fields(
     for (path, key), objs in groups.items():
         if wanted & set(terms(key)) and not key.endswith("url"):
             continue
-        kind = _field_kind(key, [o[key] for o in objs])
+        kind = _field_kind(path, key, [o[key] for o in objs])
         if kind in kinds:
             size = sum(len(key) + len(_dumps(o[key])) + 4 for o in objs)
             candidates.append((kinds.index(kind), -size, (path, key)))
     candidates.sort()
     dropped: dict[tuple[str, str], int] = {}
+    saved = 0.0
     for _, neg_size, (path, key) in candidates:
-        if excess_chars <= 0:
+        if saved >= excess_chars:
             break
         for o in groups[(path, key)]:
             del o[key]
         dropped[(path, key)] = len(groups[(path, key)])
-        excess_chars += neg_size
-    return dropped
+        saved -= neg_size
+    return dropped, saved
 
 
 def choose_string_cap(root: Any, excess_chars: float, *, floor: int = 0) -> int | None:
@@ -131,7 +146,7 @@ def choose_string_cap(root: Any, excess_chars: float, *, floor: int = 0) -> int 
 
 
 def cut_strings(root: Any, cap: int, marker: Marker) -> int:
-    """Cut every long string to ``cap`` characters plus a marker; returns characters cut."""
+    """Cut every long string to ``cap`` characters plus a marker; returns characters saved."""
     cut = 0
     for container, key, s in list(long_strings(root)):
         full = len(s)
@@ -143,8 +158,9 @@ def cut_strings(root: Any, cap: int, marker: Marker) -> int:
         head = s[:cap].rstrip() if cap else ""
         dropped = full - len(head)
         mark = marker(dropped, "chars", f"of {full}")
-        container[key] = f"{head} {mark}" if head else mark
-        cut += dropped
+        new = f"{head} {mark}" if head else mark
+        cut += len(s) - len(new)
+        container[key] = new
     return cut
 
 
@@ -265,19 +281,25 @@ def select_rows(
     texts = [_row_text(r) for r in rows]
     is_marker = [isinstance(r, str) and r.startswith("[headroom: ") for r in rows]
     prio = row_priorities(rows, texts, query)
-    order = sorted(
-        (i for i in range(len(rows)) if not is_marker[i]), key=lambda i: (-prio[i], i)
-    )
+    order = sorted((i for i in range(len(rows)) if not is_marker[i]), key=lambda i: (-prio[i], i))
     sizes = [len(t) + 1 for t in texts]
     total = sum(sizes[i] for i in order)
     keep_min = min(3, len(order))
     kept = 0.0
     n_keep = keep_min
+    # rows are real (non-marker) positions; count runs of dropped rows exactly as rows join
+    real = [i for i in range(len(rows)) if not is_marker[i]]
+    slot = {i: k for k, i in enumerate(real)}
+    taken = [False] * len(real)
+    runs = 1 if real else 0
     for j, i in enumerate(order):
+        k = slot[i]
+        left = k > 0 and not taken[k - 1]
+        right = k + 1 < len(real) and not taken[k + 1]
+        runs += 1 if (left and right) else (-1 if not (left or right) else 0)
+        taken[k] = True
         kept += sizes[i]
-        # one marker per dropped run: at most one more run than kept rows
-        markers = min(j + 2, len(order) - j - 1) * MARKER_CHARS
-        if total - kept - markers < excess_chars:
+        if total - kept - runs * MARKER_CHARS < excess_chars:
             break
         n_keep = max(keep_min, j + 1)
     keep = set(order[:n_keep])

@@ -1,0 +1,226 @@
+"""JSON compressor: lossless factoring (table-driven, small snapshots) and marked selection."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from headroom_core import HeadroomConfig, compress, retrieve
+from headroom_core._markers import find_markers
+from headroom_core._tokens import get_tokenizer
+from headroom_core.compressors import CompressContext
+from headroom_core.compressors._json import JSONCompressor
+
+REF = "hr_" + "a" * 20
+TOKENIZER = get_tokenizer()
+
+
+def run(
+    value: Any = None,
+    *,
+    text: str | None = None,
+    budget: int = 10**9,
+    query: str | None = None,
+    count: Any = None,
+) -> str:
+    text = json.dumps(value, indent=2) if text is None else text
+    counter = count or TOKENIZER.count
+    ctx = CompressContext(
+        ref=REF,
+        config=HeadroomConfig(),
+        count_tokens=counter,
+        original_tokens=counter(text),
+        budget=budget,
+        query=query,
+    )
+    return JSONCompressor().compress(text, ctx).text
+
+
+USERS = [
+    {"login": login, "id": i, "url": f"https://api.example.com/users/{login}", "type": "User"}
+    for i, login in enumerate(["ann", "bob", "cid"], 1)
+]
+
+# (name, input value or JSON text, expected "@data", expected legend entries)
+LOSSLESS_CASES: list[tuple[str, Any, Any, dict[str, Any]]] = [
+    (
+        "table with a default and a derived link",
+        USERS,
+        {"@cols": ["login", "id"], "@rows": [["ann", 1], ["bob", 2], ["cid", 3]]},
+        {
+            "default": {"[]": {"type": "User"}},
+            "derived": {"[]": {"url": "https://api.example.com/users/{login}"}},
+        },
+    ),
+    (
+        "search-style wrapper keeps its count and tabulates its items",
+        {"total_count": 3, "items": USERS},
+        {
+            "total_count": 3,
+            "items": {"@cols": ["login", "id"], "@rows": [["ann", 1], ["bob", 2], ["cid", 3]]},
+        },
+        {"default": {".items[]": {"type": "User"}}},
+    ),
+    (
+        "a link built from the enclosing object",
+        [
+            {"number": n, "pr": {"url": f"https://api.example.com/pulls/{n}", "merged": n > 2}}
+            for n in (1, 2, 3)
+        ],
+        {
+            "@cols": ["number", "pr"],
+            "@rows": [[1, {"merged": False}], [2, {"merged": False}], [3, {"merged": True}]],
+        },
+        {"derived": {"[].pr": {"url": "https://api.example.com/pulls/{../number}"}}},
+    ),
+    (
+        "JSON held in a string (MCP text content) is shown parsed",
+        {"content": [{"type": "text", "text": json.dumps({"rows": [1, 2, 3], "ok": True})}]},
+        {"content": [{"type": "text", "text": {"rows": [1, 2, 3], "ok": True}}]},
+        {"embedded": [".content[].text"]},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "data", "legend"), LOSSLESS_CASES, ids=[c[0] for c in LOSSLESS_CASES]
+)
+def test_lossless_factoring(name: str, value: Any, data: Any, legend: dict[str, Any]) -> None:
+    out = json.loads(run(value))
+    assert out["@data"] == data
+    for key, expected in legend.items():
+        assert out["@legend"][key] == expected
+    assert out["@legend"]["original"] == REF
+    assert not find_markers(json.dumps(out))  # lossless: nothing omitted
+
+
+def test_small_snapshot() -> None:
+    assert run(USERS[:2] * 1 + [USERS[2]]) == (
+        '{"@legend":{"how":"{\\"@cols\\":[keys],\\"@rows\\":[[values]]} is an array of objects, '
+        'one row per object (\\"@\\": field absent, so its default or derived value applies; '
+        "a string row is an omission marker); default: a field an object at the path lacks has "
+        "this value; derived: a field an object lacks equals the template, {k} = its field k, "
+        '{../k} = the enclosing object\'s field k","original":"hr_aaaaaaaaaaaaaaaaaaaa",'
+        '"default":{"[]":{"type":"User"}},'
+        '"derived":{"[]":{"url":"https://api.example.com/users/{login}"}}},'
+        '"@data":{"@cols":["login","id"],"@rows":[["ann",1],["bob",2],["cid",3]]}}'
+    )
+
+
+def test_plain_and_mixed_values_are_only_minified() -> None:
+    assert run([1, "a", {"b": 1}, [2]]) == '[1,"a",{"b":1},[2]]'
+    assert run(text='"just a string"') == '"just a string"'
+
+
+def test_reserved_keys_keep_the_plain_shape() -> None:
+    value = [{"@cols": i, "kind": "x"} for i in range(4)]
+    assert json.loads(run(value)) == value
+
+
+def test_json_lines_become_an_array() -> None:
+    out = json.loads(run(text='{"a": 1}\n{"a": 2}\n\n{"a": 3}\n'))
+    assert out["@data"] == [{"a": 1}, {"a": 2}, {"a": 3}]
+    assert "JSON Lines" in out["@legend"]["how"]
+
+
+def test_invalid_json_raises_so_the_api_passes_it_through() -> None:
+    with pytest.raises(json.JSONDecodeError):
+        run(text="{not json")
+
+
+def _owner(login: str, i: int, extra: int = 0) -> dict[str, Any]:
+    fields = {f"f{k}": f"{login}-{k}" for k in range(extra)}
+    return {"login": login, "id": i, "bio": f"{login} " * 12, **fields}
+
+
+def test_repeated_small_entities_go_to_a_lookup() -> None:
+    owners = [_owner("octocat", 1), _owner("hubot", 2)]
+    repos = [{"name": f"r{i}", "owner": dict(owners[i // 3]), "stars": i} for i in range(6)]
+    out = json.loads(run(repos))
+    assert out["@legend"]["lookup"]["[].owner"] == {
+        "by": "login",
+        "fields": ["id", "bio"],
+        "values": {"octocat": [1, "octocat " * 12], "hubot": [2, "hubot " * 12]},
+    }
+    assert [r[1] for r in out["@data"]["@rows"]] == [{"login": "octocat"}] * 3 + [
+        {"login": "hubot"}
+    ] * 3
+
+
+def test_repeated_large_objects_are_referenced_by_id() -> None:
+    owners = [_owner("octocat", 1, extra=8), _owner("hubot", 2, extra=8)]
+    repos = [{"name": f"r{i}", "owner": dict(owners[i // 3]), "stars": i} for i in range(6)]
+    rows = json.loads(run(repos))["@data"]["@rows"]
+    assert rows[0][1]["bio"] == "octocat " * 12  # the first occurrence stays whole
+    assert rows[1][1] == {"login": "octocat", "@same": "login"}
+    assert rows[3][1]["f7"] == "hubot-7"
+    assert rows[5][1] == {"login": "hubot", "@same": "login"}
+
+
+def test_long_strings_are_cut_with_an_exact_count() -> None:
+    rows = [{"id": i, "body": f"row {i} " + "lorem ipsum " * 80} for i in range(4)]
+    out = run(rows, budget=300)
+    data = json.loads(out)
+    for marker in find_markers(out):
+        assert marker.ref == REF
+    cut = [m for m in find_markers(out) if m.unit == "chars"]
+    fields = [m for m in find_markers(out) if m.unit == "fields"]
+    assert cut or fields
+    for m in cut:
+        assert m.detail is not None
+        full = int(m.detail.removeprefix("of "))
+        assert full == len(rows[0]["body"]) or full in {len(r["body"]) for r in rows}
+    assert data["@legend"]["original"] == REF
+
+
+def test_rows_are_selected_by_query_and_anomaly_and_marked() -> None:
+    rows = [{"id": i, "status": "ok", "note": f"build step {i} finished"} for i in range(60)]
+    rows[17]["status"] = "failed"
+    rows[41]["note"] = "build step 41 uploaded the wheel to pypi"
+    out = run(rows, budget=220, query="which step uploaded the wheel?")
+    data = json.loads(out)["@data"]
+    kept = [r for r in data["@rows"] if isinstance(r, list)]
+    ids = [r[0] for r in kept]
+    assert {0, 17, 41, 59} <= set(ids)
+    assert ids == sorted(ids)
+    omitted = sum(m.count for m in find_markers(out) if m.unit == "items")
+    assert omitted + len(kept) == len(rows)
+
+
+def test_numeric_outlier_row_survives() -> None:
+    rows = [{"title": f"issue {i}", "comments": i % 4} for i in range(80)]
+    rows[33]["comments"] = 250
+    out = run(rows, budget=150)
+    assert '"issue 33"' in out
+
+
+def test_output_is_deterministic() -> None:
+    rows = [{"id": i, "s": "abc " * (i % 50), "tag": ["x", "y"][i % 2]} for i in range(200)]
+    assert run(rows, budget=400, query="tag y") == run(rows, budget=400, query="tag y")
+
+
+def test_huge_array_is_sampled_in_bounded_time() -> None:
+    text = json.dumps(list(range(1_000_000)))
+    start = time.perf_counter()
+    out = run(text=text, budget=2000, count=lambda s: (len(s) + 3) // 4)
+    assert time.perf_counter() - start < 20
+    assert "sampled" in out
+    data = json.loads(out)
+    items = data if isinstance(data, list) else data["@data"]
+    kept = [v for v in items if isinstance(v, int)]
+    omitted = sum(m.count for m in find_markers(out) if m.unit == "items")
+    assert kept[0] == 0 and kept[-1] == 999_999
+    assert omitted + len(kept) == 1_000_000
+
+
+def test_compress_stores_the_original_byte_exact() -> None:
+    value = [{"id": i, "url": f"https://x.test/i/{i}", "state": "open"} for i in range(80)]
+    text = json.dumps(value, indent=2)
+    c = compress(text)
+    assert c.kind == "json"
+    assert c.ref is not None
+    assert c.compressed_tokens < c.original_tokens
+    assert retrieve(c.ref) == text
