@@ -60,3 +60,26 @@ def mcp_wrap_cmd(ctx: typer.Context) -> None:
     except DependencyError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
+
+
+def proxy_cmd(
+    upstream: Annotated[
+        str, typer.Option(help="base URL of the real API, e.g. https://api.openai.com/v1")
+    ],
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8787,
+    max_rounds: Annotated[
+        int, typer.Option(help="headroom_retrieve calls answered inside one request")
+    ] = 4,
+) -> None:
+    """OpenAI/Anthropic-compatible proxy: compresses tool results, answers headroom_retrieve."""
+    if not upstream.startswith(("http://", "https://")):
+        err.print(f"[red]error:[/] --upstream must be an http(s) URL, not {upstream!r}")
+        raise typer.Exit(2)
+    try:
+        from .proxy import ProxySettings, serve
+
+        serve(ProxySettings(upstream, max_rounds=max_rounds), host=host, port=port)
+    except DependencyError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
