@@ -279,3 +279,31 @@ def test_compress_end_to_end_roundtrip() -> None:
 def test_deterministic() -> None:
     source = SAMPLES["rust"]
     assert _run(source, "rust", "try_push") == _run(source, "rust", "try_push")
+
+
+@pytest.mark.parametrize(
+    ("language", "source"),
+    [
+        (
+            "python",
+            "def lookup(code):\n    return TABLE[code]\n\n\nTABLE = {\n"
+            + "".join(f"    'k{i}': {i},\n" for i in range(60))
+            + "}\n",
+        ),
+        (
+            "go",
+            "package t\n\nvar table = [64]bool{\n"
+            + "".join(f"\t{i}: true,\n" for i in range(60))
+            + "}\n",
+        ),
+        (
+            "javascript",
+            "const TABLE = [\n" + "".join(f"  'entry-{i}',\n" for i in range(60)) + "];\n",
+        ),
+    ],
+)
+def test_long_data_tables_go_when_still_over_budget(language: str, source: str) -> None:
+    out = _run(source, language, None, share=0.1)
+    assert "lines omitted" in out
+    assert count_tokens(out) < count_tokens(source) // 3
+    assert parses_cleanly(out, language), out

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from .._relevance import STOPWORDS, bm25_scores, terms
 from ._base import CompressContext, CompressorResult
 from ._code_langs import LangSpec, spec_for
-from ._code_skeleton import Definition, Edit, Plan, apply_edits, plan_skeleton
+from ._code_skeleton import Definition, Edit, Plan, apply_edits, non_overlapping, plan_skeleton
 
 #: Bodies whose elision saves fewer tokens than this stay: the placeholder costs about 8.
 _MIN_SAVING = 6
@@ -70,25 +70,29 @@ class CodeCompressor:
         tree = parser.parse(src)
         plan = plan_skeleton(tree.root_node, src, spec)
         comments = plan.comments
-        if (
-            ctx.count_tokens(apply_edits(src, [*comments, *_all_bodies(plan)]).decode())
-            > ctx.budget
-        ):
+        literals: list[Edit] = []
+        skeleton = apply_edits(src, [*comments, *_all_bodies(plan)]).decode("utf-8")
+        if ctx.count_tokens(skeleton) > ctx.budget:
             comments = plan.bare_comments  # over budget: comments keep only their tags
-        elided = _choose_elisions(plan, comments, src, ctx)
-        edits = [*comments, *(d.edit for d in elided)]
+            skeleton = apply_edits(src, [*comments, *_all_bodies(plan)]).decode("utf-8")
+            if ctx.count_tokens(skeleton) > ctx.budget:
+                literals = plan.literals  # still over: long data tables go too
+        elided = _choose_elisions(plan, [*comments, *literals], src, ctx)
+        edits = non_overlapping([*comments, *literals, *(d.edit for d in elided)])
         body = apply_edits(src, edits).decode("utf-8")
         omitted = sum(e.omitted for e in edits)
         if omitted == 0:
             return CompressorResult(text, ("code: nothing to elide",), ctx.language)
-        comment_lines = sum(e.omitted for e in comments)
-        detail = (
-            f"{len(elided)} function bodies and {comment_lines} comment lines; "
-            "each elided body shows its line count in place"
-        )
+        kept = {id(e) for e in edits}
+        comment_lines = sum(e.omitted for e in comments if id(e) in kept)
+        bodies = sum(1 for d in elided if id(d.edit) in kept)
+        detail = f"{bodies} function bodies and {comment_lines} comment lines"
+        if literals:
+            detail += f", {sum(1 for e in literals if id(e) in kept)} data literals"
+        detail += "; each elided body shows its line count in place"
         header = _comment(ctx.marker(omitted, "lines", detail), spec)
         out = _with_header(body, header, spec)
-        notes = [f"code: {len(elided)} of {len(plan.definitions)} bodies elided"]
+        notes = [f"code: {bodies} of {len(plan.definitions)} bodies elided"]
         repaired = _comment_out_errors(out, parser, spec)
         if repaired is None:
             out = _with_header(_commented_outline(body, spec), header, spec)

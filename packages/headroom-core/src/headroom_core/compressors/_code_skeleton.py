@@ -54,6 +54,7 @@ class Plan:
     definitions: list[Definition]
     comments: list[Edit]
     bare_comments: list[Edit]
+    literals: list[Edit] = field(default_factory=list)
 
 
 class _Source:
@@ -161,11 +162,66 @@ def _visit(
                     )
                 )
                 return
+    if child.type in _LITERALS:
+        edit = _literal_edit(child, source, spec)
+        if edit is not None:
+            plan.literals.append(edit)
     if child.type in spec.definitions and child.type not in spec.functions:
         name_node = child.child_by_field_name("name")
         if name_node is not None:
             prefix = f"{prefix}{source.text(name_node)}."
     stack.append((child, prefix))
+
+
+#: Data literals (tables, maps, arrays) that may be elided when the skeleton is over budget.
+_LITERALS = frozenset(
+    [
+        "dictionary",
+        "list",
+        "set",
+        "tuple",
+        "object",
+        "array",
+        "initializer_list",
+        "literal_value",
+        "array_expression",
+        "array_initializer",
+    ]
+)
+_LITERAL_MIN_LINES = 8
+
+
+def _literal_edit(node: Node, source: _Source, spec: LangSpec) -> Edit | None:
+    """A long data literal reduced to its delimiters and a count; None if it holds code."""
+    first, last = node.start_point.row, node.end_point.row
+    if last - first + 1 < _LITERAL_MIN_LINES or node.child_count < 2:
+        return None
+    stack = list(node.named_children)
+    while stack:  # object literals full of methods are modules, not data
+        n = stack.pop()
+        if n.type in spec.functions:
+            return None
+        stack.extend(n.named_children)
+    opening, closing = node.children[0], node.children[-1]
+    if opening.is_named or closing.is_named or opening.end_point.row != first:
+        return None
+    src = source.src
+    omitted = last - first - 1
+    open_text = src[node.start_byte : opening.end_byte]
+    close_text = src[closing.start_byte : closing.end_byte]
+    if spec.block_comment is None:  # Python: a comment needs its own line
+        close_row = source.row(last)
+        indent = close_row[: len(close_row) - len(close_row.lstrip())]
+        text = b"%s  %s %d lines omitted\n%s%s" % (
+            open_text,
+            spec.line_comment.encode(),
+            omitted,
+            indent,
+            close_text,
+        )
+    else:
+        text = b"%s /* %d lines omitted */ %s" % (open_text, omitted, close_text)
+    return Edit(node.start_byte, closing.end_byte, text, omitted)
 
 
 def _is_comment(child: Node, parent: Node, index: int, spec: LangSpec) -> bool:
@@ -419,13 +475,22 @@ def definition_name(node: Node, source: _Source) -> str:
     return ""
 
 
+def non_overlapping(edits: list[Edit]) -> list[Edit]:
+    """``edits`` by start; an edit inside an earlier one is dropped (the outer one wins)."""
+    out: list[Edit] = []
+    pos = 0
+    for edit in sorted(edits, key=lambda e: (e.start, -e.end)):
+        if edit.start >= pos:
+            out.append(edit)
+            pos = edit.end
+    return out
+
+
 def apply_edits(src: bytes, edits: list[Edit]) -> bytes:
-    """``src`` with non-overlapping ``edits`` applied (sorted by start)."""
+    """``src`` with ``edits`` applied; overlapping ones are resolved by ``non_overlapping``."""
     out: list[bytes] = []
     pos = 0
-    for edit in sorted(edits, key=lambda e: e.start):
-        if edit.start < pos:
-            continue
+    for edit in non_overlapping(edits):
         out.append(src[pos : edit.start])
         out.append(edit.text)
         pos = edit.end
