@@ -89,3 +89,27 @@ async def test_document_compressor_async() -> None:
     assert [d.id for d in out] == ["d1", "d2", "d3"]
     assert all(len(o.page_content) <= len(d.page_content) for o, d in zip(out, DOCS, strict=True))
     assert retrieve(out[0].metadata["headroom"]["ref"]) == LOG
+
+
+def test_tracers_see_a_run_with_the_figures() -> None:
+    # RunCollectorCallbackHandler is a BaseTracer, as LangSmith's LangChainTracer is
+    from langchain_core.tracers.run_collector import RunCollectorCallbackHandler
+
+    tracer = RunCollectorCallbackHandler()
+    (logs, *_) = compress_tools([get_logs])
+    logs.invoke(call("get_logs", "c1"), {"callbacks": [tracer], "metadata": {"thread_id": "t9"}})
+    # called outside a graph, the tool run and the compression run are both top level
+    runs = {run.name: run for run in tracer.traced_runs}
+    assert set(runs) == {"get_logs", "headroom_compress"}
+    child = runs["headroom_compress"]
+    assert child.name == "headroom_compress" and "headroom" in (child.tags or [])
+    assert child.extra["metadata"]["thread_id"] == "t9"
+    assert child.outputs is not None and child.outputs["kind"] == "log"
+    assert child.outputs["compressed_tokens"] < child.outputs["original_tokens"]
+
+
+async def test_stream_events_show_the_run() -> None:
+    (logs, *_) = compress_tools([get_logs])
+    events = [e async for e in logs.astream_events(call("get_logs", "c1"), version="v2")]
+    ends = [e for e in events if e["name"] == "headroom_compress" and e["event"] == "on_chain_end"]
+    assert len(ends) == 1 and ends[0]["data"]["output"]["tool_call_id"] == "c1"
