@@ -1,0 +1,198 @@
+"""JSON compressor invariants: always valid JSON, exact omission counts, byte-exact originals."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from headroom_core import HeadroomConfig, compress, retrieve
+from headroom_core._markers import MARKER_RE, find_markers, format_marker
+from headroom_core._tokens import get_tokenizer
+from headroom_core.compressors import CompressContext
+from headroom_core.compressors._json import JSONCompressor
+from headroom_core.compressors._json_select import cut_strings, select_rows
+from tests.conftest import case_text
+
+REF = "hr_" + "b" * 20
+TOKENIZER = get_tokenizer()
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def marker(count: int, unit: str, detail: str | None = None) -> str:
+    return format_marker(count, unit, REF, detail)
+
+
+# plain words: no braces, so no string is mistaken for embedded JSON
+words = st.text(alphabet="abcdefghij klmnop-_/:.0123456789", max_size=400)
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(10**6), 10**6), words, st.sampled_from(["ok", "fail"])
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=12),
+        st.dictionaries(st.sampled_from(["id", "name", "url", "state", "body", "n"]), inner),
+    ),
+    max_leaves=60,
+)
+rows_of_objects = st.lists(
+    st.fixed_dictionaries(
+        {"id": st.integers(0, 50), "state": st.sampled_from(["open", "closed"]), "body": words}
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+def _strings(value: Any) -> set[int]:
+    """Lengths of every string in ``value``."""
+    out: set[int] = set()
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            out.add(len(v))
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return out
+
+
+def run(text: str, budget: int, query: str | None = None) -> str:
+    ctx = CompressContext(
+        ref=REF,
+        config=HeadroomConfig(),
+        count_tokens=TOKENIZER.count,
+        original_tokens=TOKENIZER.count(text),
+        budget=budget,
+        query=query,
+    )
+    return JSONCompressor().compress(text, ctx).text
+
+
+@SETTINGS
+@given(value=st.one_of(json_values, rows_of_objects), budget=st.integers(1, 3000))
+def test_output_always_parses_and_markers_are_exact(value: Any, budget: int) -> None:
+    text = json.dumps(value, indent=2)
+    out = run(text, budget)
+    json.loads(out)
+    assert out == run(text, budget)  # deterministic
+    lengths = _strings(value)
+    for m in find_markers(out):
+        assert m.ref == REF
+        if m.unit == "chars":  # a cut string says how long it was, and the count adds up
+            assert m.detail is not None
+            full = int(m.detail.removeprefix("of "))
+            assert full in lengths
+            assert 0 < m.count <= full
+
+
+@SETTINGS
+@given(rows=st.lists(st.one_of(scalars, rows_of_objects), max_size=80), excess=st.integers(0, 5000))
+def test_row_markers_count_exactly_what_was_dropped(rows: list[Any], excess: int) -> None:
+    original = list(rows)
+    select_rows(rows, excess, "find fail", marker)
+    select_rows(rows, excess // 2, None, marker)  # a second pass merges into the markers
+    position = 0
+    for item in rows:
+        m = MARKER_RE.fullmatch(item) if isinstance(item, str) else None
+        if m is not None and m["unit"] == "items":
+            count = int(m["count"])
+            start = position
+            assert m["detail"].split(" ")[1].split("-")[0] == str(start)
+            position += count
+        else:
+            assert item is original[position] or item == original[position]
+            position += 1
+    assert position == len(original)
+
+
+@SETTINGS
+@given(
+    texts=st.lists(words, min_size=1, max_size=10), caps=st.lists(st.integers(0, 300), max_size=3)
+)
+def test_cut_strings_keep_a_prefix_and_count_the_rest(texts: list[str], caps: list[int]) -> None:
+    data = {"items": list(texts)}
+    for cap in caps:
+        cut_strings(data, cap, marker)
+    for original, now in zip(texts, data["items"], strict=True):
+        m = MARKER_RE.search(now)
+        if m is None:
+            assert now == original
+            continue
+        head = now[: m.start()].rstrip(" ")
+        assert original.startswith(head)
+        assert int(m["count"]) == len(original) - len(head)
+        assert m["detail"] == f"of {len(original)}"
+
+
+@SETTINGS
+@given(value=st.one_of(json_values, rows_of_objects))
+def test_retrieve_returns_the_original_byte_exact(value: Any) -> None:
+    text = json.dumps(value, indent=2)
+    config = HeadroomConfig(min_tokens=0)
+    c = compress(text, kind="json", config=config)
+    json.loads(c.text)
+    if c.ref is not None:
+        assert retrieve(c.ref, config=config) == text
+    else:
+        assert c.text == text
+
+
+def _top_array(value: Any) -> list[Any] | None:
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        return next((v for v in value.values() if isinstance(v, list) and len(v) > 5), None)
+    return None
+
+
+def _shown_array(data: Any) -> Any:
+    """The compressed counterpart of ``_top_array``: a list or an ``@rows`` table."""
+    if isinstance(data, list) or (isinstance(data, dict) and "@rows" in data):
+        return data
+    if isinstance(data, dict):
+        return next((v for v in data.values() if _shown_array(v) is not None), None)
+    return None
+
+
+def _rows_of(out_data: Any) -> list[Any]:
+    if isinstance(out_data, dict) and "@rows" in out_data:
+        return list(out_data["@rows"])
+    return list(out_data)
+
+
+def test_corpus_json_cases(corpus_cases: list[dict[str, Any]]) -> None:
+    """Every JSON case: valid JSON, exact row counts, original kept; needles mostly in place."""
+    found = total = 0
+    count: Callable[[str], int] = TOKENIZER.count
+    for case in corpus_cases:
+        if case["kind"] != "json":
+            continue
+        text = case_text(case)
+        c = compress(text, query=case["query"], tool=case["tool"])
+        out = json.loads(c.text)
+        assert c.ref is not None and retrieve(c.ref) == text
+        assert c.compressed_tokens <= 0.2 * c.original_tokens, case["id"]
+        assert all(m.ref == c.ref for m in find_markers(c.text))
+        original = _top_array(json.loads(text))
+        shown = _shown_array(out.get("@data", out) if isinstance(out, dict) else out)
+        assert (original is None) == (shown is None), case["id"]
+        if original is not None and shown is not None:
+            items = _rows_of(shown)
+            omitted = sum(m.count for i in items if isinstance(i, str) for m in find_markers(i))
+            assert omitted + sum(not isinstance(i, str) for i in items) == len(original)
+        for needle in case["needles"]:
+            total += 1
+            found += needle["answer"] in c.text
+        assert count(c.text) == c.compressed_tokens
+    assert total and found / total >= 0.9
