@@ -598,7 +598,12 @@ def report(
         f"Needles still answerable in headroom's final request (answers present in the capped outputs): "
         f"{at0}/{total} in the text the model sees, {at1}/{total} with one `headroom_retrieve` call.",
         "",
+        "## Reading the cache figures",
+        "",
     ]
+    for provider in ("openai", "anthropic"):
+        lines += [f"* {provider}: " + cache_notes(usage, provider)]
+    lines.append("")
     for provider in ("openai", "anthropic"):
         base, hr, nv = (usage[(provider, s)] for s in ("baseline", "headroom", "naive"))
         lines += [
@@ -619,13 +624,43 @@ def report(
         "| # | case | kind | tokens (capped) |",
         "|---:|---|---|---:|",
     ]
-    n = 0
-    for s in steps:
-        if s.kind == "call" and s.case is not None:
-            n += 1
-            lines.append(f"| {n} | {s.case.id} | {s.case.kind} | {TOKENS.count(s.output):,} |")
+    calls = [s for s in steps if s.kind == "call" and s.case is not None]
+    for i, s in enumerate(calls, 1):
+        assert s.case is not None
+        lines.append(f"| {i} | {s.case.id} | {s.case.kind} | {TOKENS.count(s.output):,} |")
     lines.append("")
     return "\n".join(lines), summary
+
+
+def cache_notes(usage: dict[tuple[str, str], list[Usage]], provider: str) -> str:
+    """Why headroom's cached share differs from baseline's, from the measured figures."""
+    base, hr, nv = (usage[(provider, s)] for s in ("baseline", "headroom", "naive"))
+    lower = [k for k in range(1, len(base)) if hr[k].share < base[k].share - 1e-12]
+    # compressed / original tokens of what the request adds, and of what it resends
+    denser_new = sum(
+        1
+        for k in lower
+        if (hr[k].input - hr[k].reusable) * base[k].reusable
+        > hr[k].reusable * (base[k].input - base[k].reusable)
+    )
+    excess = [hr[k].uncached - base[k].uncached for k in range(1, len(base))]
+    busted = [k + 1 for k in range(1, len(nv)) if nv[k].rebilled > 1000]
+    return (
+        f"headroom re-billed at most {max(u.rebilled for u in hr)} already-sent tokens in any "
+        f"request (baseline: at most {max(u.rebilled for u in base)}); naive re-billed "
+        f"{sum(nv[k - 1].rebilled for k in busted):,} tokens on requests {busted} (each after a new "
+        f"user message changed its query). headroom's cached share is below baseline's on "
+        f"{len(lower)} of {len(base) - 1} requests; on {denser_new} of them the tokens the request "
+        f"adds kept a larger share of their original size than the history it resends (for "
+        f"example an uncompressed or lightly compressed newest result after well-compressed "
+        f"ones), so the new, necessarily uncached part is a larger share of a smaller request. "
+        + (
+            "No request has more uncached tokens with headroom than without."
+            if max(excess) <= 0
+            else f"{sum(1 for e in excess if e > 0)} requests have more uncached tokens with "
+            f"headroom than without, by at most {max(excess):,}."
+        )
+    )
 
 
 TOKENS: Tokens
