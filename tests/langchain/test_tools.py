@@ -8,6 +8,7 @@ import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import (
     BaseTool,
+    InjectedToolArg,
     InjectedToolCallId,
     StructuredTool,
     ToolException,
@@ -183,6 +184,22 @@ def test_relevance_query(query: Any, expected: str) -> None:
         call("get_logs", {"service": "invalid user matlab", "lines": 5})
     )
     assert msg.content == compress(LOG, query=expected, tool="get_logs").text
+
+
+@tool
+def tool_with_injected_arg(service: str, note: Annotated[str, InjectedToolArg]) -> str:
+    """Logs; ``note`` is supplied by the application, not the model."""
+    return LOG
+
+
+def test_injected_values_are_not_part_of_the_query() -> None:
+    msg = compress_tool(tool_with_injected_arg).invoke(
+        call("tool_with_injected_arg", {"service": "invalid user matlab", "note": "root"})
+    )
+    assert (
+        msg.content
+        == compress(LOG, query="invalid user matlab", tool="tool_with_injected_arg").text
+    )
 
 
 def test_compress_tools_filters_and_adds_retrieval() -> None:

@@ -131,7 +131,12 @@ class CompressedTool(BaseTool):
     def _query(self, tool_input: str | dict[str, Any]) -> str | None:
         if callable(self.query):
             return self.query(tool_input)
-        return self.query if self.query is not None else args_query(tool_input)
+        if self.query is not None:
+            return self.query
+        if isinstance(tool_input, dict):  # the model's arguments only, not injected values
+            asked = self.tool.args
+            tool_input = {k: v for k, v in tool_input.items() if k in asked}
+        return args_query(tool_input)
 
     def _plain(self, output: Any) -> ToolMessage | None:
         """Output of a call without a tool call id, as a message to compress (or None)."""
