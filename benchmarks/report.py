@@ -73,6 +73,13 @@ def _mbs(x: float) -> str:
     return "inf" if math.isinf(x) else f"{x:,.1f}"
 
 
+def _ratio(x: float | None) -> str:
+    """A latency ratio: two significant digits below 10, whole numbers above."""
+    if x is None or math.isnan(x):
+        return "-"
+    return f"{x:.2g}" if x < 10 else f"{x:,.0f}"
+
+
 def _type_cells(a: Aggregate) -> list[str]:
     cells = []
     for t in NEEDLE_TYPES:
@@ -114,7 +121,7 @@ def summary_table(rows: Sequence[Aggregate], ratios: dict[str, float], *, group:
                     _ms(a.latency_p50_s),
                     _ms(a.latency_p95_s),
                     _mbs(a.throughput_mbs),
-                    "-" if ratio is None else f"{ratio:.2g}",
+                    _ratio(ratio),
                 ]
             )
             + " |"
@@ -236,7 +243,7 @@ def headline_table(rows: Sequence[Aggregate], ratios: dict[str, float]) -> str:
         name = f"**{a.system}**" if a.system == "headroom" else a.system
         lines.append(
             f"| {name} | {_pct(a.savings)} | {_pct(a.retention0)} | {_pct(a.retention1)} | "
-            f"{_ms(a.latency_p50_s)} | {'-' if ratio is None else f'{ratio:.2g}'} |"
+            f"{_ms(a.latency_p50_s)} | {_ratio(ratio)} |"
         )
     return "\n".join(lines)
 
@@ -274,10 +281,10 @@ def cases_markdown(results: Sequence[CaseResult]) -> str:
         mine = sorted((r for r in results if r.workload == w), key=lambda r: (r.case_id, r.system))
         for r in mine:
             hr = base.get(r.case_id)
-            ratio = (
-                "-"
+            ratio = _ratio(
+                None
                 if hr is None or r.system == "headroom" or r.latency_s <= 0
-                else f"{hr / r.latency_s:.2g}"
+                else hr / r.latency_s
             )
             hits0 = sum(n.at0 for n in r.needles)
             hits1 = sum(n.at1 for n in r.needles)
@@ -350,7 +357,7 @@ def console_table(rows: Sequence[Aggregate], ratios: dict[str, float], *, title:
                 _pct(a.retention1),
                 _ms(a.latency_p50_s),
                 _ms(a.latency_p95_s),
-                "-" if ratio is None else f"{ratio:.2g}",
+                _ratio(ratio),
                 end_section=i == len(mine) - 1,
             )
     return table

@@ -19,7 +19,8 @@ Configuration (the strongest one that runs offline, read from headroom-ai's sour
   the last message is never compressed), ``enable_kompress=False`` (its ModernBERT model
   must be downloaded from the Hugging Face hub; offline it cannot load and the result is
   the same). Everything else keeps its default: SmartCrusher, search, log and diff
-  compressors, CCR markers on.
+  compressors, CCR markers on. Its default relevance tier ("hybrid") needs
+  sentence-transformers and a hub model; without them it falls back to BM25, as here.
 * Its in-process result cache is cleared before every call, so each timed call does the
   full work; the warm-up call pays the one-time imports and parser loading.
 * Retrieval: headroom-ai's CCR store returns the whole original by hash (its ``query``
