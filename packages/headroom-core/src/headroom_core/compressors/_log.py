@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -80,12 +81,9 @@ class _Planner:
 
     def _absorb_cheap_omissions(self, keep: set[int]) -> None:
         """Keep dropped events wherever their lines cost no more than the marker they need."""
-        by_template: dict[int, list[int]] = {}
-        for i, t in enumerate(self.mined.assignment):
-            by_template.setdefault(t, []).append(i)
         represented = {self.mined.assignment[i] for i in keep}
         for t in represented:
-            dropped = [i for i in by_template[t] if i not in keep]
+            dropped = [i for i in self.mined.templates[t].members if i not in keep]
             if dropped and sum(self.costs[i] for i in dropped) <= self.marker_cost:
                 keep.update(dropped)
         gap: list[int] = []
@@ -98,32 +96,55 @@ class _Planner:
                 keep.update(gap)
             gap = []
 
-    def fit(self) -> tuple[set[int], str]:
-        target = float(self.ctx.budget)
+    def _estimate(self, keep: set[int]) -> float:
+        """Estimated output tokens: kept events plus one marker per summary and per gap."""
+        assignment = self.mined.assignment
+        kept_per_template = Counter(assignment[i] for i in keep)
+        markers = sum(1 for t, k in kept_per_template.items() if k < self.mined.templates[t].count)
+        in_gap = False
+        total = 0.0
+        for i in range(len(self.events)):
+            if i in keep:
+                total += self.costs[i]
+                in_gap = False
+            elif assignment[i] not in kept_per_template and not in_gap:
+                markers += 1
+                in_gap = True
+        return total + markers * self.marker_cost
+
+    def _choose(self, target: float) -> set[int]:
+        """The largest selection whose estimate fits ``target`` (a few refits)."""
         allowance = target
-        best: tuple[set[int], str] | None = None
-        smallest: tuple[int, set[int], str] | None = None
+        best: set[int] | None = None
         for _ in range(8):
             keep = _select(
                 self.events, self.mined, self.costs, self.priorities, self.marker_cost, allowance
             )
             self._absorb_cheap_omissions(keep)
-            out = _render(self.lines, self.events, self.mined, keep, self.ctx)
-            used = self.ctx.count_tokens(out)
-            if smallest is None or used < smallest[0]:
-                smallest = (used, keep, out)
+            used = self._estimate(keep)
             if used <= target:
-                if best is None or len(keep) > len(best[0]):
-                    best = (keep, out)
-                if target - used < 0.03 * target:
+                if best is None or len(keep) > len(best):
+                    best = keep
+                if target - used < 0.02 * target:
                     break
                 allowance += (target - used) * 0.8
             else:
-                allowance -= max(used - target, 0.05 * target)
-        if best is None:  # nothing fitted: the smallest rendering tried
-            assert smallest is not None
-            best = (smallest[1], smallest[2])
-        return best
+                allowance -= max(used - target, 0.03 * target)
+        return best if best is not None else keep
+
+    def fit(self) -> tuple[set[int], str]:
+        target = float(self.ctx.budget)
+        scaled = target
+        keep = self._choose(scaled)
+        out = _render(self.lines, self.events, self.mined, keep, self.ctx)
+        for _ in range(2):  # estimates are per character: correct them by the exact count
+            used = self.ctx.count_tokens(out)
+            if used <= target:
+                break
+            scaled *= target / used * 0.98
+            keep = self._choose(scaled)
+            out = _render(self.lines, self.events, self.mined, keep, self.ctx)
+        return keep, out
 
 
 def _priorities(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 #: A line that continues the event above it: indented (stack frames, wrapped messages),
 #: Java ``at``/``Caused by``/``... N more``, or a closing brace of a multi-line dump.
 _CONTINUATION = re.compile(r"^(?:[ \t]+\S|at [\w$.<>]+\(|Caused by:|\.\.\. \d+ more|[}\]]\s*$)")
+_CONTINUATION_START = frozenset(" \taC.}]")
 _TRACEBACK = re.compile(r"^\s*Traceback \(most recent call last\):")
 #: Last line of a Python traceback: ``SomeError: message`` (or a bare exception name).
 _EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b")
@@ -20,8 +21,38 @@ _ERROR = re.compile(
     r"[Rr]efused|[Dd]enied|[Uu]nexpected|HUNG|UNRESOLVED)\b"
 )
 _WARN = re.compile(r"\b(?:WARN(?:ING)?|[Ww]arn(?:ing)?|[Dd]eprecat\w*|[Rr]etry\w*|[Ii]nvalid)\b")
-#: Android logcat / single-letter level columns: ``03-17 16:13:38.811  1702  2395 E Tag:``.
-_LETTER_LEVEL = re.compile(r"^.{0,40}?\s([VDIWEFA])[\s/](?=\S*\s*[\w.$]*[:(])")
+#: Android logcat level letters: ``03-17 16:13:38.811  1702  2395 E Tag:`` (threadtime)
+#: and ``E/Tag( 123):`` (brief).
+_LETTER_LEVEL = re.compile(
+    r"^(?:[\d-]+ [\d:.]+\s+\d+\s+\d+\s+([VDIWEFA])\s|([VDIWEFA])/[^(:\s]+\(\s*\d+\):)"
+)
+#: Cheap substring screen before the severity regexes (most lines contain none of these).
+_SCREEN = (
+    "err",
+    "fatal",
+    "crit",
+    "severe",
+    "panic",
+    "emerg",
+    "alert",
+    "fail",
+    "exception",
+    "traceback",
+    "abort",
+    "segmentation",
+    "core dumped",
+    "killed",
+    "time",
+    "refused",
+    "denied",
+    "unexpected",
+    "hung",
+    "unresolved",
+    "warn",
+    "deprecat",
+    "retr",
+    "invalid",
+)
 
 _TIMESTAMP = re.compile(
     r"\d{4}-\d\d-\d\d[T -]\d\d[:.]\d\d[:.]\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
@@ -52,11 +83,14 @@ def severity(line: str) -> int:
     """2 for errors/failures/exceptions, 1 for warnings, 0 otherwise."""
     m = _LETTER_LEVEL.match(line)
     if m:
-        letter = m.group(1)
+        letter = m.group(1) or m.group(2)
         if letter in "EFA":
             return 2
         if letter == "W":
             return 1
+    low = line.lower()
+    if not any(word in low for word in _SCREEN):
+        return 0
     if _ERROR.search(line):
         return 2
     if _WARN.search(line):
@@ -70,12 +104,12 @@ def split_events(lines: list[str]) -> list[LogEvent]:
     i, n = 0, len(lines)
     while i < n:
         line = lines[i]
-        if _FILE_HEADER.match(line):
+        if line.startswith("==> ") and _FILE_HEADER.match(line):
             events.append(LogEvent(i, i, 0, header=True))
             i += 1
             continue
         first, sev = i, severity(line)
-        if _TRACEBACK.match(line):
+        if "Traceback" in line and _TRACEBACK.match(line):
             sev = 2
             i += 1
             while i < n and lines[i][:1] in (" ", "\t"):
@@ -85,7 +119,7 @@ def split_events(lines: list[str]) -> list[LogEvent]:
             events.append(LogEvent(first, i - 1, sev))
             continue
         i += 1
-        while i < n and lines[i] and _CONTINUATION.match(lines[i]):
+        while i < n and lines[i][:1] in _CONTINUATION_START and _CONTINUATION.match(lines[i]):
             if sev < 2 and ("Exception" in lines[i] or "Error" in lines[i]):
                 sev = 2
             i += 1

@@ -192,7 +192,7 @@ class LogTemplateMiner:
         self,
         toks: list[str],
         candidates: Sequence[_Cluster],
-        neutral: frozenset[tuple[int, str]],
+        neutral: Sequence[frozenset[str]],
         masker: _TokenMasker,
     ) -> _Cluster | None:
         best: _Cluster | None = None
@@ -243,25 +243,26 @@ class _TokenMasker:
 def _similarity(
     template: Sequence[str],
     toks: Sequence[str],
-    neutral: frozenset[tuple[int, str]],
+    neutral: Sequence[frozenset[str]],
     masker: _TokenMasker,
 ) -> float:
     same = total = 0
     variable = masker.variable
-    for p, (a, b) in enumerate(zip(template, toks, strict=True)):
+    outcome = masker.outcome
+    n_neutral = len(neutral)
+    for p, a in enumerate(template):
+        b = toks[p]
         if a == b:
-            if variable(a) or (p, a) in neutral:
+            if variable(a) or (p < n_neutral and a in neutral[p]):
                 continue
             same += 1
             total += 1
-        elif masker.outcome(a) or masker.outcome(b):
+        elif outcome(a) or outcome(b):
             return 0.0
         elif a == WILDCARD:
             if not variable(b):
                 total += 1
-        elif variable(a) and variable(b):
-            continue
-        else:
+        elif not (variable(a) and variable(b)):
             total += 1
     if total == 0:
         return 1.0
@@ -272,12 +273,16 @@ def _bare(token: str) -> str:
     return token.strip(":;,.[]()<>=-_'\"")
 
 
-def _neutral_tokens(masked: Sequence[Sequence[str]]) -> frozenset[tuple[int, str]]:
-    """(position, token) pairs of header columns shared by most lines."""
+def _neutral_tokens(masked: Sequence[Sequence[str]]) -> tuple[frozenset[str], ...]:
+    """Per header column, the tokens shared by most lines there."""
     if len(masked) < 4:
-        return frozenset()
+        return ()
     counts: Counter[tuple[int, str]] = Counter()
     for toks in masked:
-        counts.update((p, t) for p, t in enumerate(toks[:_NEUTRAL_POSITIONS]))
+        counts.update(enumerate(toks[:_NEUTRAL_POSITIONS]))
     floor = _NEUTRAL_SHARE * len(masked)
-    return frozenset(k for k, v in counts.items() if v >= floor)
+    columns: list[set[str]] = [set() for _ in range(_NEUTRAL_POSITIONS)]
+    for (p, t), v in counts.items():
+        if v >= floor:
+            columns[p].add(t)
+    return tuple(frozenset(c) for c in columns)
