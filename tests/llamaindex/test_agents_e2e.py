@@ -17,7 +17,7 @@ from llama_index.core.agent.workflow import AgentWorkflow, FunctionAgent
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.llms.openai import OpenAI
 
-from headroom_core import REF_RE, RETRIEVE_TOOL_NAME, count_tokens
+from headroom_core import REF_RE, RETRIEVE_TOOL_NAME, count_tokens, retrieve
 from headroom_llamaindex import (
     HeadroomFunctionAgent,
     HeadroomReActAgent,
@@ -111,6 +111,9 @@ async def test_function_agent_compresses_then_retrieves_by_query(
 
     assert str(result) == f"The id of {NEEDLE_LOGIN} is {NEEDLE_ID}."
     _check_wire(stub, lambda r: r.tool_outputs()[0], lambda r: r.tool_outputs()[1])
+    # the retrieve answer reaches the model as the core returned it, not compressed again
+    ref = _ref_seen(stub.requests[1].tool_outputs()[0])
+    assert stub.requests[2].tool_outputs()[1] == retrieve(ref, query=NEEDLE_LOGIN)
     assert all(RETRIEVE_TOOL_NAME in r.tool_names for r in stub.requests)
     assert "list_users" in stub.requests[0].tool_names
     # the user-facing events and the run's record keep the original output
