@@ -17,8 +17,8 @@ from pathlib import Path
 
 os.environ.setdefault("HEADROOM_HOME", tempfile.mkdtemp(prefix="headroom-bench-"))
 
-from headroom_core import HeadroomConfig, compress, count_tokens  # noqa: E402
-from headroom_core.compressors import CompressContext, get_compressor  # noqa: E402
+from headroom_core import HeadroomConfig, compress, count_tokens
+from headroom_core.compressors import CompressContext, get_compressor
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("HEADROOM_CORPUS", ROOT.parent / "shared" / "corpus"))
