@@ -33,6 +33,7 @@ from ._json_select import (
     choose_string_cap,
     cut_strings,
     drop_fields,
+    field_groups,
     sample_long_arrays,
     select_rows,
 )
@@ -41,6 +42,8 @@ from ._json_select import (
 MAX_ITEMS = 5000
 #: Strings shorter than this are not tried as embedded JSON.
 MIN_EMBEDDED_CHARS = 20
+#: Characters counted at each end of a large output to learn its tokens per character.
+SAMPLE_CHARS = 8000
 #: The lossy stage re-measures the real output at most this many times.
 MAX_ROUNDS = 3
 
@@ -207,23 +210,31 @@ class JSONCompressor:
         out = _render(value, shape, ctx)
         notes.append("lossless: minified, factored")
 
-        # under budget by a clear margin at the input's tokens per character: done unmeasured
-        if len(out) * ctx.original_tokens / max(1, len(text)) <= ctx.budget * 0.8:
+        # tokens per character of the compact form, from a sample: counting all of a big
+        # lossless output would cost more than the rest of the compressor
+        sample = out if len(out) <= 2 * SAMPLE_CHARS else out[:SAMPLE_CHARS] + out[-SAMPLE_CHARS:]
+        ratio = ctx.count_tokens(sample) / max(1, len(sample))
+        if len(out) * ratio <= ctx.budget * (1.0 if sample is out else 0.9):
             return CompressorResult(out, tuple(notes))
-        tokens = ctx.count_tokens(out)
-        if tokens <= ctx.budget:
-            return CompressorResult(out, tuple(notes))
-        # each round selects afresh from the lossless tree, aiming lower if the last missed
-        ratio = tokens / max(1, len(out))
-        pristine, target, lossy = _dumps(value), float(ctx.budget), out
+        # each round selects afresh from the lossless tree: aiming lower if the last round
+        # missed the budget, higher if it dropped rows while well under it
+        pristine, target = _dumps(value), float(ctx.budget)
+        best: tuple[str, list[str]] | None = None
+        last = (out, notes)
         for _ in range(MAX_ROUNDS):
             work, wshape, wnotes = json.loads(pristine), shape.copy(), list(notes)
             lossy = self._select(work, wshape, out, ratio, target, ctx, wnotes)
-            got = ctx.count_tokens(lossy)
-            if got <= ctx.budget:
+            got = max(1, ctx.count_tokens(lossy))
+            last = (lossy, wnotes)
+            if got > ctx.budget:
+                target *= 0.95 * ctx.budget / got
+                continue
+            best = last
+            if got >= 0.9 * ctx.budget or _ROWS_NOTE not in wnotes:
                 break
-            target *= 0.95 * ctx.budget / got
-        return CompressorResult(lossy, tuple(dict.fromkeys(wnotes)))
+            target *= 0.98 * ctx.budget / got
+        text_out, final_notes = best or last
+        return CompressorResult(text_out, tuple(dict.fromkeys(final_notes)))
 
     def _select(
         self,
@@ -249,6 +260,7 @@ class JSONCompressor:
                 shape.dropped[hit] = shape.dropped.get(hit, 0) + n
             f.derived.clear()
             notes.append("lossy: derivable links dropped")
+        groups = field_groups(value)
         for step in ("fields", "cap240", "text", "deep", "link", "cap"):
             if excess <= 0:
                 break
@@ -260,7 +272,7 @@ class JSONCompressor:
                 cut_strings(f.const, cap, ctx.marker)
                 notes.append(f"lossy: long strings cut to {cap} characters")
             else:
-                dropped, saved = drop_fields(value, _STEP_KINDS[step], excess, ctx.query)
+                dropped, saved = drop_fields(groups, _STEP_KINDS[step], excess, ctx.query)
                 if not dropped:
                     continue
                 excess -= saved
@@ -272,11 +284,12 @@ class JSONCompressor:
                 break
             saved_rows = select_rows(rows, excess, ctx.query, ctx.marker)
             if saved_rows:
-                notes.append("lossy: rows kept by query, anomalies, first and last")
+                notes.append(_ROWS_NOTE)
             excess -= saved_rows
         return _render(value, shape, ctx)
 
 
+_ROWS_NOTE = "lossy: rows kept by query, anomalies, first and last"
 _STEP_KINDS = {"fields": FIELD_KINDS, "text": ("text",), "link": LINK_KIND, "deep": DEEP_KIND}
 _STEP_NOTES = {
     "fields": "link and opaque id fields",

@@ -245,8 +245,16 @@ def _derive(
         if t is None or t in tried:
             continue
         tried.add(t)
-        hits = sum(render_template(t, o, p) == o[key] for o, p in members)
-        if hits > best_hits:
+        allowed_misses = len(members) - max(2, DEFAULT_SHARE * len(members))
+        hits = misses = 0
+        for o, p in members:
+            if render_template(t, o, p) == o[key]:
+                hits += 1
+            else:
+                misses += 1
+                if misses > allowed_misses:
+                    break
+        if misses <= allowed_misses and hits > best_hits:
             best, best_hits = t, hits
     if best_hits >= 2 and best_hits >= DEFAULT_SHARE * len(members):
         return best
@@ -315,7 +323,11 @@ def dedupe_objects(root: Any) -> bool:
     The first occurrence of any content is never inside a replaced object (its container's
     own first occurrence came earlier), so every reference resolves to visible text.
     """
-    members = [(obj, _dumps(obj)) for path, obj, _ in walk_dicts(root) if path]
+    # rows themselves (objects right in an array at the top) are rarely repeated and are the
+    # biggest to serialise: only what they contain is considered
+    members = [
+        (obj, _dumps(obj)) for path, obj, _ in walk_dicts(root) if path and not _is_row_path(path)
+    ]
     owners: dict[tuple[str, str], str | None] = {}
     for obj, text in members:
         for k, v in obj.items():
@@ -348,6 +360,10 @@ def dedupe_objects(root: Any) -> bool:
 
 
 _ID_NAME = re.compile(r"(^|_)(id|name|key|slug|number|sha|login|title|uuid)$", re.I)
+
+
+def _is_row_path(path: str) -> bool:
+    return path.endswith("[]") and "[]" not in path[:-2]
 
 
 def _ident(v: Any) -> str | None:

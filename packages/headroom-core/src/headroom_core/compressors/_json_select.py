@@ -98,19 +98,27 @@ def _field_kind(path: str, key: str, values: list[Any]) -> str | None:
     return None
 
 
-def drop_fields(
-    root: Any, kinds: tuple[str, ...], excess_chars: float, query: str | None
-) -> tuple[dict[tuple[str, str], int], float]:
-    """Drop whole fields of the given kinds, biggest first, until ``excess_chars`` are saved.
+Fields = dict[tuple[str, str], list[dict[str, Any]]]
 
-    A field is a key at a schema path; keys the query names are kept. Returns how many
-    values each dropped field lost, for the legend's marker.
-    """
-    wanted = set(terms(query or ""))
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+def field_groups(root: Any) -> Fields:
+    """The objects holding each field, a field being a key at a schema path."""
+    groups: Fields = {}
     for path, obj, _ in walk_dicts(root):
         for k in obj:
             groups.setdefault((path or ".", k), []).append(obj)
+    return groups
+
+
+def drop_fields(
+    groups: Fields, kinds: tuple[str, ...], excess_chars: float, query: str | None
+) -> tuple[dict[tuple[str, str], int], float]:
+    """Drop whole fields of the given kinds, biggest first, until ``excess_chars`` are saved.
+
+    Keys the query names are kept; dropped fields leave ``groups``. Returns how many values
+    each dropped field lost (for the legend's marker) and the characters saved.
+    """
+    wanted = set(terms(query or ""))
     candidates: list[tuple[int, int, tuple[str, str]]] = []
     for (path, key), objs in groups.items():
         if wanted & set(terms(key)) and not key.endswith("url"):
@@ -125,9 +133,10 @@ def drop_fields(
     for _, neg_size, (path, key) in candidates:
         if saved >= excess_chars:
             break
-        for o in groups[(path, key)]:
+        objs = groups.pop((path, key))
+        for o in objs:
             del o[key]
-        dropped[(path, key)] = len(groups[(path, key)])
+        dropped[(path, key)] = len(objs)
         saved -= neg_size
     return dropped, saved
 
