@@ -127,6 +127,20 @@ def test_compress_end_to_end_and_retrieve() -> None:
     assert "pkg/module_0.py:500:def open_connection" in result.text
 
 
+def test_identical_lines_fold_into_locations() -> None:
+    text = (
+        "\n".join(f"src/mod{i}.py:1:import os" for i in range(60))
+        + "\n"
+        + "\n".join(f"src/other{i}.py:{i}:value_{i} = compute_{i}()" for i in range(60))
+    )
+    out = _run(text, "import os", share=0.3)
+    assert "src/mod0.py:1:import os" in out
+    folded = next(ln for ln in out.splitlines() if ln.startswith("  same text at: "))
+    assert "src/mod1.py:1, src/mod2.py:1" in folded
+    shown = int(re.search(r"src/mod0.py (\d+)/1", out.splitlines()[0]).group(1))  # type: ignore[union-attr]
+    assert shown == 1
+
+
 def test_deterministic() -> None:
     text = _grep()
     assert _run(text, "helper") == _run(text, "helper")
@@ -142,7 +156,7 @@ def test_corpus_search_case(case: dict[str, Any]) -> None:
     assert result.kind == "search" and result.ref is not None
     assert result.savings >= 0.9
     for line in result.text.splitlines()[1:-1]:
-        assert re.match(r"^[^\s:]+:\d+:", line), line
+        assert re.match(r"^[^\s:]+:\d+:|  same text at: ", line), line
     structural = [n for n in case["needles"] if n["type"] == "structural"]
     for needle in structural:  # "which file has the most matches" is in the tally
         assert needle["answer"] in result.text.splitlines()[0]

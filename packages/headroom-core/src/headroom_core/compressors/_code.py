@@ -69,6 +69,8 @@ class CodeCompressor:
         parser = _parser(spec.grammar)
         tree = parser.parse(src)
         plan = plan_skeleton(tree.root_node, src, spec)
+        if not (plan.definitions or plan.comments or plan.literals):
+            return CompressorResult(text, ("code: nothing to elide",), ctx.language)
         comments = plan.comments
         literals: list[Edit] = []
         skeleton = apply_edits(src, [*comments, *_all_bodies(plan)]).decode("utf-8")
@@ -91,11 +93,11 @@ class CodeCompressor:
             detail += f", {sum(1 for e in literals if id(e) in kept)} data literals"
         detail += "; each elided body shows its line count in place"
         header = _comment(ctx.marker(omitted, "lines", detail), spec)
-        out = _with_header(body, header, spec)
+        out = _with_header(body, header)
         notes = [f"code: {bodies} of {len(plan.definitions)} bodies elided"]
         repaired = _comment_out_errors(out, parser, spec)
         if repaired is None:
-            out = _with_header(_commented_outline(body, spec), header, spec)
+            out = _with_header(_commented_outline(body, spec), header)
             notes.append("skeleton did not re-parse cleanly: commented outline")
         elif repaired != out:
             out = repaired
@@ -107,7 +109,7 @@ def _comment(line: str, spec: LangSpec) -> str:
     return f"{spec.line_comment} {line}"
 
 
-def _with_header(body: str, header: str, spec: LangSpec) -> str:
+def _with_header(body: str, header: str) -> str:
     """``header`` on its own line at the top (after a shebang or ``<?php`` line)."""
     first, sep, rest = body.partition("\n")
     if first.startswith(("#!", "<?php")) and sep:
@@ -182,7 +184,7 @@ def _commented_outline(text: str, spec: LangSpec) -> str:
     """Every line as a line comment: parses in any grammar, keeps every byte readable."""
     prefix = spec.line_comment
     lines = text.split("\n")
-    start = 1 if lines and lines[0].startswith("<?php") else 0
+    start = 1 if spec.grammar == "php" and lines and lines[0].startswith("<?php") else 0
     return "\n".join(
         ln if i < start or not ln.strip() else f"{prefix} {ln}" for i, ln in enumerate(lines)
     )

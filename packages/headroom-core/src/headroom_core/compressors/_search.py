@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .._relevance import bm25_scores, terms
@@ -29,6 +30,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 #: The per-file tally may take at most this share of the budget; files past it are summed.
 _TALLY_SHARE = 0.35
+#: ... and at most this many tokens: past the top few dozen files a tally stops helping.
+_TALLY_MAX = 400
 #: Share of the budget to fill: token counts of joined lines differ slightly from the sum
 #: of their parts, and the output must not overshoot.
 _BUDGET_USE = 0.92
@@ -135,13 +138,14 @@ def _select(parsed: ParsedSearch, ctx: CompressContext) -> CompressorResult:
     hits = parsed.hits
     scores = score_hits(hits, ctx.query)
     counts: Counter[str] = Counter(h.path for h in hits)
-    tally_cap = max(40, int(ctx.budget * _TALLY_SHARE))
+    tally_cap = max(40, min(_TALLY_MAX, int(ctx.budget * _TALLY_SHARE)))
     marker_cost = ctx.count_tokens(ctx.marker(len(hits), "matches", "per-file counts above")) + 8
     tally_cost = ctx.count_tokens(_tally(counts, counts, ctx, tally_cap))
     room = int(ctx.budget * _BUDGET_USE) - tally_cost - marker_cost
-    picked, with_context = _pick(hits, scores, room, ctx)
+    sel = _pick(hits, scores, room, ctx)
+    picked = sel.picked
     shown: Counter[str] = Counter(hits[i].path for i in picked)
-    body, context_kept = _render_picked(hits, picked, with_context, scores)
+    body, context_kept = _render_picked(hits, sel, scores)
     omitted = len(hits) - len(picked)
     context_total = sum(len(h.context) for h in hits)
     detail = ["per-file counts above"]
@@ -159,14 +163,25 @@ def _select(parsed: ParsedSearch, ctx: CompressContext) -> CompressorResult:
     return CompressorResult("\n".join(out), notes)
 
 
-def _pick(
-    hits: list[Hit], scores: list[float], room: int, ctx: CompressContext
-) -> tuple[list[int], set[int]]:
-    """Indices of the matches to keep, and of those shown with their context lines.
+@dataclass
+class _Selection:
+    """Matches to show; ``same`` lists, per shown line, the matches with identical text."""
 
-    Best first, fewer per file as a file gets more; a match that relates to the query
-    brings its context lines when they fit. Matches that do not relate to the query go
-    round-robin over files instead.
+    picked: list[int] = field(default_factory=list)
+    same: dict[int, list[int]] = field(default_factory=dict)
+    with_context: set[int] = field(default_factory=set)
+
+
+def _location(hit: Hit) -> str:
+    return f"{hit.path}:{hit.line}"
+
+
+def _pick(hits: list[Hit], scores: list[float], room: int, ctx: CompressContext) -> _Selection:
+    """The matches to keep: best first, fewer per file as a file gets more.
+
+    A match that relates to the query brings its context lines when they fit; matches that
+    do not relate to it go round-robin over files. A match whose text equals a kept one
+    costs only its location.
     """
     per_file: Counter[str] = Counter()
 
@@ -178,37 +193,51 @@ def _pick(
 
     heap = [(key(i), i, 0) for i in range(len(hits))]
     heapq.heapify(heap)
-    picked: list[int] = []
-    with_context: set[int] = set()
+    sel = _Selection()
+    first_with_text: dict[str, int] = {}
     used = 0
     while heap:
         _, i, seen = heapq.heappop(heap)
         if seen != per_file[hits[i].path]:  # its file gained a match since: re-rank it
             heapq.heappush(heap, (key(i), i, per_file[hits[i].path]))
             continue
-        cost = ctx.count_tokens(hits[i].raw) + 1
-        if used + cost > room and picked:
+        text = hits[i].text.strip()
+        rep = first_with_text.get(text)
+        if rep is not None and not hits[i].context:
+            cost = ctx.count_tokens(_location(hits[i])) + 1
+        else:
+            rep = None
+            cost = ctx.count_tokens(hits[i].raw) + 1
+        if used + cost > room and sel.picked:
             if cost > room // 4:
                 continue  # one huge line: smaller ones may still fit
             break
-        picked.append(i)
+        sel.picked.append(i)
         per_file[hits[i].path] += 1
         used += cost
+        if rep is not None:
+            sel.same.setdefault(rep, []).append(i)
+            continue
+        first_with_text.setdefault(text, i)
         if scores[i] > 0 and hits[i].context:
             extra = sum(ctx.count_tokens(c) + 1 for c in hits[i].context)
             if used + extra <= room:
-                with_context.add(i)
+                sel.with_context.add(i)
                 used += extra
-    return picked, with_context
+    return sel
 
 
-def _render_picked(
-    hits: list[Hit], picked: list[int], with_context: set[int], scores: list[float]
-) -> tuple[list[str], int]:
-    """Kept matches grouped by file (best file first), in line order within a file."""
+def _render_picked(hits: list[Hit], sel: _Selection, scores: list[float]) -> tuple[list[str], int]:
+    """Kept matches grouped by file (best file first), in line order within a file.
+
+    Matches with the same text as a shown one follow it as a list of locations.
+    """
+    folded = {j for dups in sel.same.values() for j in dups}
+    with_context = sel.with_context
     by_file: dict[str, list[int]] = {}
-    for i in picked:
-        by_file.setdefault(hits[i].path, []).append(i)
+    for i in sel.picked:
+        if i not in folded:
+            by_file.setdefault(hits[i].path, []).append(i)
     file_rank = sorted(
         by_file, key=lambda p: (-max(scores[i] for i in by_file[p]), min(by_file[p]))
     )
@@ -219,5 +248,8 @@ def _render_picked(
             lines.append(path)
         for i in group:
             lines.extend(_hit_lines(hits[i], with_context=i in with_context))
+            if i in sel.same:
+                where = ", ".join(_location(hits[j]) for j in sorted(sel.same[i]))
+                lines.append(f"  same text at: {where}")
     kept_context = sum(len(hits[i].context) for i in with_context)
     return lines, kept_context

@@ -70,11 +70,13 @@ def _parse_grep(text: str) -> ParsedSearch:
     duplicates = 0
     before: list[str] = []  # context lines waiting for the match they precede
     heading: str | None = None
+    after_match = False  # context lines now follow the last match (no separator since)
     for raw in text.splitlines():
         if not raw.strip() or _SEPARATOR.match(raw):
             if before and hits:
                 hits[-1].context.extend(before)
             before = []
+            after_match = False
             if not raw.strip():
                 heading = None  # ripgrep separates --heading groups by a blank line
             continue
@@ -87,7 +89,7 @@ def _parse_grep(text: str) -> ParsedSearch:
             continue
         path, line, is_match, body = located
         if not is_match:
-            if hits and path == hits[-1].path and not before and line > hits[-1].line:
+            if after_match and path == hits[-1].path and not before and line > hits[-1].line:
                 hits[-1].context.append(raw)
             else:
                 before.append(raw)
@@ -99,6 +101,7 @@ def _parse_grep(text: str) -> ParsedSearch:
         seen.add(key)
         hits.append(Hit(path, line, body, raw, len(hits), before, heading is not None))
         before = []
+        after_match = True
     if before and hits:
         hits[-1].context.extend(before)
     return ParsedSearch(hits, other, duplicates=duplicates)
