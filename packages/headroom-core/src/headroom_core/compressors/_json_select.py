@@ -292,21 +292,18 @@ def select_rows(
     prio = row_priorities(rows, texts, query)
     order = sorted((i for i in range(len(rows)) if not is_marker[i]), key=lambda i: (-prio[i], i))
     sizes = [len(t) + 1 for t in texts]
-    total = sum(sizes[i] for i in order)
+    # everything not kept goes, earlier markers included (they merge into the new ones)
+    total = float(sum(sizes))
     keep_min = min(3, len(order))
     kept = 0.0
     n_keep = keep_min
-    # rows are real (non-marker) positions; count runs of dropped rows exactly as rows join
-    real = [i for i in range(len(rows)) if not is_marker[i]]
-    slot = {i: k for k, i in enumerate(real)}
-    taken = [False] * len(real)
-    runs = 1 if real else 0
+    taken = [False] * len(rows)
+    runs = 1 if rows else 0  # runs of dropped positions, updated exactly as rows join
     for j, i in enumerate(order):
-        k = slot[i]
-        left = k > 0 and not taken[k - 1]
-        right = k + 1 < len(real) and not taken[k + 1]
+        left = i > 0 and not taken[i - 1]
+        right = i + 1 < len(rows) and not taken[i + 1]
         runs += 1 if (left and right) else (-1 if not (left or right) else 0)
-        taken[k] = True
+        taken[i] = True
         kept += sizes[i]
         if total - kept - runs * MARKER_CHARS < excess_chars:
             break
@@ -374,13 +371,20 @@ def sample_long_arrays(root: Any, limit: int, marker: Marker) -> int:
     return skipped
 
 
+#: Sampled arrays keep their middle in this many contiguous blocks (one marker per gap).
+SAMPLE_BLOCKS = 20
+
+
 def _sample(items: list[Any], limit: int, marker: Marker) -> int:
     n = len(items)
     head, tail = limit // 2, limit // 10
-    middle = limit - head - tail
-    step = (n - head - tail) / middle
-    picks = list(range(head)) + [head + int(j * step) for j in range(middle)]
-    picks += list(range(n - tail, n))
+    block = max(1, (limit - head - tail) // SAMPLE_BLOCKS)
+    stride = (n - head - tail) / SAMPLE_BLOCKS
+    picks = list(range(head))
+    for b in range(SAMPLE_BLOCKS):
+        start = head + int(b * stride + (stride - block) / 2)
+        picks.extend(range(max(start, picks[-1] + 1 if picks else 0), start + block))
+    picks.extend(range(max(n - tail, picks[-1] + 1), n))
     out: list[Any] = []
     prev = -1
     for i in picks:
