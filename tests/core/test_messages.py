@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 
 from headroom_core import (
+    MARKER_RE,
     RETRIEVE_TOOL_NAME,
     ConfigError,
     HeadroomConfig,
     MessagesCompression,
     SQLiteStore,
     compress_messages,
+    format_marker,
     retrieve,
 )
 from headroom_core._messages_cache import MESSAGE_CACHE
@@ -256,6 +258,10 @@ def test_feeding_output_back_changes_nothing() -> None:
     r2 = compress_messages(r1.messages)
     assert wire(r2.messages) == wire(r1.messages)
     assert r2.stats[3].notes == ("already compressed",)
+    assert r2.stats[3].action == "unchanged"
+    # refs in the output stay visible, so callers keep offering headroom_retrieve
+    if MARKER_RE.search(r1.messages[3]["content"]):
+        assert r2.refs == r1.refs
 
 
 def test_frozen_prefix_is_left_alone() -> None:
@@ -375,3 +381,13 @@ def test_config_is_part_of_the_cache_key() -> None:
     b = compress_messages(messages, config=HeadroomConfig(max_output_tokens=300))
     assert b.stats[3].notes == ()  # not served from a's entry
     assert a.stats[3].compressed_tokens >= b.stats[3].compressed_tokens
+
+
+def test_text_with_a_marker_is_left_alone_and_its_ref_reported() -> None:
+    ref = "hr_" + "a" * 20
+    messages = chat_transcript()
+    messages[3]["content"] = BIG + "\n" + format_marker(3, "rows", ref)
+    result = compress_messages(messages)
+    assert result.messages[3]["content"] == messages[3]["content"]
+    assert result.stats[3].notes == ("already compressed",)
+    assert (result.stats[3].action, result.refs) == ("unchanged", (ref,))

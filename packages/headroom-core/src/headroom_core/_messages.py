@@ -75,7 +75,8 @@ class MessageStats:
     Token counts cover the content headroom examined in this message (its tool results and
     opted-in text); other content counts as 0. ``notes`` says why something was left alone
     (``below min_tokens``, ``cache_control``, ``already compressed``, ...) or that a result
-    came from the compression cache (``cache hit``).
+    came from the compression cache (``cache hit``). ``refs`` are the refs of headroom
+    content in the message's output: compressed now, replayed, or already in the input.
     """
 
     index: int
@@ -163,8 +164,8 @@ def compress_messages(
 ) -> MessagesCompression:
     """Compress the tool results of an OpenAI or Anthropic message list; input not mutated.
 
-    ``roles`` opts other text in (``"user"``, ``"assistant"``, ``"system"``,
-    ``"developer"``); ``min_tokens`` is the size floor (default ``config.min_tokens``);
+    Tool results are always eligible; ``roles`` opts other text in (``"user"``,
+    ``"assistant"``, ``"system"``, ``"developer"``); ``min_tokens`` is the size floor (default ``config.min_tokens``);
     ``frozen_prefix`` leaves that many leading messages untouched; ``cache`` replaces the
     process-wide compression cache. Never raises on message content: a message that cannot
     be handled passes through unchanged.
@@ -172,7 +173,7 @@ def compress_messages(
     if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence):
         raise TypeError("messages must be a list of message dicts")
     config = config or HeadroomConfig()
-    wanted = frozenset(roles)
+    wanted = frozenset((roles,) if isinstance(roles, str) else roles)
     if wanted - ROLES:
         raise ConfigError(
             f"unknown roles {sorted(wanted - ROLES)}; expected some of {sorted(ROLES)}"
@@ -215,9 +216,10 @@ class _Found:
 
     original_tokens: int
     compressed_tokens: int
-    ref: str | None
+    refs: tuple[str, ...]
     note: str | None
     tool: str | None
+    changed: bool = False
 
 
 @dataclass
@@ -254,8 +256,8 @@ class _Walk:
     def stats(self, index: int, role: str, live: bool) -> MessageStats:
         found, notes = self.found, self.notes
         self.found, self.notes = [], []
-        refs = tuple(f.ref for f in found if f.ref is not None)
-        action: Action = "compressed" if refs else "unchanged"
+        refs = tuple(dict.fromkeys(r for f in found for r in f.refs))
+        action: Action = "compressed" if any(f.changed for f in found) else "unchanged"
         notes.extend(f.note for f in found if f.note is not None)
         return MessageStats(
             index,
@@ -356,11 +358,12 @@ class _Walk:
         """``text`` compressed (or as is), recording what happened."""
         if len(text) < self.floor:  # a token is at least one character
             n = self.count(text)
-            self.found.append(_Found(n, n, None, "below min_tokens", tool))
+            self.found.append(_Found(n, n, (), "below min_tokens", tool))
             return text
         if MARKER_RE.search(text) or self.cache.is_output(digest(text)):
             n = self.count(text)
-            self.found.append(_Found(n, n, None, "already compressed", tool))
+            refs = tuple(dict.fromkeys(m["ref"] for m in MARKER_RE.finditer(text)))
+            self.found.append(_Found(n, n, refs, "already compressed", tool))
             return text
         key = digest(self._context, query or "", tool or "", path or "", text)
         store = self._store()
@@ -369,13 +372,20 @@ class _Walk:
             hit = None  # let compress() store the original again, refreshing its TTL
         if hit is not None:
             self.found.append(
-                _Found(hit.original_tokens, hit.compressed_tokens, hit.ref, "cache hit", tool)
+                _Found(
+                    hit.original_tokens,
+                    hit.compressed_tokens,
+                    () if hit.ref is None else (hit.ref,),
+                    "cache hit",
+                    tool,
+                    hit.text is not None,
+                )
             )
             return text if hit.text is None else hit.text
         n = self.count(text)
         if n < self.floor:
             self.cache.put(key, CachedResult(None, "text", n, n, None, None, 0.0))
-            self.found.append(_Found(n, n, None, "below min_tokens", tool))
+            self.found.append(_Found(n, n, (), "below min_tokens", tool))
             return text
         c = compress(text, query=query, tool=tool, path=path, config=self.config, store=store)
         changed = c.ref is not None and c.text != text
@@ -394,9 +404,10 @@ class _Walk:
             _Found(
                 result.original_tokens,
                 result.compressed_tokens,
-                result.ref,
+                () if result.ref is None else (result.ref,),
                 None if changed else "not compressible",
                 tool,
+                changed,
             )
         )
         return c.text if changed else text
