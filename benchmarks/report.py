@@ -29,6 +29,8 @@ class RunInfo:
     """Wall-clock seconds each system took in this run (scoring excluded)."""
     cached: dict[str, int] = field(default_factory=dict)
     """Per system, how many cases were read from the cache of an earlier run."""
+    failed: dict[str, str] = field(default_factory=dict)
+    """Systems that could not run, with the error; they have no rows."""
     appendix: tuple[Path, ...] = ()
     """Standalone benchmark reports (``benchmarks/results/*.md``) appended as sections."""
 
@@ -156,6 +158,10 @@ def results_markdown(
             "same version on the same bytes (its figures, timings included, are from that run; "
             "`--fresh` re-measures)"
             for name, n in info.cached.items()
+        ),
+        *(
+            f"- **{name} could not run** and has no rows: `{msg}`"
+            for name, msg in info.failed.items()
         ),
         "- tokens: cl100k (`headroom_core.count_tokens`) for every system, on the text the "
         "model would see for that tool output",

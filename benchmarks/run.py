@@ -165,6 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     versions: dict[str, str] = {}
     descriptions: dict[str, str] = {}
     system_seconds: dict[str, float] = {}
+    failed: dict[str, str] = {}
     ctx = RunContext(
         repeat=args.repeat,
         fresh=args.fresh,
@@ -183,16 +184,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         with progress:
             for name in args.systems:
-                system = build_system(name, Path(tmp))
-                versions[name] = system.version()
-                descriptions[name] = system.describe()
                 task = progress.add_task(name, total=len(cases), case="")
 
                 def advance(case_id: str, task: TaskID = task) -> None:
                     progress.update(task, advance=1, case=case_id)
 
                 t0 = time.perf_counter()
-                outputs = system.run(cases, ctx, advance)
+                try:
+                    system = build_system(name, Path(tmp))
+                    versions[name] = system.version()
+                    descriptions[name] = system.describe()
+                    outputs = system.run(cases, ctx, advance)
+                except Exception as exc:
+                    if name == "headroom":
+                        raise  # the system under test: a crash must show its traceback
+                    # a peer that cannot run (offline without its package, an API change)
+                    # is reported and left out; the others still compare
+                    failed[name] = f"{type(exc).__name__}: {str(exc).strip()[-600:]}"
+                    err.print(f"[red]{name} failed, left out:[/] {failed[name]}")
+                    progress.update(task, case="failed")
+                    continue
                 system_seconds[name] = time.perf_counter() - t0
                 ctx.outputs[name] = outputs
                 for case in cases:
@@ -221,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         versions=versions,
         descriptions=descriptions,
         system_seconds=system_seconds,
+        failed=failed,
         cached={name: n for name in args.systems if (n := _cached(results, name))},
         appendix=tuple(sorted((args.out.parent / "results").glob("*.md"))),
     )
@@ -260,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Console(width=None if sys.stdout.isatty() else 150).print(
             console_table(rows, ratios, title=f"{len(cases)} cases, {wall:.0f} s")
         )
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -9,12 +9,13 @@ driver's source, so a re-run only measures what changed (``--fresh`` re-measures
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import subprocess
-import threading
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -104,12 +105,8 @@ class HeadroomAI:
     def _measure(
         self, cases: Sequence[Case], ctx: RunContext, advance: Advance
     ) -> list[tuple[Case, SystemOutput]]:
-        corpus = {c.file: c for c in cases}
-        if len(corpus) != len(cases):
-            raise ValueError("two cases share one file; the driver reads files by path")
-        root = ctx.corpus_dir
         request = {
-            "corpus": str(root),
+            "corpus": str(ctx.corpus_dir),
             "repeat": ctx.repeat,
             "cases": [
                 {
@@ -124,34 +121,35 @@ class HeadroomAI:
         }
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
         env.pop("VIRTUAL_ENV", None)  # uv would warn that it does not match --no-project
-        proc = subprocess.Popen(
-            _driver_command(self._version),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            env=env,
-        )
-        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        stderr: list[str] = []
-        drain = threading.Thread(target=lambda: stderr.extend(proc.stderr or ()), daemon=True)
-        drain.start()
-        proc.stdin.write(json.dumps(request))
-        proc.stdin.close()
         by_id = {c.id: c for c in cases}
         results: list[tuple[Case, SystemOutput]] = []
-        for line in proc.stdout:
-            row = json.loads(line)
-            if "version" in row:
-                continue
-            case = by_id[row["id"]]
-            results.append((case, _to_output(case, row)))
-            advance(case.id)
-        code = proc.wait()
-        drain.join(timeout=5)
+        with (
+            tempfile.TemporaryFile("w+", encoding="utf-8") as stderr,
+            subprocess.Popen(
+                _driver_command(self._version),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                encoding="utf-8",
+                env=env,
+            ) as proc,
+        ):
+            assert proc.stdin is not None and proc.stdout is not None
+            with contextlib.suppress(BrokenPipeError):  # a driver that died says why below
+                proc.stdin.write(json.dumps(request))
+                proc.stdin.close()
+            for line in proc.stdout:
+                row = json.loads(line)
+                if "version" in row:
+                    continue
+                case = by_id[row["id"]]
+                results.append((case, _to_output(case, row)))
+                advance(case.id)
+            code = proc.wait()
+            stderr.seek(0)
+            tail = "".join(stderr.readlines()[-30:])
         if code != 0 or len(results) != len(cases):
-            tail = "".join(stderr[-30:])
             raise RuntimeError(f"headroom-ai driver failed (exit {code}):\n{tail}")
         return results
 

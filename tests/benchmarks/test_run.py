@@ -181,3 +181,69 @@ def test_headroom_bench_command_runs_the_harness(
     assert "--corpus" in data["command"]
     help_text = CliRunner().invoke(app, ["bench", "--help"]).stdout
     assert "--peers" in help_text and "--fresh" in help_text
+
+
+FAKE_DRIVER = """
+import json, sys
+from pathlib import Path
+request = json.load(sys.stdin)
+print(json.dumps({"version": "fake"}), flush=True)
+for case in request["cases"]:
+    text = (Path(request["corpus"]) / case["file"]).read_text("utf-8")
+    row = {"id": case["id"], "text": text[:40] + " hash=0123456789abcdef",
+           "seconds": [0.002] * request["repeat"],
+           "retrievals": {str(i): "0123456789abcdef" for i, a in enumerate(case["answers"])
+                          if a not in text[:40]},
+           "originals": {"0123456789abcdef": text}, "transforms": ["fake"]}
+    print(json.dumps(row), flush=True)
+"""
+
+
+def test_headroom_ai_is_measured_through_its_driver_then_cached(
+    tiny_corpus: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The driver protocol (JSON in, a JSON line per case out) and the cache it fills."""
+    from benchmarks.peers import headroom_ai
+
+    script = tmp_path / "fake_driver.py"
+    script.write_text(FAKE_DRIVER, "utf-8")
+    monkeypatch.setattr(headroom_ai, "_driver_command", lambda v: [sys.executable, str(script)])
+    monkeypatch.setattr(run, "REPO_ROOT", tmp_path)  # the cache lives under REPO_ROOT
+    args = ["--corpus", str(tiny_corpus), "--systems", "headroom-ai", "--no-write"]
+    first = _run_json(capsys, *args, "--repeat", "2")
+    logs = _case(first, "headroom-ai", "logs/run")
+    # the head kept at @0, the tail found in the retrieved original at @1
+    assert [(n["at0"], n["at1"]) for n in logs["needles"]] == [(True, True), (False, True)]
+    assert logs["latency_ms"] == pytest.approx(2.0)
+    assert "fake" in logs["note"]
+    assert len(list((tmp_path / "benchmarks" / ".cache").glob("headroom-ai-*/*.json"))) == 2
+
+    script.write_text("import sys; sys.exit(3)\n", "utf-8")  # a second run must not need it
+    second = _run_json(capsys, *args)
+    assert _case(second, "headroom-ai", "logs/run")["note"].startswith("cached")
+    assert (
+        _case(second, "headroom-ai", "logs/run")["compressed_tokens"] == logs["compressed_tokens"]
+    )
+
+
+def test_a_peer_that_cannot_run_is_reported_and_left_out(
+    tiny_corpus: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks.peers import headroom_ai
+
+    monkeypatch.setattr(
+        headroom_ai, "_driver_command", lambda v: [sys.executable, "-c", "raise SystemExit(3)"]
+    )
+    monkeypatch.setattr(run, "REPO_ROOT", tmp_path)
+    out = tmp_path / "b" / "RESULTS.md"
+    args = ["--corpus", str(tiny_corpus), "--peers", "headroom-ai", "--fresh", "--out", str(out)]
+    assert run.main([*args, "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert {c["system"] for c in data["cases"]} == {"headroom"}
+    assert "headroom-ai could not run" in out.read_text("utf-8")
