@@ -307,3 +307,23 @@ def test_long_data_tables_go_when_still_over_budget(language: str, source: str) 
     assert "lines omitted" in out
     assert count_tokens(out) < count_tokens(source) // 3
     assert parses_cleanly(out, language), out
+
+
+@pytest.mark.parametrize(
+    ("detected", "sample", "actual"), [("typescript", "tsx", "tsx"), ("c", "cpp", "cpp")]
+)
+def test_sibling_grammar_when_detection_is_close(detected: str, sample: str, actual: str) -> None:
+    source = SAMPLES[sample]
+    n = count_tokens(source)
+    ctx = CompressContext(
+        ref=REF,
+        config=HeadroomConfig(),
+        count_tokens=count_tokens,
+        original_tokens=n,
+        budget=n,
+        language=detected,
+    )
+    result = CodeCompressor().compress(source, ctx)
+    assert result.language == actual
+    assert parses_cleanly(result.text, actual)
+    assert "lines omitted */ }" in result.text

@@ -66,11 +66,11 @@ class CodeCompressor:
             out = _line_outline(text, ctx)
             return CompressorResult(out, ("code: no grammar; line outline",), ctx.language)
         src = text.encode("utf-8")
+        language, spec, tree = _best_grammar(src, ctx.language or "", spec)
         parser = _parser(spec.grammar)
-        tree = parser.parse(src)
         plan = plan_skeleton(tree.root_node, src, spec)
         if not (plan.definitions or plan.comments or plan.literals):
-            return CompressorResult(text, ("code: nothing to elide",), ctx.language)
+            return CompressorResult(text, ("code: nothing to elide",), language)
         comments = plan.comments
         literals: list[Edit] = []
         skeleton = apply_edits(src, [*comments, *_all_bodies(plan)]).decode("utf-8")
@@ -84,7 +84,7 @@ class CodeCompressor:
         body = apply_edits(src, edits).decode("utf-8")
         omitted = sum(e.omitted for e in edits)
         if omitted == 0:
-            return CompressorResult(text, ("code: nothing to elide",), ctx.language)
+            return CompressorResult(text, ("code: nothing to elide",), language)
         kept = {id(e) for e in edits}
         comment_lines = sum(e.omitted for e in comments if id(e) in kept)
         bodies = sum(1 for d in elided if id(d.edit) in kept)
@@ -102,7 +102,30 @@ class CodeCompressor:
         elif repaired != out:
             out = repaired
             notes.append("unparsable statements given as comments")
-        return CompressorResult(out, tuple(notes), ctx.language)
+        return CompressorResult(out, tuple(notes), language)
+
+
+#: Grammars to try when the detected one does not parse the original: content detection
+#: cannot always tell TSX from TypeScript or C++ from C.
+_ALTERNATIVES: dict[str, tuple[str, ...]] = {
+    "typescript": ("tsx",),
+    "javascript": ("tsx",),
+    "c": ("cpp",),
+}
+
+
+def _best_grammar(src: bytes, language: str, spec: LangSpec) -> tuple[str, LangSpec, Any]:
+    """(language, table, tree) for the detected language, or a sibling that parses cleanly."""
+    tree = _parser(spec.grammar).parse(src)
+    if tree.root_node.has_error:
+        for other in _ALTERNATIVES.get(language, ()):
+            other_spec = spec_for(other)
+            if other_spec is None:
+                continue
+            other_tree = _parser(other_spec.grammar).parse(src)
+            if not other_tree.root_node.has_error:
+                return other, other_spec, other_tree
+    return language, spec, tree
 
 
 def _comment(line: str, spec: LangSpec) -> str:
