@@ -173,7 +173,7 @@ def _save(path: Path, output: SystemOutput) -> None:
         "retrievals": {str(i): [r.found, r.tokens] for i, r in output.retrievals.items()},
         "note": output.note,
     }
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # two runs at once must not collide
     tmp.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
     tmp.replace(path)
 
