@@ -112,6 +112,32 @@ def test_same_output_compresses_to_the_same_bytes() -> None:
     assert tool.call().content == compress(USERS_PAGE, query="lawrencepit", tool="list_users").text
 
 
+async def test_query_defaults_to_the_call_string_arguments() -> None:
+    source = (files("headroom_core") / "demo_data" / "shutil.py").read_text("utf-8")
+
+    def read_source(module: str, symbol: str, context_lines: int = 0) -> str:
+        """Read a module's source, to look at one symbol."""
+        return source
+
+    def expected(query: str | None) -> str:
+        return compress(source, query=query, tool="read_source").text
+
+    # code keeps the bodies that match the query, so the query shows in the output
+    assert expected("shutil rmtree") != expected(None)
+    by_args = compress_tool(FunctionTool.from_defaults(read_source))
+    by_callable = compress_tool(
+        FunctionTool.from_defaults(read_source), query=lambda kwargs: kwargs["symbol"]
+    )
+
+    assert by_args.call(module="shutil", symbol="rmtree", context_lines=3).content == expected(
+        "shutil rmtree"
+    )
+    assert (await by_args.acall(module="shutil", symbol="rmtree")).content == expected(
+        "shutil rmtree"
+    )
+    assert by_callable.call(module="shutil", symbol="rmtree").content == expected("rmtree")
+
+
 async def test_context_parameter_is_still_injected() -> None:
     seen: list[object] = []
 

@@ -18,13 +18,14 @@ from llama_index.core.workflow import Context
 from headroom_core import CCRStore, HeadroomConfig
 
 from ._output import compress_tool_output
-from ._tools import has_retrieve_tool, headroom_retrieve_tool
+from ._tools import args_query, has_retrieve_tool, headroom_retrieve_tool
 
 
 class HeadroomAgentMixin(BaseWorkflowAgent):
     """Put first in the bases of any workflow agent: ``class A(HeadroomAgentMixin, MyAgent)``.
 
-    The model reads compressed tool results (relevance uses the user's message); the
+    The model reads compressed tool results (the relevance query is the user's message and
+    the call's string arguments); the
     ``ToolCallResult`` events, and the tool calls a run reports, keep the originals. The
     ``headroom_retrieve`` tool is added to ``tools`` unless it is there already.
     """
@@ -45,12 +46,13 @@ class HeadroomAgentMixin(BaseWorkflowAgent):
     async def handle_tool_call_results(
         self, ctx: Context, results: list[ToolCallResult], memory: BaseMemory
     ) -> None:
-        query = await ctx.store.get("user_msg_str", default=None)
-        compressed = [self._compress_result(r, query) for r in results]
+        task = await ctx.store.get("user_msg_str", default=None)
+        compressed = [self._compress_result(r, task) for r in results]
         # the concrete agent after this mixin in the MRO implements it
         await super().handle_tool_call_results(ctx, compressed, memory)  # type: ignore[safe-super]
 
-    def _compress_result(self, result: ToolCallResult, query: str | None) -> ToolCallResult:
+    def _compress_result(self, result: ToolCallResult, task: str | None) -> ToolCallResult:
+        query = " ".join(q for q in (task, args_query(result.tool_kwargs)) if q) or None
         output = compress_tool_output(
             result.tool_output,
             source="agent",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from llama_index.core.bridge.pydantic import BaseModel, Field
@@ -22,12 +23,40 @@ from headroom_core import (
 from ._output import compress_text, compress_tool_output, compressible_value
 
 CallbackReturn = ToolOutput | str | None
+Query = str | Callable[[dict[str, Any]], str | None] | None
+
+#: The keyword arguments of the call in progress, for the output callback's query.
+_call_kwargs: ContextVar[dict[str, Any] | None] = ContextVar("headroom_call_kwargs", default=None)
+
+
+def args_query(kwargs: dict[str, Any]) -> str | None:
+    """The string values of a tool call's arguments: what the agent asked the tool for."""
+    parts = [v.strip() for v in kwargs.values() if isinstance(v, str) and v.strip()]
+    return " ".join(parts) or None
+
+
+class CompressedFunctionTool(FunctionTool):
+    """A ``FunctionTool`` whose output callback can see the call's arguments."""
+
+    def call(self, *args: Any, **kwargs: Any) -> ToolOutput:
+        token = _call_kwargs.set(kwargs)
+        try:
+            return super().call(*args, **kwargs)
+        finally:
+            _call_kwargs.reset(token)
+
+    async def acall(self, *args: Any, **kwargs: Any) -> ToolOutput:
+        token = _call_kwargs.set(kwargs)
+        try:
+            return await super().acall(*args, **kwargs)
+        finally:
+            _call_kwargs.reset(token)
 
 
 def compress_tool(
     tool: FunctionTool,
     *,
-    query: str | None = None,
+    query: Query = None,
     config: HeadroomConfig | None = None,
     store: CCRStore | None = None,
 ) -> FunctionTool:
@@ -36,8 +65,9 @@ def compress_tool(
     The copy is built from ``tool.real_fn``, so a ``Context`` parameter is still injected,
     and compresses in the tool's output callback: ``ToolOutput.raw_output`` keeps the
     original return value while ``ToolOutput.content`` is what the model reads. A callback
-    already on ``tool`` runs first and its result is compressed. ``query`` is a fixed hint
-    for relevance (a tool callback never sees the agent's question: the agent hook does).
+    already on ``tool`` runs first and its result is compressed. The relevance query is
+    ``query`` if a string, ``query(kwargs)`` if a callable, else the call's string
+    arguments (a tool never sees the user's question: the agent classes pass that).
     The ``headroom_retrieve`` tool is returned unchanged.
     """
     if not isinstance(tool, FunctionTool):
@@ -53,16 +83,18 @@ def compress_tool(
     user_async_callback: Callable[[Any], Any] | None = tool._async_callback
 
     def finish(raw: Any, user_result: CallbackReturn) -> CallbackReturn:
+        kwargs = _call_kwargs.get() or {}
+        hint = query if isinstance(query, str) else (query or args_query)(kwargs)
         if isinstance(user_result, ToolOutput):
             compressed = compress_tool_output(
-                user_result, source="tool", query=query, config=config, store=store
+                user_result, source="tool", query=hint, config=config, store=store
             )
             return compressed or user_result
         value = user_result if isinstance(user_result, str) else compressible_value(raw)
         if value is None:
             return user_result
         text = compress_text(
-            value, tool_name=name, source="tool", query=query, config=config, store=store
+            value, tool_name=name, source="tool", query=hint, config=config, store=store
         )
         return text if text is not None else user_result
 
@@ -81,7 +113,7 @@ def compress_tool(
     else:
         # keeps a native async implementation given next to the sync one
         fn, async_fn = real_fn, tool.async_fn
-    return FunctionTool(
+    return CompressedFunctionTool(
         fn=fn,
         async_fn=async_fn,
         metadata=tool.metadata,
@@ -94,7 +126,7 @@ def compress_tool(
 def compress_tools(
     tools: Iterable[BaseTool | Callable[..., Any]],
     *,
-    query: str | None = None,
+    query: Query = None,
     config: HeadroomConfig | None = None,
     store: CCRStore | None = None,
 ) -> list[BaseTool]:
