@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from langchain.agents import create_agent
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import tool
+from langgraph.checkpoint.memory import InMemorySaver
 
 from headroom_core import RETRIEVE_TOOL_PARAMETERS, count_tokens, retrieve
 from headroom_langchain import (
@@ -27,7 +29,7 @@ from tests.langchain.conftest import (
     retrieving_script,
     sent_tool,
 )
-from tests.stub_llm import StubLLM
+from tests.stub_llm import StubLLM, StubRequest, Text, ToolCall
 
 
 @tool
@@ -123,3 +125,35 @@ async def test_request_middleware_ainvoke(stub_factory: Callable[[object], StubL
     check_wire(stub, USERS, USERS_NEEDLE, "list_users")
     users = next(m for m in state["messages"] if isinstance(m, ToolMessage))
     assert users.content == USERS
+
+
+@tool
+def get_users_sync(since: int = 0) -> str:
+    """List GitHub users, oldest first."""
+    return USERS
+
+
+def test_parallel_tool_calls_with_checkpointer(stub_factory: Callable[[object], StubLLM]) -> None:
+    def script(req: StubRequest) -> object:
+        if req.turn == 0:  # two sync tools in one turn: ToolNode runs them in threads
+            return [
+                ToolCall("get_logs", {"service": "sshd"}, id="c1"),
+                ToolCall("get_users_sync", {"since": 0}, id="c2"),
+            ]
+        return Text("ok")
+
+    stub = stub_factory(script)
+    agent = create_agent(
+        chat_model(stub),
+        [get_logs, get_users_sync],
+        middleware=[HeadroomMiddleware()],
+        checkpointer=InMemorySaver(),
+    )
+    config: Any = {"configurable": {"thread_id": "t1"}}
+    agent.invoke({"messages": [{"role": "user", "content": TASK}]}, config)
+    logs, users = stub.requests[1].tool_outputs()
+    assert retrieve(first_ref(logs)) == LOG and retrieve(first_ref(users)) == USERS
+    assert count_tokens(logs) + count_tokens(users) < (count_tokens(LOG) + count_tokens(USERS)) / 2
+    saved = agent.get_state(config).values["messages"]
+    refs = [m.artifact["ref"] for m in saved if isinstance(m, ToolMessage)]
+    assert refs == [first_ref(logs), first_ref(users)]  # artifacts survive the checkpoint
