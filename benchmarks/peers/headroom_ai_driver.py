@@ -96,7 +96,7 @@ def _messages(case: dict[str, Any], text: str) -> list[dict[str, Any]]:
     call = {
         "id": "call_1",
         "type": "function",
-        "function": {"name": case["tool"], "arguments": "{}"},
+        "function": {"name": case["tool"] or "tool", "arguments": "{}"},
     }
     return [
         {"role": "user", "content": case["query"]},
