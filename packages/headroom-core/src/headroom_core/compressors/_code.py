@@ -74,12 +74,14 @@ class CodeCompressor:
         comments = plan.comments
         literals: list[Edit] = []
         skeleton = apply_edits(src, [*comments, *_all_bodies(plan)]).decode("utf-8")
-        if ctx.count_tokens(skeleton) > ctx.budget:
+        skeleton_tokens = ctx.count_tokens(skeleton)
+        if skeleton_tokens > ctx.budget:
             comments = plan.bare_comments  # over budget: comments keep only their tags
             skeleton = apply_edits(src, [*comments, *_all_bodies(plan)]).decode("utf-8")
-            if ctx.count_tokens(skeleton) > ctx.budget:
+            skeleton_tokens = ctx.count_tokens(skeleton)
+            if skeleton_tokens > ctx.budget:
                 literals = plan.literals  # still over: long data tables go too
-        elided = _choose_elisions(plan, [*comments, *literals], src, ctx)
+        elided = _choose_elisions(plan, skeleton_tokens, src, ctx)
         edits = non_overlapping([*comments, *literals, *(d.edit for d in elided)])
         body = apply_edits(src, edits).decode("utf-8")
         omitted = sum(e.omitted for e in edits)
@@ -241,7 +243,7 @@ def _all_bodies(plan: Plan) -> list[Edit]:
 
 
 def _choose_elisions(
-    plan: Plan, comments: list[Edit], src: bytes, ctx: CompressContext
+    plan: Plan, skeleton_tokens: int, src: bytes, ctx: CompressContext
 ) -> list[Definition]:
     """The definitions whose bodies go: all that are worth it, minus the relevant ones."""
     saving: dict[int, int] = {}
@@ -255,14 +257,16 @@ def _choose_elisions(
             placeholder
         )
     candidates = [i for i, s in saving.items() if s >= _MIN_SAVING]
-    keep = _relevant(plan.definitions, candidates, comments, saving, src, ctx)
+    # the skeleton was counted with every body elided; the ones too small to elide stay
+    skeleton_tokens += sum(s for i, s in saving.items() if s < _MIN_SAVING)
+    keep = _relevant(plan.definitions, candidates, skeleton_tokens, saving, src, ctx)
     return [plan.definitions[i] for i in candidates if i not in keep]
 
 
 def _relevant(
     defs: list[Definition],
     candidates: list[int],
-    comments: list[Edit],
+    skeleton_tokens: int,
     saving: dict[int, int],
     src: bytes,
     ctx: CompressContext,
@@ -270,9 +274,7 @@ def _relevant(
     """Indices of candidates kept whole: named or best-scoring first, then their callees."""
     if not ctx.query or not candidates:
         return set()
-    skeleton_edits: list[Edit] = [*comments, *(defs[i].edit for i in candidates)]
-    skeleton = apply_edits(src, skeleton_edits).decode("utf-8", "replace")
-    room = ctx.budget - ctx.count_tokens(skeleton) - _HEADER_TOKENS
+    room = ctx.budget - skeleton_tokens - _HEADER_TOKENS
     if room <= 0:
         return set()
     words = _query_words(ctx.query)

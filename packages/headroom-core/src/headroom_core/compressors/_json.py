@@ -20,6 +20,7 @@ from ._json_factor import (
     MAX_DEPTH,
     Factoring,
     dedupe_objects,
+    dumps,
     factor_groups,
     factor_lookups,
     has_reserved_keys,
@@ -108,8 +109,7 @@ def expand_embedded(root: Any) -> list[str]:
     return sorted(paths)
 
 
-def _dumps(v: Any) -> str:
-    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+_dumps = dumps
 
 
 def _legend(

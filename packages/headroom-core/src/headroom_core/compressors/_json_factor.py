@@ -136,24 +136,35 @@ def _template(value: str, sources: list[tuple[str, str]]) -> str | None:
 _PLACEHOLDER = re.compile(r"\{(\.\./)?([^{}]+)\}")
 
 
+@lru_cache(maxsize=1024)
+def _template_parts(template: str) -> tuple[tuple[str, str, bool, str], ...]:
+    """(literal before, key, from parent, placeholder text) per placeholder, then the tail."""
+    parts: list[tuple[str, str, bool, str]] = []
+    pos = 0
+    for m in _PLACEHOLDER.finditer(template):
+        parts.append((template[pos : m.start()], m.group(2), bool(m.group(1)), m.group()))
+        pos = m.end()
+    parts.append((template[pos:], "", False, ""))
+    return tuple(parts)
+
+
 def render_template(
     template: str, obj: dict[str, Any], parent: dict[str, Any] | None
 ) -> str | None:
-    """The value ``template`` stands for in ``obj``; None if a named field is missing."""
+    """The value ``template`` stands for in ``obj``; None if a named field is not text."""
     out: list[str] = []
-    pos = 0
-    for m in _PLACEHOLDER.finditer(template):
-        src = parent if m.group(1) else obj
-        key = m.group(2)
+    for literal, key, up, placeholder in _template_parts(template):
+        out.append(literal)
+        if not placeholder:
+            continue
+        src = parent if up else obj
         if src is None or key not in src:
-            continue  # a literal brace pair such as {/other_user}
+            out.append(placeholder)  # a literal brace pair such as {/other_user}
+            continue
         s = _source_text(src[key])
         if s is None:
             return None
-        out.append(template[pos : m.start()])
         out.append(s)
-        pos = m.end()
-    out.append(template[pos:])
     return "".join(out)
 
 
@@ -211,15 +222,19 @@ def _defaults(
     n = len(members)
     out: dict[str, Any] = {}
     for k in common:
-        counts: dict[str, int] = {}
-        first_value: dict[str, Any] = {}
+        counts: dict[tuple[type, Any], int] = {}
+        first_value: dict[tuple[type, Any], Any] = {}
         for obj, _ in members:
             v = obj[k]
-            if not (is_scalar(v) or v in ([], {})):
+            if is_scalar(v):
+                key = (v.__class__, v)
+            elif v == [] or v == {}:
+                key = (v.__class__, None)
+            else:
                 break
-            key = f"{type(v).__name__}:{v!r}"
             counts[key] = counts.get(key, 0) + 1
-            first_value.setdefault(key, v)
+            if key not in first_value:
+                first_value[key] = v
         else:
             key, c = max(counts.items(), key=lambda kv: kv[1])
             v = first_value[key]
@@ -261,8 +276,15 @@ def _derive(
     return None
 
 
-def _dumps(v: Any) -> str:
-    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def dumps(v: Any) -> str:
+    """Compact JSON, as the model sees it (one shared encoder: no per-call setup)."""
+    return _ENCODER.encode(v)
+
+
+_dumps = dumps
 
 
 def factor_lookups(root: Any) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,6 @@ rows become one marker string in place; a cut string keeps its head and ends in 
 
 from __future__ import annotations
 
-import json
 import re
 import statistics
 from collections import Counter
@@ -17,7 +16,7 @@ from typing import Any
 
 from .._markers import MARKER_RE, REF_PATTERN
 from .._relevance import bm25_scores, terms
-from ._json_factor import KEEP_LITERAL_KEYS, MAX_DEPTH, walk_dicts
+from ._json_factor import KEEP_LITERAL_KEYS, MAX_DEPTH, dumps, walk_dicts
 
 Marker = Callable[[int, str, "str | None"], str]
 
@@ -49,8 +48,7 @@ _ERROR_WORDS = re.compile(
 )
 
 
-def _dumps(v: Any) -> str:
-    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+_dumps = dumps
 
 
 def long_strings(root: Any) -> Iterator[tuple[Any, Any, str]]:

@@ -5,6 +5,11 @@ kept together). Headings always stay, so the outline survives. Other blocks are 
 BM25 against the query, position, and salience (signatures, ``name=default`` pairs, version
 notes, numbers, code spans), near-duplicates are dropped, and the best blocks are kept
 verbatim within ``ctx.budget``. Each run of dropped blocks becomes one marker.
+
+Opt-in model path (``headroom-core[ml]``): with ``kinds={"text": {"ml_model": PATH}}`` a
+token classifier (LLMLingua-2 compatible, ``headroom_core.ml``) drops words instead;
+``ml_keep_ratio`` (default: the budget's share), ``ml_time_budget`` (seconds, default 2)
+and ``ml_max_length`` tune it. When its time budget runs out, the extractive path runs.
 """
 
 from __future__ import annotations
@@ -43,6 +48,10 @@ class TextCompressor:
         blocks = _blocks(lines)
         if len(blocks) < 3:
             return CompressorResult(text, ("text: too few blocks",))
+        if ctx.options.get("ml_model"):
+            result = _model_compress(text, ctx)
+            if result is not None:
+                return result
         texts = ["\n".join(lines[b.first : b.last + 1]) for b in blocks]
         costs = [ctx.count_tokens(t) + 1 for t in texts]
         # markers between kept runs are only known after choosing: render, count, refit
@@ -56,6 +65,29 @@ class TextCompressor:
             allowance -= used - ctx.budget + 0.02 * ctx.budget
         notes = (f"text: kept {len(keep)} of {len(blocks)} blocks",)
         return CompressorResult(out + ("\n" if trailing else ""), notes)
+
+
+def _model_compress(text: str, ctx: CompressContext) -> CompressorResult | None:
+    """Word-level drops by the configured token classifier; ``None`` when it timed out."""
+    from ..ml import TokenClassifierCompressor
+
+    opts = ctx.options
+    ratio = float(opts.get("ml_keep_ratio") or min(1.0, ctx.budget / max(1, ctx.original_tokens)))
+    model = TokenClassifierCompressor(
+        opts["ml_model"],
+        keep_ratio=ratio,
+        time_budget=float(opts.get("ml_time_budget", 2.0)),
+        max_length=opts.get("ml_max_length"),
+    )
+    result = model.compress(text)
+    if result is None:
+        return None
+    dropped = result.words - result.kept
+    out = result.text
+    if dropped:
+        detail = f"token classifier, kept {result.kept} of {result.words} words"
+        out += "\n" + ctx.marker(dropped, "words", detail)
+    return CompressorResult(out, (f"text: {detail if dropped else 'model kept every word'}",))
 
 
 def _render(lines: list[str], blocks: list[_Block], keep: set[int], ctx: CompressContext) -> str:
