@@ -121,8 +121,14 @@ def test_request_middleware_keeps_state_whole(
 async def test_request_middleware_ainvoke(stub_factory: Callable[[object], StubLLM]) -> None:
     stub = stub_factory(retrieving_script("list_users", {"since": 0}, USERS_QUERY))
     agent = create_agent(chat_model(stub), [list_users], middleware=[HeadroomRequestMiddleware()])
-    state = await agent.ainvoke({"messages": [{"role": "user", "content": "Find willcodeforfoo"}]})
-    check_wire(stub, USERS, USERS_NEEDLE, "list_users")
+    handler = HeadroomCallbackHandler()
+    state = await agent.ainvoke(
+        {"messages": [{"role": "user", "content": "Find willcodeforfoo"}]},
+        {"callbacks": [handler]},
+    )
+    ref = check_wire(stub, USERS, USERS_NEEDLE, "list_users")
+    # compressed once for the first model call, then sent from the cache
+    assert [(r.tool, r.ref) for r in handler.records] == [("list_users", ref)]
     users = next(m for m in state["messages"] if isinstance(m, ToolMessage))
     assert users.content == USERS
 
