@@ -38,6 +38,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import argparse
+import hashlib
 import json
 import platform
 import sys
@@ -45,7 +46,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -375,15 +376,19 @@ def simulate_openai(requests: Sequence[Request], tokens: Tokens) -> list[Usage]:
     return out
 
 
-def simulate_anthropic(requests: Sequence[Request], tokens: Tokens) -> list[Usage]:
+def simulate_anthropic(
+    requests: Sequence[Request], tokens: Tokens, last_breaks: Sequence[int] | None = None
+) -> list[Usage]:
+    """Cache reads and writes per request; ``last_breaks[k]``: segments before the last breakpoint."""
     written: set[tuple[str, ...]] = set()
     out = []
     for k, req in enumerate(requests):
         cum = [0]
         for s in req:
             cum.append(cum[-1] + tokens.count(s))
-        total, last = cum[-1], len(req)
-        breakpoints = [1, last]  # after tools + system, and after the last message
+        total = cum[-1]
+        last = len(req) if last_breaks is None else last_breaks[k]
+        breakpoints = [1, last]  # after tools + system, and on the last message
         candidates = {1} | set(range(max(1, last - ANTHROPIC_LOOKBACK), last + 1))
         read = max(
             (cum[j] for j in candidates if cum[j] >= ANTHROPIC_MIN and tuple(req[:j]) in written),
@@ -392,7 +397,7 @@ def simulate_anthropic(requests: Sequence[Request], tokens: Tokens) -> list[Usag
         for b in breakpoints:
             if cum[b] >= ANTHROPIC_MIN:
                 written.add(tuple(req[:b]))
-        write = total - read if total >= ANTHROPIC_MIN else 0
+        write = max(0, cum[last] - read) if cum[last] >= ANTHROPIC_MIN else 0
         out.append(Usage(total, read, write, resent(req, requests[:k], tokens)))
     return out
 
@@ -421,14 +426,34 @@ class Run:
     system: str
     provider: str
     requests: list[Request] = field(default_factory=list)
+    breaks: list[int] = field(default_factory=list)
     final: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
 
-def to_request(provider: str, messages: Sequence[dict[str, Any]], tools: str) -> Request:
+def to_request(
+    provider: str,
+    messages: Sequence[dict[str, Any]],
+    tools: str,
+    system: str = SYSTEM_PROMPT,
+    note: str | None = None,
+) -> tuple[Request, int]:
+    """Segments of a request (Anthropic: one per content block) and its last breakpoint.
+
+    The breakpoint goes after the last segment, or before a trailing CacheAligner note.
+    """
     if provider == "openai":
-        return [tools + "\n" + render(messages[0]), *(render(m) for m in messages[1:])]
-    return [tools + "\n" + SYSTEM_PROMPT, *(render(m) for m in messages)]
+        segs = [tools + "\n" + render(messages[0]), *(render(m) for m in messages[1:])]
+        return segs, len(segs)
+    segs = [tools + "\n" + system]
+    for m in messages:
+        content = m.get("content")
+        if isinstance(content, list) and content:
+            segs.append(m["role"] + "\n" + render(content[0]))
+            segs.extend(render(block) for block in content[1:])
+        else:
+            segs.append(render(m))
+    return segs, len(segs) - 1 if note is not None and segs[-1] == note else len(segs)
 
 
 def naive_rewrite(
@@ -463,21 +488,43 @@ def naive_rewrite(
     return out
 
 
-def replay(steps: Sequence[Step], provider: str, system: str) -> Run:
-    from headroom_core import compress_messages
+def stamped_system(k: int) -> str:
+    """The system prompt with what many agents add to it: the current time and a request id."""
+    when = datetime(2026, 1, 15, 9, 0, tzinfo=timezone.utc) + timedelta(seconds=17 * k)
+    rid = hashlib.sha1(str(k).encode()).hexdigest()[:16]
+    return f"{SYSTEM_PROMPT}Current time: {when:%Y-%m-%dT%H:%M:%SZ}. Request id: req_{rid}.\n"
+
+
+def replay(
+    steps: Sequence[Step], provider: str, system: str, *, stamp: bool = False, align: bool = False
+) -> Run:
+    from headroom_core import CacheAligner, compress_messages
 
     history = openai_history if provider == "openai" else anthropic_history
     tools = tools_json(with_retrieve=system != "baseline")
     run = Run(system, provider)
     memo: dict[tuple[str, str], str] = {}
     t0 = time.perf_counter()
-    for point in request_points(steps):
+    for k, point in enumerate(request_points(steps)):
         messages = history(steps[:point])
+        sys_text = stamped_system(k) if stamp else SYSTEM_PROMPT
+        if provider == "openai":
+            messages[0] = {"role": "system", "content": sys_text}
         if system == "headroom":
             messages = compress_messages(messages).messages
         elif system == "naive":
             messages = naive_rewrite(messages, memo)
-        run.requests.append(to_request(provider, messages, tools))
+        note = None
+        if align:
+            fixed = CacheAligner(move_volatile=True).align(
+                system=None if provider == "openai" else sys_text, messages=messages
+            )
+            assert fixed.messages is not None
+            messages, note = fixed.messages, fixed.note
+            sys_text = sys_text if provider == "openai" else fixed.system
+        request, last_break = to_request(provider, messages, tools, sys_text, note)
+        run.requests.append(request)
+        run.breaks.append(last_break)
         run.final = messages
     run.seconds = time.perf_counter() - t0
     return run
@@ -603,7 +650,7 @@ def report(
     ]
     for provider in ("openai", "anthropic"):
         lines += [f"* {provider}: " + cache_notes(usage, provider)]
-    lines.append("")
+    lines += ["", *stamped_section(usage), ""]
     for provider in ("openai", "anthropic"):
         base, hr, nv = (usage[(provider, s)] for s in ("baseline", "headroom", "naive"))
         lines += [
@@ -632,6 +679,42 @@ def report(
     return "\n".join(lines), summary
 
 
+def stamped_section(usage: dict[tuple[str, str], list[Usage]]) -> list[str]:
+    """The same run with a system prompt that changes every request, with and without the fix."""
+    from headroom_core import CacheAligner
+
+    tools = json.loads(tools_json(with_retrieve=True))
+    before = CacheAligner().analyze(system=stamped_system(0), tools=tools)
+    after = CacheAligner(move_volatile=True).align(system=stamped_system(0), tools=tools).after
+    lines = [
+        "## A system prompt that changes every request",
+        "",
+        "Many agents put the current time and a request id at the end of the system prompt. "
+        "The same 30 requests with that prompt (`Current time: <ISO time>. Request id: req_<hex>.`, "
+        "new values every request): `CacheAligner().analyze` scores the prefix (tools + system "
+        f"prompt) {before.score:.2f} (volatile: {', '.join(before.kinds)}; the score is high "
+        "because the values sit at its end, but everything after them, the whole conversation, "
+        "is a cache miss every request); "
+        "`CacheAligner(move_volatile=True).align` puts placeholders in the prompt and the values "
+        "in a note after the messages (the Anthropic breakpoint goes before the note), scoring "
+        f"{after.score:.2f}.",
+        "",
+        "| provider | client | input tokens | cached | uncached | re-billed | cost (USD) | vs plain-prompt baseline |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for provider in ("openai", "anthropic"):
+        base_cost = cost(provider, usage[(provider, "baseline")])
+        for name, _, _ in STAMPED:
+            us = usage[(provider, name)]
+            c = cost(provider, us)
+            lines.append(
+                f"| {provider} | {name} | {sum(u.input for u in us):,} | "
+                f"{sum(u.cached for u in us):,} | {sum(u.uncached for u in us):,} | "
+                f"{sum(u.rebilled for u in us):,} | {c:.2f} | {c / base_cost - 1:+.1%} |"
+            )
+    return lines
+
+
 def cache_notes(usage: dict[tuple[str, str], list[Usage]], provider: str) -> str:
     """Why headroom's cached share differs from baseline's, from the measured figures."""
     base, hr, nv = (usage[(provider, s)] for s in ("baseline", "headroom", "naive"))
@@ -657,13 +740,26 @@ def cache_notes(usage: dict[tuple[str, str], list[Usage]], provider: str) -> str
         + (
             "No request has more uncached tokens with headroom than without."
             if max(excess) <= 0
-            else f"{sum(1 for e in excess if e > 0)} requests have more uncached tokens with "
-            f"headroom than without, by at most {max(excess):,}."
+            else f"Requests with more uncached tokens with headroom than without: "
+            f"{sum(1 for e in excess if e > 0)}, by at most {max(excess):,} tokens."
         )
     )
 
 
 TOKENS: Tokens
+
+#: The stamped-prompt runs: (name, client, CacheAligner on).
+STAMPED = (
+    ("stamped baseline", "baseline", False),
+    ("stamped headroom", "headroom", False),
+    ("stamped headroom + aligner", "headroom", True),
+)
+
+
+def simulate(provider: str, run: Run) -> list[Usage]:
+    if provider == "openai":
+        return simulate_openai(run.requests, TOKENS)
+    return simulate_anthropic(run.requests, TOKENS, run.breaks)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -688,9 +784,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             for system in ("baseline", "headroom", "naive"):
                 run = replay(steps, provider, system)
                 runs[(provider, system)] = run
-                simulate = simulate_openai if provider == "openai" else simulate_anthropic
-                usage[(provider, system)] = simulate(run.requests, TOKENS)
+                usage[(provider, system)] = simulate(provider, run)
                 print(f"{provider:9} {system:8} {run.seconds:6.1f} s", flush=True)
+            for name, system, align in STAMPED:
+                run = replay(steps, provider, system, stamp=True, align=align)
+                usage[(provider, name)] = simulate(provider, run)
+                print(f"{provider:9} {name:8} {run.seconds:6.1f} s", flush=True)
         ret = retention(steps, runs[("openai", "headroom")].final)
         text, summary = report(runs, usage, ret, steps, time.perf_counter() - t0)
         from headroom_core import get_default_store

@@ -51,7 +51,7 @@ def test_volatile_values_are_found(text: str, kind: str, value: str) -> None:
 def test_stable_text_has_no_volatile_parts() -> None:
     assert find_volatile(STABLE) == []
     report = CacheAligner().analyze(system=STABLE)
-    assert report.parts == ()
+    assert report.parts == () and report.stable
     assert report.score == 1.0
     assert report.stable_tokens == report.prefix_tokens > 0
 
@@ -63,6 +63,7 @@ def test_score_is_the_share_before_the_first_volatile_part() -> None:
     assert early.score < 0.02
     assert late.score > 0.95
     assert early.kinds == late.kinds == ("date",)
+    assert not late.stable
     part = late.parts[0]
     assert (part.location, part.value) == ("system", "2026-11-25")
     assert STABLE.endswith(" ") and part.start == len(STABLE) + len("\nCurrent date: ")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.replay import Tokens, cost, simulate_anthropic, simulate_openai
+from benchmarks.replay import Tokens, cost, simulate_anthropic, simulate_openai, to_request
 
 WORD = "alpha "  # one cl100k token per repetition
 
@@ -41,3 +41,26 @@ def test_anthropic_reads_the_previous_breakpoint_and_writes_the_rest() -> None:
     assert u[2].cached == tokens.count(r3[0]), "only the system breakpoint still matches"
     assert u[2].rebilled > 0
     assert cost("anthropic", u) > 0 and cost("openai", u) > 0
+
+
+def test_anthropic_breakpoint_goes_before_a_trailing_note() -> None:
+    note = "Current values for the placeholders in the instructions: [date#1] = 2026-01-15"
+    messages = [
+        {"role": "user", "content": "hi"},
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": "t", "name": "x", "input": {}}],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "t", "content": "ok"},
+                {"type": "text", "text": note},
+            ],
+        },
+    ]
+    segs, last = to_request("anthropic", messages, "[]", "system", note)
+    assert segs[-1] == note and last == len(segs) - 1
+    assert to_request("anthropic", messages, "[]", "system")[1] == len(segs)
+    segs, last = to_request("openai", [{"role": "system", "content": "s"}, *messages], "[]")
+    assert last == len(segs) == 4

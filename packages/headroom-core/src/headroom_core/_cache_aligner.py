@@ -10,7 +10,9 @@ The prefix analysed is what providers put first: tool definitions, then the syst
 parts are found by pattern (timestamps, dates, times, UUIDs, request/trace/session ids, long
 hex nonces, epoch seconds) and, given the ``previous`` report, by comparison (the same tools
 in another order; any other byte that changed). The stability score is the share of prefix
-tokens before the first volatile part: what a cache can still reuse if it changes.
+tokens before the first volatile part: what a cache can still reuse if it changes. Any score
+below 1.0 also means the whole conversation after the prefix is billed again on every request
+where the part changes, however small it is.
 
 Fixes are opt-in: ``sort_tools`` orders tools by name; ``move_volatile`` replaces each
 volatile value in the system prompt with a stable placeholder (``[date#1]``) and appends the
@@ -109,6 +111,11 @@ class PrefixReport:
     def score(self) -> float:
         """Prefix stability, 0..1: the share of prefix tokens before the first volatile part."""
         return self.stable_tokens / self.prefix_tokens if self.prefix_tokens else 1.0
+
+    @property
+    def stable(self) -> bool:
+        """No volatile part: the conversation after the prefix can be cached too."""
+        return not self.parts
 
     @property
     def kinds(self) -> tuple[str, ...]:
