@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from headroom_core import HeadroomConfig, compress, count_tokens, retrieve
 from headroom_core._markers import find_markers
@@ -327,3 +329,20 @@ def test_sibling_grammar_when_detection_is_close(detected: str, sample: str, act
     assert result.language == actual
     assert parses_cleanly(result.text, actual)
     assert "lines omitted */ }" in result.text
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    language=st.sampled_from(sorted(SAMPLES)),
+    cut=st.tuples(st.integers(0, 60), st.integers(0, 60)),
+    query=st.one_of(st.none(), st.text(max_size=30)),
+)
+def test_any_slice_compresses_to_parsable_or_commented_output(
+    language: str, cut: tuple[int, int], query: str | None
+) -> None:
+    lines = SAMPLES[language].splitlines(keepends=True)
+    start, length = cut
+    source = "".join(lines[start : start + length])  # often not valid code on its own
+    out = _run(source, language, query, share=0.3)
+    assert out == source or parses_cleanly(out, language), out
+    assert len(find_markers(out)) <= 1
