@@ -77,6 +77,11 @@ def test_include_exclude_and_floor() -> None:
     assert HeadroomMiddleware(min_tokens=10**6).wrap_tool_call(request(), returning(msg)) is msg
     done = HeadroomMiddleware(include=["get_logs"]).wrap_tool_call(request(), returning(msg))
     assert done is not msg and len(done.content) < len(LOG)  # type: ignore[union-attr]
+    per_tool = HeadroomMiddleware(min_tokens={"get_logs": 10**6, "other": 1})
+    assert per_tool.wrap_tool_call(request(), returning(msg)) is msg
+    assert (
+        per_tool.wrap_tool_call(request("other"), returning(tool_message(LOG, "other"))) is not msg
+    )
 
 
 def test_content_blocks() -> None:

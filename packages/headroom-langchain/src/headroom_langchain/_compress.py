@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypedDict, TypeVar
 
@@ -42,6 +42,10 @@ class HeadroomArtifact(TypedDict):
     compressed_tokens: int
 
 
+#: Size floor: one token count for every tool, or per tool name (others use the config's).
+MinTokens = int | Mapping[str, int]
+
+
 @dataclass(frozen=True)
 class Settings:
     """Which tool outputs to compress, and how."""
@@ -50,6 +54,7 @@ class Settings:
     store: CCRStore | None = None
     include: frozenset[str] | None = None
     exclude: frozenset[str] = frozenset()
+    per_tool: Mapping[str, HeadroomConfig] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -59,17 +64,24 @@ class Settings:
         store: CCRStore | None,
         include: Collection[str] | None,
         exclude: Collection[str],
-        min_tokens: int | None,
+        min_tokens: MinTokens | None,
     ) -> Settings:
         config = config or HeadroomConfig()
-        if min_tokens is not None:
+        per_tool: dict[str, HeadroomConfig] = {}
+        if isinstance(min_tokens, int):
             config = config.with_(min_tokens=min_tokens)
+        elif min_tokens is not None:
+            per_tool = {name: config.with_(min_tokens=n) for name, n in min_tokens.items()}
         return cls(
             config,
             store,
             None if include is None else frozenset(include),
             frozenset(exclude),
+            per_tool,
         )
+
+    def config_for(self, tool: str | None) -> HeadroomConfig:
+        return self.per_tool.get(tool or "", self.config)
 
     def applies_to(self, tool: str | None) -> bool:
         """Whether outputs of ``tool`` are compressed (never the retrieval tool's own)."""
@@ -135,7 +147,7 @@ def compress_content(
     """
     if isinstance(content, str):
         result = compress(
-            content, query=query, tool=tool, config=settings.config, store=settings.store
+            content, query=query, tool=tool, config=settings.config_for(tool), store=settings.store
         )
         return (result.text if result.ref else content), result
     if not isinstance(content, list):
@@ -147,7 +159,7 @@ def compress_content(
         "\n".join(texts.values()),
         query=query,
         tool=tool,
-        config=settings.config,
+        config=settings.config_for(tool),
         store=settings.store,
     )
     if result.ref is None:

@@ -21,7 +21,7 @@ from langgraph.types import Command
 
 from headroom_core import CCRStore, HeadroomConfig
 
-from ._compress import Settings, acompress_message, compress_message, task_of
+from ._compress import MinTokens, Settings, acompress_message, compress_message, task_of
 from ._tools import HeadroomRetrieveTool
 
 ToolResult = ToolMessage | Command[Any]
@@ -46,7 +46,7 @@ class _HeadroomMiddlewareBase(AgentMiddleware[AgentState[Any], Any, Any]):
         store: CCRStore | None = None,
         include: Collection[str] | None = None,
         exclude: Collection[str] = (),
-        min_tokens: int | None = None,
+        min_tokens: MinTokens | None = None,
     ) -> None:
         super().__init__()
         self.settings = Settings.build(
@@ -69,7 +69,7 @@ class HeadroomMiddleware(_HeadroomMiddlewareBase):
         include: compress only these tools (default: all).
         exclude: never compress these tools.
         min_tokens: outputs below this many tokens pass through (default
-            ``config.min_tokens``).
+            ``config.min_tokens``); a mapping sets it per tool name.
 
     Holds no per-call state, so sync tools running in parallel threads are safe.
     """
@@ -131,7 +131,7 @@ class HeadroomRequestMiddleware(_HeadroomMiddlewareBase):
         store: CCRStore | None = None,
         include: Collection[str] | None = None,
         exclude: Collection[str] = (),
-        min_tokens: int | None = None,
+        min_tokens: MinTokens | None = None,
         cache_size: int = 1024,
     ) -> None:
         super().__init__(

@@ -24,6 +24,7 @@ from headroom_core import (
 )
 
 from ._compress import (
+    MinTokens,
     Settings,
     acompress_message,
     args_query,
@@ -216,13 +217,14 @@ def compress_tool(
     config: HeadroomConfig | None = None,
     store: CCRStore | None = None,
     query: QueryHint | None = None,
-    min_tokens: int | None = None,
+    min_tokens: MinTokens | None = None,
 ) -> CompressedTool:
     """Wrap ``tool`` so its output reaches the model compressed.
 
     ``query`` is the relevance hint: a fixed string, or a function of the tool input;
     by default the string arguments of the call (what the agent asked the tool for).
-    ``min_tokens`` overrides ``config.min_tokens`` (outputs below it pass through).
+    ``min_tokens`` overrides ``config.min_tokens`` (outputs below it pass through); a
+    mapping sets it per tool name.
     """
     if isinstance(tool, CompressedTool):
         return tool
@@ -239,7 +241,7 @@ def compress_tools(
     store: CCRStore | None = None,
     include: Collection[str] | None = None,
     exclude: Collection[str] = (),
-    min_tokens: int | None = None,
+    min_tokens: MinTokens | None = None,
     retrieve: bool = True,
 ) -> list[BaseTool]:
     """``compress_tool`` for each tool (those ``include``d, not ``exclude``d by name).
