@@ -308,11 +308,14 @@ def test_odd_items_pass_through() -> None:
         {"role": "tool", "tool_call_id": "nope", "content": None},
         {"role": "tool", "tool_call_id": "nope", "content": {"a": BIG}},
         {"type": "function_call_output", "call_id": "unknown", "output": BIG},
+        {"role": "user"},
+        {"type": "function_call_output", "call_id": "x"},
     ]
     before = copy.deepcopy(messages)
     result = compress_messages(messages)
     assert messages == before
     assert result.messages[:4] == messages[:4]
+    assert result.messages[5:] == messages[5:], "no key is added"
     assert result.stats[3].notes == ("not text",)
     assert len(result.messages[4]["output"]) < len(BIG), "an unlinked result still compresses"
     with pytest.raises(TypeError):

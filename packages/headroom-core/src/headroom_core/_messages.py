@@ -14,9 +14,9 @@ How the bytes stay stable, so provider prefix caches keep hitting:
   ``HEADROOM_HOME`` or ``HEADROOM_SECRET``).
 - **Live zone.** The messages after the last one the model produced (the last assistant
   message or Responses model item) are new: the model has not seen them. Everything before
-  was sent in an earlier request and comes back exactly as it was sent: a tool result
-  headroom compressed while it was live gets the same bytes again (from the compression
-  cache, or recomputed to the same bytes); anything else passes through unchanged. Each
+  was sent in an earlier request and comes back exactly as it was sent: content headroom
+  compressed while it was live gets the same bytes again (from the compression cache, or
+  recomputed to the same bytes); anything else passes through unchanged. Each
   ``MessageStats`` says whether its message was ``live``.
 - **Already compressed input is left alone**: text carrying a headroom marker, or text the
   compression cache produced, is never compressed twice, so callers may keep headroom's
@@ -278,22 +278,24 @@ class _Walk:
             self.notes.append("cache_control")
             return new
         role, typ = msg.get("role"), msg.get("type")
+        key = "output" if typ in TOOL_OUTPUT_TYPES else "content"
+        if key not in msg:
+            return new
+        value = msg[key]
         if typ in TOOL_OUTPUT_TYPES:
-            new["output"] = self._tool_output(
-                msg.get("output"), self.calls.get(str(msg.get("call_id")))
-            )
+            new[key] = self._tool_output(value, self.calls.get(str(msg.get("call_id"))))
         elif role == "tool":
             call = self.calls.get(str(msg.get("tool_call_id")))
             if call is None and isinstance(msg.get("name"), str):
                 call = ToolCall(msg["name"])
-            new["content"] = self._tool_output(msg.get("content"), call)
+            new[key] = self._tool_output(value, call)
         elif role == "function":
-            new["content"] = self._tool_output(msg.get("content"), ToolCall(msg.get("name")))
+            new[key] = self._tool_output(value, ToolCall(msg.get("name")))
         elif role == "user":
-            new["content"] = self._user_content(msg.get("content"))
+            new[key] = self._user_content(value)
         elif role in self.roles and role in ("assistant", "system", "developer"):
             query = build_query(self.user_text, None) if role == "assistant" else None
-            new["content"] = self._content(msg.get("content"), query, None, None)
+            new[key] = self._content(value, query, None, None)
         return new
 
     def _user_content(self, content: Any) -> Any:
