@@ -39,17 +39,20 @@ def run(
     return JSONCompressor().compress(text, ctx).text
 
 
+LOGINS = ["ann", "bob", "cid", "dee", "eve", "fay", "gus", "hal", "ida", "jay", "kim", "lou"]
 USERS = [
     {"login": login, "id": i, "url": f"https://api.example.com/users/{login}", "type": "User"}
-    for i, login in enumerate(["ann", "bob", "cid"], 1)
+    for i, login in enumerate(LOGINS, 1)
 ]
+USER_TABLE = {"@cols": ["login", "id"], "@rows": [[login, i] for i, login in enumerate(LOGINS, 1)]}
+ROWS = [{"id": i, "name": f"n{i}"} for i in range(20)]
 
-# (name, input value or JSON text, expected "@data", expected legend entries)
+# (name, input value, expected "@data", expected legend entries)
 LOSSLESS_CASES: list[tuple[str, Any, Any, dict[str, Any]]] = [
     (
         "table with a default and a derived link",
         USERS,
-        {"@cols": ["login", "id"], "@rows": [["ann", 1], ["bob", 2], ["cid", 3]]},
+        USER_TABLE,
         {
             "default": {"[]": {"type": "User"}},
             "derived": {"[]": {"url": "https://api.example.com/users/{login}"}},
@@ -57,29 +60,34 @@ LOSSLESS_CASES: list[tuple[str, Any, Any, dict[str, Any]]] = [
     ),
     (
         "search-style wrapper keeps its count and tabulates its items",
-        {"total_count": 3, "items": USERS},
-        {
-            "total_count": 3,
-            "items": {"@cols": ["login", "id"], "@rows": [["ann", 1], ["bob", 2], ["cid", 3]]},
-        },
+        {"total_count": 12, "items": USERS},
+        {"total_count": 12, "items": USER_TABLE},
         {"default": {".items[]": {"type": "User"}}},
     ),
     (
         "a link built from the enclosing object",
         [
-            {"number": n, "pr": {"url": f"https://api.example.com/pulls/{n}", "merged": n > 2}}
-            for n in (1, 2, 3)
+            {"number": n, "pr": {"url": f"https://api.example.com/pulls/{n}", "merged": n % 2 == 0}}
+            for n in range(1, 13)
         ],
         {
             "@cols": ["number", "pr"],
-            "@rows": [[1, {"merged": False}], [2, {"merged": False}], [3, {"merged": True}]],
+            "@rows": [[n, {"merged": n % 2 == 0}] for n in range(1, 13)],
         },
         {"derived": {"[].pr": {"url": "https://api.example.com/pulls/{../number}"}}},
     ),
     (
         "JSON held in a string (MCP text content) is shown parsed",
-        {"content": [{"type": "text", "text": json.dumps({"rows": [1, 2, 3], "ok": True})}]},
-        {"content": [{"type": "text", "text": {"rows": [1, 2, 3], "ok": True}}]},
+        {"content": [{"type": "text", "text": json.dumps(ROWS)}], "isError": False},
+        {
+            "content": [
+                {
+                    "type": "text",
+                    "text": {"@cols": ["id", "name"], "@rows": [[i, f"n{i}"] for i in range(20)]},
+                }
+            ],
+            "isError": False,
+        },
         {"embedded": [".content[].text"]},
     ),
 ]
@@ -98,16 +106,20 @@ def test_lossless_factoring(name: str, value: Any, data: Any, legend: dict[str, 
 
 
 def test_small_snapshot() -> None:
-    assert run(USERS[:2] * 1 + [USERS[2]]) == (
-        '{"@legend":{"how":"{\\"@cols\\":[keys],\\"@rows\\":[[values]]} is an array of objects, '
-        'one row per object (\\"@\\": field absent, so its default or derived value applies; '
-        "a string row is an omission marker); default: a field an object at the path lacks has "
-        "this value; derived: a field an object lacks equals the template, {k} = its field k, "
-        '{../k} = the enclosing object\'s field k","original":"hr_aaaaaaaaaaaaaaaaaaaa",'
+    assert run(USERS) == (
+        '{"@legend":{"how":"@cols+@rows: an array of objects, a row each; @ cell: key absent '
+        "(default or derived value applies); a string row marks an omission; default: value of "
+        "a key an object at the path lacks; derived: template of a key an object lacks, "
+        '{k}/{../k}: its/its parent\'s k","original":"hr_aaaaaaaaaaaaaaaaaaaa",'
         '"default":{"[]":{"type":"User"}},'
         '"derived":{"[]":{"url":"https://api.example.com/users/{login}"}}},'
-        '"@data":{"@cols":["login","id"],"@rows":[["ann",1],["bob",2],["cid",3]]}}'
+        '"@data":{"@cols":["login","id"],"@rows":[["ann",1],["bob",2],["cid",3],["dee",4],'
+        '["eve",5],["fay",6],["gus",7],["hal",8],["ida",9],["jay",10],["kim",11],["lou",12]]}}'
     )
+
+
+def test_too_small_to_factor_is_only_minified() -> None:
+    assert run(USERS[:2]) == json.dumps(USERS[:2], separators=(",", ":"))
 
 
 def test_plain_and_mixed_values_are_only_minified() -> None:

@@ -118,24 +118,20 @@ def _legend(
     how: list[str] = []
     if "@cols" in out_uses:
         how.append(
-            '{"@cols":[keys],"@rows":[[values]]} is an array of objects, one row per object '
-            '("@": field absent, so its default or derived value applies; a string row is '
-            "an omission marker)"
+            "@cols+@rows: an array of objects, a row each; @ cell: key absent (default or "
+            "derived value applies); a string row marks an omission"
         )
     if "@same" in out_uses:
-        how.append('{"k":v,"@same":"k"} is the object shown earlier with that k=v')
+        how.append("@same k: the object shown earlier with this k")
     f = shape.factoring
     if f.const:
-        how.append("default: a field an object at the path lacks has this value")
+        how.append("default: value of a key an object at the path lacks")
     if f.derived:
-        how.append(
-            "derived: a field an object lacks equals the template, {k} = its field k, "
-            "{../k} = the enclosing object's field k"
-        )
+        how.append("derived: template of a key an object lacks, {k}/{../k}: its/its parent's k")
     if shape.embedded:
-        how.append("embedded: string fields that held JSON text, shown parsed")
+        how.append("embedded: strings holding JSON, shown parsed")
     if shape.jsonl:
-        how.append("the input was JSON Lines: @data holds one item per line")
+        how.append("JSON Lines input: one @data item per line")
     legend: dict[str, Any] = {"how": "; ".join(how), "original": ref}
     if f.const:
         legend["default"] = _merge_paths(f.const)
@@ -181,10 +177,7 @@ def _render(value: Any, shape: _Shape, ctx: CompressContext) -> str:
         return _dumps(data)
     legend = _legend(shape, uses, ctx.ref, ctx.marker)
     if lookups:
-        legend["how"] += (
-            '; lookup: fields an object at the path gets from its "by" field: '
-            "values[by value] lists them in the order of fields"
-        )
+        legend["how"] += "; lookup: keys an object lacks, values[its by key] in fields order"
         legend["lookup"] = lookups
     return _dumps({"@legend": legend, "@data": data})
 
@@ -202,20 +195,25 @@ class JSONCompressor:
         shape.sampled = sample_long_arrays(value, max_items, ctx.marker)
         if shape.sampled:
             notes.append(f"sampled: {shape.sampled} items of long arrays skipped")
+        # the plain minified form, for inputs too small or too varied for a legend to pay off
+        plain = None if (shape.sampled or jsonl) else _dumps(value)
         shape.embedded = expand_embedded(value)
         if has_reserved_keys(value):
             shape.compact = False
         else:
             shape.factoring = factor_groups(value)
-        out = _render(value, shape, ctx)
+        compact = out = _render(value, shape, ctx)
         notes.append("lossless: minified, factored")
+        if plain is not None and len(plain) <= len(compact):
+            out = plain
 
         # tokens per character of the compact form, from a sample: counting all of a big
         # lossless output would cost more than the rest of the compressor
         sample = out if len(out) <= 2 * SAMPLE_CHARS else out[:SAMPLE_CHARS] + out[-SAMPLE_CHARS:]
         ratio = ctx.count_tokens(sample) / max(1, len(sample))
         if len(out) * ratio <= ctx.budget * (1.0 if sample is out else 0.9):
-            return CompressorResult(out, tuple(notes))
+            return CompressorResult(out, ("lossless: minified",) if out is plain else tuple(notes))
+        out = compact
         # each round selects afresh from the lossless tree: aiming lower if the last round
         # missed the budget, higher if it dropped rows while well under it
         pristine, target = _dumps(value), float(ctx.budget)
