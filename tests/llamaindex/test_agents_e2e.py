@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from llama_index.core.agent.workflow import AgentWorkflow, FunctionAgent
 from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.tools import AsyncBaseTool, ToolMetadata, ToolOutput
 from llama_index.llms.openai import OpenAI
 
 from headroom_core import REF_RE, RETRIEVE_TOOL_NAME, count_tokens, retrieve
@@ -200,3 +201,41 @@ async def test_headroom_agent_inside_agent_workflow(savings: HeadroomSavingsHand
     assert str(result) == "done"
     _check_wire(stub, lambda r: r.tool_outputs()[0], lambda r: r.tool_outputs()[1])
     assert [r.source for r in savings.records if r.name == "list_users"] == ["agent"]
+
+
+class UsersAPI(AsyncBaseTool):
+    """A tool that is not a FunctionTool: the agent hook compresses it all the same."""
+
+    @property
+    def metadata(self) -> ToolMetadata:
+        return ToolMetadata(name="users_api", description="List GitHub users.")
+
+    def call(self, input: Any = None, **kwargs: Any) -> ToolOutput:
+        return ToolOutput(
+            content=USERS_PAGE, tool_name="users_api", raw_input=kwargs, raw_output=USERS_PAGE
+        )
+
+    async def acall(self, input: Any = None, **kwargs: Any) -> ToolOutput:
+        return self.call(input, **kwargs)
+
+
+@pytest.mark.parametrize("exclude", [False, True])
+async def test_any_tool_type_is_compressed_unless_excluded(exclude: bool) -> None:
+    def script(req: StubRequest) -> Text | ToolCall:
+        if not req.tool_outputs():
+            return ToolCall("users_api", {"input": "all"})
+        return Text("done")
+
+    with StubLLM(script) as stub:
+        agent = HeadroomFunctionAgent(
+            tools=[UsersAPI()],
+            llm=_llm(stub),
+            headroom_exclude=["users_api"] if exclude else [],
+        )
+        assert str(await agent.run(QUESTION)) == "done"
+
+    [sent] = stub.requests[1].tool_outputs()
+    if exclude:
+        assert sent == USERS_PAGE
+    else:
+        assert REF_RE.search(sent) and count_tokens(sent) < count_tokens(USERS_PAGE) // 2

@@ -270,3 +270,20 @@ def test_handler_ignores_other_events_and_resets() -> None:
     assert (handler.original_tokens, handler.compressed_tokens) == (100, 40)
     handler.reset()
     assert handler.records == []
+
+
+def test_internal_errors_fail_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llama_index.core.schema import NodeWithScore, TextNode
+
+    from headroom_llamaindex import HeadroomNodePostprocessor, _output, _postprocessor
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("compressor bug")
+
+    monkeypatch.setattr(_output, "compress", broken)
+    monkeypatch.setattr(_postprocessor, "compress", broken)
+
+    output = compress_tool(FunctionTool.from_defaults(list_users)).call()
+    assert output.content == USERS_PAGE
+    node = NodeWithScore(node=TextNode(id_="n", text=USERS_PAGE), score=1.0)
+    assert HeadroomNodePostprocessor().postprocess_nodes([node], query_str="q") == [node]

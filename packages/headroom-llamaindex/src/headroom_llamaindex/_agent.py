@@ -25,15 +25,18 @@ class HeadroomAgentMixin(BaseWorkflowAgent):
     """Put first in the bases of any workflow agent: ``class A(HeadroomAgentMixin, MyAgent)``.
 
     The model reads compressed tool results (the relevance query is the user's message and
-    the call's string arguments); the
-    ``ToolCallResult`` events, and the tool calls a run reports, keep the originals. The
-    ``headroom_retrieve`` tool is added to ``tools`` unless it is there already.
+    the call's string arguments); the ``ToolCallResult`` events, and the tool calls a run
+    reports, keep the originals. The ``headroom_retrieve`` tool is added to ``tools`` unless
+    it is there already.
     """
 
     headroom_config: HeadroomConfig | None = Field(default=None, exclude=True)
     headroom_store: CCRStore | None = Field(default=None, exclude=True)
     headroom_add_retrieve_tool: bool = Field(
         default=True, description="Add the headroom_retrieve tool to the agent's tools."
+    )
+    headroom_exclude: list[str] = Field(
+        default_factory=list, description="Names of tools whose results pass through."
     )
 
     @model_validator(mode="after")
@@ -52,6 +55,8 @@ class HeadroomAgentMixin(BaseWorkflowAgent):
         await super().handle_tool_call_results(ctx, compressed, memory)  # type: ignore[safe-super]
 
     def _compress_result(self, result: ToolCallResult, task: str | None) -> ToolCallResult:
+        if result.tool_name in self.headroom_exclude:
+            return result
         query = " ".join(q for q in (task, args_query(result.tool_kwargs)) if q) or None
         output = compress_tool_output(
             result.tool_output,

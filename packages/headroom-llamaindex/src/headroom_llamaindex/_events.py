@@ -48,17 +48,16 @@ class HeadroomCompressionEvent(BaseEvent):
 
 
 def emit(result: Compression, *, source: str, name: str | None) -> None:
-    """Dispatch the event for one compression."""
-    dispatcher.event(
-        HeadroomCompressionEvent(
-            source=source,
-            name=name,
-            kind=result.kind,
-            original_tokens=result.original_tokens,
-            compressed_tokens=result.compressed_tokens,
-            ref=result.ref,
-        )
+    """Dispatch the event for one compression (the dispatcher swallows handler errors)."""
+    event = HeadroomCompressionEvent(
+        source=source,
+        name=name,
+        kind=result.kind,
+        original_tokens=result.original_tokens,
+        compressed_tokens=result.compressed_tokens,
+        ref=result.ref,
     )
+    dispatcher.event(event)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from llama_index.core.base.llms.types import (
@@ -20,6 +21,8 @@ from llama_index.core.tools import ToolOutput
 from headroom_core import MARKER_RE, RETRIEVE_TOOL_NAME, CCRStore, HeadroomConfig, compress
 
 from ._events import emit
+
+log = logging.getLogger("headroom")
 
 #: Tools whose output must reach the model as is: retrieval answers the model asked for, and
 #: the agent-workflow handoff message.
@@ -58,8 +61,15 @@ def compress_text(
     config: HeadroomConfig | None,
     store: CCRStore | None,
 ) -> str | None:
-    """The compressed text, or None when headroom left the content as it was."""
-    result = compress(content, query=query, tool=tool_name, config=config, store=store)
+    """The compressed text, or None when headroom left the content as it was.
+
+    Fails open: an error here is logged and the content passes through.
+    """
+    try:
+        result = compress(content, query=query, tool=tool_name, config=config, store=store)
+    except Exception:
+        log.exception("headroom: compressing the output of %s failed; passed through", tool_name)
+        return None
     emit(result, source=source, name=tool_name)
     return result.text if result.ref is not None else None
 

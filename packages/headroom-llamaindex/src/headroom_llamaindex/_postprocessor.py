@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from llama_index.core.bridge.pydantic import Field
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, Node, NodeWithScore, QueryBundle, TextNode
@@ -9,6 +11,8 @@ from llama_index.core.schema import MetadataMode, Node, NodeWithScore, QueryBund
 from headroom_core import CCRStore, HeadroomConfig, compress
 
 from ._events import emit
+
+log = logging.getLogger("headroom")
 
 
 class HeadroomNodePostprocessor(BaseNodePostprocessor):
@@ -39,11 +43,15 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
         node = item.node
         if not isinstance(node, (TextNode, Node)):
             return item
-        text = node.get_content(metadata_mode=MetadataMode.NONE)
-        result = compress(text, query=query, config=self.config, store=self.store)
-        emit(result, source="node", name=node.node_id)
-        if result.ref is None:
+        try:
+            text = node.get_content(metadata_mode=MetadataMode.NONE)
+            result = compress(text, query=query, config=self.config, store=self.store)
+            emit(result, source="node", name=node.node_id)
+            if result.ref is None:
+                return item
+            copy = node.model_copy(update={"metadata": dict(node.metadata)})
+            copy.set_content(result.text)
+        except Exception:  # fail open: the node as retrieved
+            log.exception("headroom: compressing node %s failed; passed through", node.node_id)
             return item
-        copy = node.model_copy(update={"metadata": dict(node.metadata)})
-        copy.set_content(result.text)
         return NodeWithScore(node=copy, score=item.score)
