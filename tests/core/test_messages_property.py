@@ -130,3 +130,31 @@ def test_first_n_turns_stay_byte_identical(
         assert stats.compressed_tokens <= stats.original_tokens
         if orig.get("role") in ("system", "assistant") or orig.get("type") == "function_call":
             assert new == orig
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    fmt=st.sampled_from(["chat", "responses", "anthropic"]),
+    script=turns,
+    extra=turns,
+    cold=st.booleans(),
+)
+def test_output_kept_as_history_stays_byte_identical(
+    fmt: str, script: list[tuple[Any, ...]], extra: list[tuple[Any, ...]], cold: bool
+) -> None:
+    """A caller that appends new turns to headroom's output, not to its originals."""
+    first = build(fmt, script)
+    r1 = compress_messages(first)
+    appended = build(fmt, [*script, extra[0]])[len(first) :]
+    if cold:  # another process: the caller says what it already sent
+        MESSAGE_CACHE.clear()
+        r2 = compress_messages([*r1.messages, *appended], frozen_prefix=len(first))
+    else:
+        r2 = compress_messages([*r1.messages, *appended])
+    assert json.dumps(r2.messages[: len(first)]) == json.dumps(r1.messages)
+    fresh = compress_messages(build(fmt, [*script, extra[0]]))
+    assert json.dumps(r2.messages) == json.dumps(fresh.messages)
