@@ -21,7 +21,9 @@ How the bytes stay stable, so provider prefix caches keep hitting:
 - **Already compressed input is left alone**: text carrying a headroom marker, or text the
   compression cache produced, is never compressed twice, so callers may keep headroom's
   output as their history. ``frozen_prefix=k`` returns the first k messages untouched and
-  unexamined, for callers that know exactly what they sent.
+  unexamined, for callers that know exactly what they sent (use it when the history is
+  headroom output from another process: output without markers is only recognised by the
+  cache of the process that produced it).
 - **Never touched**: blocks and messages with ``cache_control`` (add breakpoints to the
   output, not the input: a breakpoint on a raw tool result keeps it raw), non-dict items,
   results of the ``headroom_retrieve`` tool, and contents that are not text.
