@@ -206,12 +206,17 @@ def _comment_out_errors(text: str, parser: Any, spec: LangSpec) -> str | None:
 
 
 def _commented_outline(text: str, spec: LangSpec) -> str:
-    """Every line as a line comment: parses in any grammar, keeps every byte readable."""
+    """Every line as a line comment: parses in any grammar, keeps every byte readable.
+
+    Lines that already are line comments stay as they are: with every other line
+    commented, nothing can be open around them.
+    """
     prefix = spec.line_comment
     lines = text.split("\n")
     start = 1 if spec.grammar == "php" and lines and lines[0].startswith("<?php") else 0
     return "\n".join(
-        ln if i < start or not ln.strip() else f"{prefix} {ln}" for i, ln in enumerate(lines)
+        ln if i < start or not ln.strip() or ln.lstrip().startswith(prefix) else f"{prefix} {ln}"
+        for i, ln in enumerate(lines)
     )
 
 
