@@ -86,27 +86,31 @@ def expand_embedded(root: Any) -> list[str]:
         value, path, depth = stack.pop()
         if depth > MAX_DEPTH:
             continue
-        if isinstance(value, dict):
-            pairs: list[tuple[Any, str]] = [(k, f"{path}.{k}") for k in value]
-        elif isinstance(value, list):
-            pairs = [(i, f"{path}[]") for i in range(len(value))]
-        else:
-            continue
-        for key, sub in pairs:
-            v = value[key]
-            if isinstance(v, str) and len(v) >= MIN_EMBEDDED_CHARS:
-                s = v.strip()
-                if s[:1] in "{[" and s[-1:] in "}]":
-                    try:
-                        parsed = json.loads(s)
-                    except (ValueError, RecursionError):
-                        parsed = None
-                    if isinstance(parsed, (dict, list)):
-                        value[key] = v = parsed
-                        paths[sub or "."] = None
+        pairs = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, v in pairs:
+            if isinstance(v, str):
+                if len(v) < MIN_EMBEDDED_CHARS or v.lstrip()[:1] not in ("{", "["):
+                    continue
+                parsed = _parse_embedded(v)
+                if parsed is None:
+                    continue
+                value[key] = v = parsed
+                paths[(f"{path}.{key}" if isinstance(value, dict) else f"{path}[]") or "."] = None
             if isinstance(v, (dict, list)):
+                sub = f"{path}.{key}" if isinstance(value, dict) else f"{path}[]"
                 stack.append((v, sub, depth + 1))
     return sorted(paths)
+
+
+def _parse_embedded(text: str) -> dict[str, Any] | list[Any] | None:
+    s = text.strip()
+    if s[-1:] not in ("}", "]"):
+        return None
+    try:
+        parsed = json.loads(s)
+    except (ValueError, RecursionError):
+        return None
+    return parsed if isinstance(parsed, (dict, list)) else None
 
 
 _dumps = dumps
@@ -158,9 +162,9 @@ def _merge_paths(by_path: dict[str, Any]) -> dict[str, Any]:
     return {", ".join(paths): values[key] for key, paths in merged.items()}
 
 
-def _render(value: Any, shape: _Shape, ctx: CompressContext) -> str:
-    """The text the model sees for ``value`` (after factoring and any selection)."""
-    data = json.loads(_dumps(value)) if shape.compact else value
+def _render(value: Any, shape: _Shape, ctx: CompressContext, *, keep: bool = True) -> str:
+    """The text the model sees for ``value``; ``keep=False`` lets it rework ``value`` itself."""
+    data = json.loads(_dumps(value)) if shape.compact and keep else value
     uses: set[str] = set()
     lookups: dict[str, dict[str, Any]] = {}
     if shape.compact:
@@ -284,7 +288,7 @@ class JSONCompressor:
             if saved_rows:
                 notes.append(_ROWS_NOTE)
             excess -= saved_rows
-        return _render(value, shape, ctx)
+        return _render(value, shape, ctx, keep=False)
 
 
 _ROWS_NOTE = "lossy: rows kept by query, anomalies, first and last"
