@@ -11,6 +11,7 @@ The output is always valid JSON, and the same input gives the same bytes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -89,7 +90,7 @@ def expand_embedded(root: Any) -> list[str]:
         pairs = value.items() if isinstance(value, dict) else enumerate(value)
         for key, v in pairs:
             if isinstance(v, str):
-                if len(v) < MIN_EMBEDDED_CHARS or v.lstrip()[:1] not in ("{", "["):
+                if len(v) < MIN_EMBEDDED_CHARS or _JSON_START.match(v) is None:
                     continue
                 parsed = _parse_embedded(v)
                 if parsed is None:
@@ -100,6 +101,9 @@ def expand_embedded(root: Any) -> list[str]:
                 sub = f"{path}.{key}" if isinstance(value, dict) else f"{path}[]"
                 stack.append((v, sub, depth + 1))
     return sorted(paths)
+
+
+_JSON_START = re.compile(r"\s*[\[{]")
 
 
 def _parse_embedded(text: str) -> dict[str, Any] | list[Any] | None:
