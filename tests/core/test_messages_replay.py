@@ -1,8 +1,9 @@
-"""The prefix-caching simulation of benchmarks/replay.py, on requests small enough to check by hand."""
+"""The prefix-caching simulation of the replay benchmark, on requests small enough to check by hand."""
 
 from __future__ import annotations
 
-from benchmarks.replay import Tokens, cost, simulate_anthropic, simulate_openai, to_request
+from benchmarks.replay import to_request
+from benchmarks.replay_sim import Tokens, cost, simulate_anthropic, simulate_openai
 
 WORD = "alpha "  # one cl100k token per repetition
 
