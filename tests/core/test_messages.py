@@ -394,3 +394,20 @@ def test_text_with_a_marker_is_left_alone_and_its_ref_reported() -> None:
     assert result.messages[3]["content"] == messages[3]["content"]
     assert result.stats[3].notes == ("already compressed",)
     assert (result.stats[3].action, result.refs) == ("unchanged", (ref,))
+
+
+def test_compression_cache_is_bounded() -> None:
+    from headroom_core._messages_cache import CachedResult, CompressionCache, digest
+
+    cache = CompressionCache(max_entries=6, max_chars=100)
+    for i in range(10):
+        cache.put(digest(str(i)), CachedResult(f"text {i}", "text", 10, 2, None, None))
+    assert len(cache) <= 6
+    assert cache.get(digest("9"), None) is not None, "the newest entry is kept"
+    assert cache.get(digest("0"), None) is None, "the oldest entry was evicted"
+    assert cache.is_output(digest("text 9")) and not cache.is_output(digest("text 0"))
+    cache.put("big", CachedResult("x" * 90, "text", 100, 30, None, None))
+    cache.put("big2", CachedResult("y" * 90, "text", 100, 30, None, None))
+    assert cache.get("big", None) is None and cache.get("big2", None) is not None
+    cache.clear()
+    assert len(cache) == 0
