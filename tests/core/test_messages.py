@@ -411,3 +411,29 @@ def test_compression_cache_is_bounded() -> None:
     assert cache.get("big", None) is None and cache.get("big2", None) is not None
     cache.clear()
     assert len(cache) == 0
+
+
+def test_responses_sdk_output_items_are_read_but_kept_as_objects() -> None:
+    """``input += response.output`` puts SDK models in the list next to dicts."""
+    from openai.types.responses import ResponseFunctionToolCall
+
+    call = ResponseFunctionToolCall(
+        type="function_call",
+        id="fc_item",
+        call_id="fc_1",
+        name="list_users",
+        arguments='{"org": "acme"}',
+        status="completed",
+    )
+    items: list[Any] = [
+        {"role": "user", "content": "Who is user7?"},
+        call,
+        {"type": "function_call_output", "call_id": "fc_1", "output": BIG},
+    ]
+    result = compress_messages(items)
+    assert result.live_from == 2
+    assert isinstance(result.messages[1], ResponseFunctionToolCall)
+    assert result.messages[1] == call
+    assert result.stats[1].role == "function_call"
+    assert result.stats[2].tools == ("list_users",)
+    assert len(result.messages[2]["output"]) < len(BIG)

@@ -51,6 +51,7 @@ from ._messages_formats import (
     TEXT_PART_TYPES,
     TOOL_OUTPUT_TYPES,
     ToolCall,
+    as_mapping,
     build_query,
     is_model_output,
     live_zone_start,
@@ -245,7 +246,8 @@ class _Walk:
 
     def observe(self, msg: Any) -> None:
         """Remember what later messages' queries need: user text and tool calls."""
-        if not isinstance(msg, Mapping):
+        msg = as_mapping(msg)
+        if msg is None:
             return
         if msg.get("role") == "user":
             text = text_of(msg.get("content"))

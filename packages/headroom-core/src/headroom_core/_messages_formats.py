@@ -48,9 +48,24 @@ class ToolCall:
     path: str | None = None
 
 
+def as_mapping(msg: Any) -> Mapping[str, Any] | None:
+    """``msg`` as a mapping to read from: a dict, or an SDK model's ``model_dump()``."""
+    if isinstance(msg, Mapping):
+        return msg
+    dump = getattr(msg, "model_dump", None)
+    if callable(dump):
+        try:
+            value = dump(exclude_none=True)
+        except Exception:  # not a pydantic model after all
+            return None
+        return value if isinstance(value, Mapping) else None
+    return None
+
+
 def role_of(msg: Any) -> str:
     """``role`` of a message, else the ``type`` of a Responses item, else ``"?"``."""
-    if isinstance(msg, Mapping):
+    msg = as_mapping(msg)
+    if msg is not None:
         role = msg.get("role")
         if isinstance(role, str):
             return role
@@ -62,7 +77,8 @@ def role_of(msg: Any) -> str:
 
 def is_model_output(msg: Any) -> bool:
     """Whether the model produced this message (so every request before it was sent)."""
-    if not isinstance(msg, Mapping):
+    msg = as_mapping(msg)
+    if msg is None:
         return False
     return msg.get("role") == "assistant" or msg.get("type") in MODEL_ITEM_TYPES
 
