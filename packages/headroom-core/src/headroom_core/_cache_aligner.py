@@ -124,7 +124,12 @@ class PrefixReport:
 
 @dataclass(frozen=True)
 class AlignedPrefix:
-    """What ``CacheAligner.align`` returns: the rewritten request parts and both reports."""
+    """What ``CacheAligner.align`` returns: the rewritten request parts and both reports.
+
+    ``moved`` pairs each placeholder with the value it replaced; ``note`` states them. The
+    note is already placed after the messages when messages were given; otherwise send it
+    yourself after the part you cache.
+    """
 
     system: Any
     tools: list[Any] | None
