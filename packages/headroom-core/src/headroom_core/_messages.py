@@ -17,7 +17,9 @@ How the bytes stay stable, so provider prefix caches keep hitting:
   was sent in an earlier request and comes back exactly as it was sent: content headroom
   compressed while it was live gets the same bytes again (from the compression cache, or
   recomputed to the same bytes); anything else passes through unchanged. Each
-  ``MessageStats`` says whether its message was ``live``.
+  ``MessageStats`` says whether its message was ``live``. (History sent without headroom,
+  e.g. when it is switched on mid-conversation, gets compressed once, costing one cache
+  miss, unless ``frozen_prefix`` says it was sent as is.)
 - **Already compressed input is left alone**: text carrying a headroom marker, or text the
   compression cache produced, is never compressed twice, so callers may keep headroom's
   output as their history. ``frozen_prefix=k`` returns the first k messages untouched and
