@@ -8,6 +8,7 @@ rows become one marker string in place; a cut string keeps its head and ends in 
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections import Counter
@@ -246,13 +247,22 @@ def _numeric_extremes(values: list[Any], prio: list[float]) -> None:
     if hi == lo:
         return
     mean, sd = statistics.fmean(xs), statistics.pstdev(xs)
+    rare = max(1, len(xs) // 20)  # an extreme shared by many rows marks none of them
+    n_hi, n_lo = xs.count(hi), xs.count(lo)
     for i, x in nums:
-        if x == hi:
+        if x == hi and n_hi <= rare:
             prio[i] += 2.0
-        elif x == lo:
+        elif x == lo and n_lo <= rare:
             prio[i] += 0.5
         if sd and abs(x - mean) > 3 * sd:
             prio[i] += 1.0
+    # change points of a series: a step much larger than the usual step between rows
+    steps = [abs(b - a) for (_, a), (_, b) in itertools.pairwise(nums)]
+    typical = statistics.median(steps)
+    if len(steps) >= 7 and typical > 0:
+        for (i, _), step in zip(nums[1:], steps, strict=True):
+            if step > 5 * typical:
+                prio[i] += 2.0
 
 
 def candidate_arrays(root: Any) -> list[list[Any]]:
