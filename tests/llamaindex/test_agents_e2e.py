@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from llama_index.core.agent.workflow import AgentWorkflow, FunctionAgent
 from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.memory import ChatMemoryBuffer
 from llama_index.core.tools import AsyncBaseTool, ToolMetadata, ToolOutput
 from llama_index.llms.openai import OpenAI
 
@@ -239,3 +240,25 @@ async def test_any_tool_type_is_compressed_unless_excluded(exclude: bool) -> Non
         assert sent == USERS_PAGE
     else:
         assert REF_RE.search(sent) and count_tokens(sent) < count_tokens(USERS_PAGE) // 2
+
+
+async def test_next_turn_resends_the_same_compressed_bytes() -> None:
+    """Memory holds what the model read, so the prompt prefix stays cacheable."""
+
+    def script(req: StubRequest) -> Text | ToolCall:
+        if req.turn == 0:
+            return ToolCall("list_users", {"since": 0})
+        return Text("ok")
+
+    with StubLLM(script) as stub:
+        agent = HeadroomFunctionAgent(tools=[list_users], llm=_llm(stub))
+        memory = ChatMemoryBuffer.from_defaults(token_limit=100_000)
+        await agent.run(QUESTION, memory=memory)
+        await agent.run("And the account after it?", memory=memory)
+
+    _, with_tool_result, next_turn = stub.requests
+    [sent] = with_tool_result.tool_outputs()
+    assert REF_RE.search(sent)
+    assert next_turn.tool_outputs() == [sent]
+    prefix = with_tool_result.body["messages"]
+    assert next_turn.body["messages"][: len(prefix)] == prefix
