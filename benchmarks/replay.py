@@ -134,8 +134,13 @@ def cap(text: str, kind: str, count: Callable[[str], int]) -> str:
     """``text`` cut to about ``CAP_TOKENS`` on whole lines (JSON: whole array items)."""
     if count(text) <= CAP_TOKENS:
         return text
+    value: Any = None
     if kind == "json":
-        value = json.loads(text)
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+    if value is not None:
         items_key = None
         if isinstance(value, dict):
             items_key = next((k for k, v in value.items() if isinstance(v, list)), None)
