@@ -15,7 +15,7 @@ import asyncio
 import os
 from pathlib import Path
 
-from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.tools import FunctionTool
 
 from headroom_core import MARKER_RE
