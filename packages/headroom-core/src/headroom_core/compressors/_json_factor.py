@@ -186,12 +186,15 @@ def factor_groups(root: Any) -> Factoring:
         common = [k for k in first if all(k in m[0] for m in members)]
         defaults = _defaults(members, common, path.endswith("[]")) if len(members) >= 3 else {}
         derived: dict[str, str] = {}
+        sources: list[list[tuple[str, str]]] | None = None
         for k in common:
             if k in defaults or k in KEEP_LITERAL_KEYS:
                 continue
             if sum(isinstance(m[0][k], str) and _looks_like_url(k, m[0][k]) for m in members) < 2:
                 continue
-            t = _derive(k, members, set(defaults) | {k})
+            if sources is None:  # once per group: the same for every key tried
+                sources = [_sources(o, p, set(defaults)) for o, p in members[:3]]
+            t = _derive(k, members, sources)
             if t is not None:
                 derived[k] = t
         if not defaults and not derived:
@@ -247,16 +250,19 @@ def _defaults(
 def _derive(
     key: str,
     members: list[tuple[dict[str, Any], dict[str, Any] | None]],
-    skip: set[str],
+    sources: list[list[tuple[str, str]]],
 ) -> str | None:
-    """The template that reproduces ``key`` in the most objects (at least ``DEFAULT_SHARE``)."""
+    """The template that reproduces ``key`` in the most objects (at least ``DEFAULT_SHARE``).
+
+    Templates are tried from the first objects, with ``sources`` their fields' texts.
+    """
     best, best_hits = None, 0
     tried: set[str] = set()
-    for obj, parent in members[:3]:
+    for (obj, _), src in zip(members, sources, strict=False):
         value = obj[key]
         if not isinstance(value, str):
             continue
-        t = _template(value, _sources(obj, parent, skip))
+        t = _template(value, [kv for kv in src if kv[0] != key])
         if t is None or t in tried:
             continue
         tried.add(t)
