@@ -88,6 +88,7 @@ def test_model_reads_compressed_text_and_raw_output_keeps_the_original(
     assert output.tool_name == "list_users"
     assert output.raw_input == {"args": (), "kwargs": {"since": 0}}
     assert tool.metadata is original.metadata  # same name, description and schema
+    assert compress_tool(tool) is tool  # never compressed twice
     [record] = savings.records
     assert (record.source, record.name, record.ref) == ("tool", "list_users", ref)
     assert record.compressed_tokens < record.original_tokens

@@ -68,7 +68,7 @@ def compress_tool(
     already on ``tool`` runs first and its result is compressed. The relevance query is
     ``query`` if a string, ``query(kwargs)`` if a callable, else the call's string
     arguments (a tool never sees the user's question: the agent classes pass that).
-    The ``headroom_retrieve`` tool is returned unchanged.
+    The ``headroom_retrieve`` tool and tools already wrapped are returned unchanged.
     """
     if not isinstance(tool, FunctionTool):
         raise TypeError(
@@ -77,7 +77,7 @@ def compress_tool(
             "tool result"
         )
     name = tool.metadata.get_name()
-    if name == RETRIEVE_TOOL_NAME:
+    if name == RETRIEVE_TOOL_NAME or isinstance(tool, CompressedFunctionTool):
         return tool
     user_callback: Callable[[Any], CallbackReturn] | None = tool._callback
     user_async_callback: Callable[[Any], Any] | None = tool._async_callback
