@@ -175,10 +175,9 @@ def _render(value: Any, shape: _Shape, ctx: CompressContext, *, keep: bool = Tru
         lookups = factor_lookups(data)
         if dedupe_objects(data):
             uses.add("@same")
-        tabled = tabulate(data)
-        if _dumps(tabled) != _dumps(data):
+        data, tables = tabulate(data)
+        if tables:
             uses.add("@cols")
-        data = tabled
     f = shape.factoring
     legend_needed = uses or lookups or f.const or f.derived or shape.embedded or shape.dropped
     if not (legend_needed or shape.jsonl):  # plain minified JSON needs no legend

@@ -420,43 +420,57 @@ def _replace_by_identity(root: Any, replaced: dict[int, dict[str, Any]]) -> None
                     stack.append((v, depth + 1))
 
 
-def tabulate(value: Any, depth: int = 0) -> Any:
+def tabulate(value: Any, depth: int = 0) -> tuple[Any, int]:
     """Arrays of two or more objects with mostly the same keys become ``@cols``/``@rows``.
 
+    Works in place where it can; returns the new value and how many tables it made.
     Strings in such an array (omission markers) stay in ``@rows`` as they are; a key an
-    object lacks is the cell ``"@absent"``.
+    object lacks is the cell ``"@"``.
     """
     if depth > MAX_DEPTH:
-        return value
+        return value, 0
+    made = 0
     if isinstance(value, dict):
-        return {k: tabulate(v, depth + 1) for k, v in value.items()}
+        for k, v in value.items():
+            if isinstance(v, (dict, list)):
+                value[k], n = tabulate(v, depth + 1)
+                made += n
+        return value, made
     if not isinstance(value, list):
-        return value
-    items = [tabulate(v, depth + 1) for v in value]
+        return value, 0
+    for i, v in enumerate(value):
+        if isinstance(v, (dict, list)):
+            value[i], n = tabulate(v, depth + 1)
+            made += n
+    table = _table(value)
+    return (value, made) if table is None else (table, made + 1)
+
+
+def _table(items: list[Any]) -> dict[str, Any] | None:
     rows = [v for v in items if isinstance(v, dict)]
     if len(rows) < 2 or any(not (isinstance(v, (dict, str))) for v in items):
-        return items
+        return None
     if len(rows) < len(items) and any(
         isinstance(v, str) and not v.startswith("[headroom: ") for v in items
     ):
-        return items
+        return None
     cols: dict[str, None] = {}
     for r in rows:
         for k in r:
             cols.setdefault(k, None)
     if not cols:
-        return items
+        return None
     cells = len(cols) * len(rows)
     missing = sum(len(cols) - len(r) for r in rows)
     if missing * 4 > cells:
-        return items
+        return None
     names = list(cols)
     table_rows: list[Any] = [
         [r.get(k, ABSENT) for k in names] if isinstance(r, dict) else r for r in items
     ]
     table = {"@cols": names, "@rows": table_rows}
     if len(rows) < 8 and len(_dumps(table)) >= len(_dumps(items)):
-        return items  # too few rows for the column names to pay for themselves
+        return None  # too few rows for the column names to pay for themselves
     return table
 
 
