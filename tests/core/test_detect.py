@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sysconfig
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -68,3 +70,21 @@ def test_detection_accuracy_on_corpus(corpus_cases: list[dict[str, Any]]) -> Non
         f"\nkind detection accuracy on corpus: {accuracy:.1%} ({len(corpus_cases) - len(wrong)}/{len(corpus_cases)}); wrong: {wrong}"
     )
     assert accuracy >= 0.95, wrong
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["dataclasses", "logging/__init__", "zipfile", "threading", "difflib", "statistics", "_pyio"],
+)
+def test_docstring_heavy_python_modules_are_code(module: str) -> None:
+    """Real stdlib modules whose prose outweighs their code-like lines are still Python."""
+    path = Path(sysconfig.get_paths()["stdlib"]) / f"{module}.py"
+    detection = detect_kind(path.read_text("utf-8"))
+    assert (detection.kind, detection.language) == ("code", "python"), detection.reason
+
+
+def test_prose_with_python_words_is_not_code() -> None:
+    prose = "\n".join(
+        ["Use the import statement to load a module.", "", "from here on, def means define."] * 20
+    )
+    assert detect_kind(prose).kind == "text"

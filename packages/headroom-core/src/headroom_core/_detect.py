@@ -7,6 +7,7 @@ each on a bounded sample, so detection costs the same on a 50 MB input as on 50 
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from pathlib import PurePosixPath
 
 _SAMPLE_CHARS = 64 * 1024
 _SAMPLE_LINES = 400
+#: Language signals are scored on a shorter prefix: a few hundred lines decide a language.
+_LANG_SAMPLE_CHARS = 16 * 1024
 
 EXTENSION_LANGUAGES: dict[str, str] = {
     ".py": "python",
@@ -225,11 +228,15 @@ def _tool_hint(tool: str | None) -> str | None:
 
 def guess_language(text: str, path: str | None = None) -> str | None:
     """The programming language of ``text`` (path extension first, then content signals)."""
+    return _guess(text, path, None)
+
+
+def _guess(text: str, path: str | None, scores: dict[str, float] | None) -> str | None:
     by_path = language_from_path(path)
-    sample = _sample(text)
     if by_path and not (by_path == "c" and path and path.lower().endswith(".h")):
         return by_path
-    scores = _language_scores(sample)
+    if scores is None:
+        scores = _language_scores(text[:_LANG_SAMPLE_CHARS])
     if by_path == "c":  # a .h header: C unless C++ signals dominate
         return "cpp" if scores.get("cpp", 0) > scores.get("c", 0) * 0.5 else "c"
     if not scores:
@@ -296,6 +303,20 @@ def _ratio(lines: list[str], pattern: re.Pattern[str], window: int | None = None
     return hits / len(lines)
 
 
+_MAX_PARSE_CHARS = 2 * 1024 * 1024
+
+
+def _parses_as_python(text: str) -> bool:
+    """Whether ``text`` is a syntactically valid Python module (bounded in size)."""
+    if len(text) > _MAX_PARSE_CHARS or "\n" not in text.strip():
+        return False
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
 def detect_kind(text: str, *, tool: str | None = None, path: str | None = None) -> Detection:
     """Decide the content kind of ``text``; ``tool`` and ``path`` are hints."""
     if not text.strip():
@@ -321,7 +342,7 @@ def detect_kind(text: str, *, tool: str | None = None, path: str | None = None) 
             return Detection("log", reason="JSON lines log records")
         return Detection("json", reason="JSON lines")
     if path_kind == "code":
-        return Detection("code", guess_language(text, path), reason="file extension")
+        return Detection("code", _guess(text, path, None), reason="file extension")
     if path_kind in ("diff", "json"):
         return Detection("text", reason=f"{path_kind} extension but content does not parse")
 
@@ -340,12 +361,16 @@ def detect_kind(text: str, *, tool: str | None = None, path: str | None = None) 
     if looks_like_log and code_ratio < 0.5:
         return Detection("log", reason=f"{log_ratio:.0%} lines with timestamps/levels")
 
-    language = guess_language(text, path)
-    strong = language is not None and _language_scores(sample).get(language, 0) >= 15
+    scores = _language_scores(sample[:_LANG_SAMPLE_CHARS])
+    language = _guess(text, path, scores)
+    strong = language is not None and scores.get(language, 0) >= 15
     if language and (code_ratio >= 0.25 or (strong and code_ratio >= 0.12)) and path_kind != "text":
         return Detection(
             "code", language, reason=f"{language} signals, {code_ratio:.0%} code-like lines"
         )
+    if scores.get("python", 0) > 0 and path_kind != "text" and _parses_as_python(text):
+        # docstring-heavy modules have few code-like lines, but prose never compiles
+        return Detection("code", "python", reason="python signals, compiles as a module")
     if tool_kind == "log" and log_ratio >= 0.2:
         return Detection("log", reason="log tool, some timestamps")
     return Detection("text", reason="no structured shape")
