@@ -6,8 +6,8 @@ kept event (or where it first occurred, if none is kept), carrying the count, th
 and a summary of the values that vary. What is kept, best first, within ``ctx.budget``:
 
 1. the first and last event and ``==> file <==`` headers (always);
-2. events of rare templates and the first event of every template, errors before
-   warnings before the rest, query matches first within each group;
+2. events of rare templates (the anomalies), then the first event of every other template,
+   errors before warnings before the rest, query matches first within each group;
 3. further events of frequent templates: errors, warnings and query matches first, spread
    over templates (a template's k-th event ranks below another's first).
 """
@@ -28,6 +28,9 @@ from ._log_templates import WILDCARD, LogTemplateMiner, MinedLog, mask_line
 #: Templates with at most this many events are rare: all their events are candidates for
 #: keeping ahead of the repeats of common templates (loghub's anomalies are mostly 1-3x).
 RARE_MAX = 3
+#: Rare events may take the output this far over ``ctx.budget`` (they are the anomalies a
+#: reader looks for); a log with few of them stays within the budget.
+RARE_OVERFLOW = 1.33
 #: Query words that look like values (ids, IPs, paths, numbers): matched literally in lines.
 _QUERY_VALUE = re.compile(r"[\w./:@-]*\d[\w./:@-]*|[\w.-]*[/_][\w./-]+")
 _VALUE_POSITIONS = 1  # varying fields described per marker
@@ -75,7 +78,7 @@ class _Planner:
             sum(len(lines[j]) + 1 for j in range(e.first, e.last + 1)) * per_char for e in events
         ]
         self.marker_cost = float(
-            ctx.count_tokens(ctx.marker(999, "lines", "x1000 like the line above, 00:00:00"))
+            ctx.count_tokens(ctx.marker(999, "lines", "x1000 in all, 00:00:00 - 00:00:00"))
         )
         self.priorities = _priorities(lines, events, mined, self.costs, ctx.query)
 
@@ -132,19 +135,37 @@ class _Planner:
                 allowance -= max(used - target, 0.03 * target)
         return best if best is not None else keep
 
+    def _target(self) -> float:
+        """The budget, stretched (up to ``RARE_OVERFLOW``) by what the rare events cost."""
+        budget = float(self.ctx.budget)
+        cap = self.ctx.config.max_output_tokens
+        if cap is not None and budget >= cap:
+            return budget  # a hard cap is never stretched
+        rare = sum(
+            self.costs[i] for t in self.mined.templates if t.count <= RARE_MAX for i in t.members
+        )
+        return min(budget * RARE_OVERFLOW, max(budget, rare + 0.5 * budget))
+
     def fit(self) -> tuple[set[int], str]:
-        target = float(self.ctx.budget)
+        target = self._target()
         scaled = target
-        keep = self._choose(scaled)
-        out = _render(self.lines, self.events, self.mined, keep, self.ctx)
-        for _ in range(2):  # estimates are per character: correct them by the exact count
-            used = self.ctx.count_tokens(out)
-            if used <= target:
-                break
-            scaled *= target / used * 0.98
+        best: tuple[int, set[int], str] | None = None
+        smallest: tuple[int, set[int], str] | None = None
+        # estimates are per character: correct them by the exact count of the rendering
+        for _ in range(3):
             keep = self._choose(scaled)
             out = _render(self.lines, self.events, self.mined, keep, self.ctx)
-        return keep, out
+            used = self.ctx.count_tokens(out)
+            if smallest is None or used < smallest[0]:
+                smallest = (used, keep, out)
+            if used <= target and (best is None or used > best[0]):
+                best = (used, keep, out)
+            if target * 0.97 <= used <= target:
+                break
+            scaled *= target / max(used, 1) * (0.99 if used > target else 1.0)
+        chosen = best or smallest
+        assert chosen is not None
+        return chosen[1], chosen[2]
 
 
 def _priorities(
@@ -273,7 +294,7 @@ def _summary_marker(
     ctx: CompressContext,
 ) -> str:
     heads = [lines[events[j].first] for j in dropped]
-    parts = [f"x{mined.templates[template].count} like the line above"]
+    parts = [f"x{mined.templates[template].count} in all"]
     parts.extend(_span(heads))
     parts.extend(_varying(heads, mined.templates[template].tokens, timestamp(heads[0])))
     n_lines = sum(events[j].size for j in dropped)
@@ -293,8 +314,8 @@ def _gap_marker(
         per_template[t] = per_template.get(t, 0) + 1
     top = sorted(per_template.items(), key=lambda tc: (-tc[1], tc[0]))
     heads = [lines[events[i].first] for i in gap]
+    # no time span: the kept lines around a gap already show when it was
     parts = [f"{len(top)} templates"] if len(top) > 1 else []
-    parts.extend(_span(heads))
     if len(top) == 1:
         parts.append(_shape(mined.templates[top[0][0]].tokens))
     n_lines = sum(events[i].size for i in gap)
@@ -308,7 +329,7 @@ def _span(heads: Sequence[str]) -> list[str]:
     first, last = _FRACTION.sub("", first), _FRACTION.sub("", last)
     if first == last:
         return [first]
-    # "2015-10-18 18:01:48,963 - 18:04:10,002": the end without the date they share
+    # "2015-10-18 18:01:48 - 18:04:10": the end without the date they share
     shared = next(
         (k for k, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), len(last)
     )

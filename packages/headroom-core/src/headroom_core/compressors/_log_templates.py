@@ -94,6 +94,8 @@ OUTCOME_WORDS = frozenset(
     ]
     for w in (word, word.upper(), word.capitalize())
 )
+_CATEGORY_MAX = 8  # distinct words at a wildcard that still make separate event types
+_CATEGORY_WORD = re.compile(r"[A-Za-z][A-Za-z_.:'-]*$")
 _NEUTRAL_POSITIONS = 10  # only header columns are checked for constant words
 _NEUTRAL_SHARE = 0.5
 
@@ -182,11 +184,16 @@ class LogTemplateMiner:
                 exact[key] = cluster
             cluster.members.append(i)
             assignment.append(cluster)
-        index = {id(c): n for n, c in enumerate(clusters)}
+        groups = [g for c in clusters for g in _split_categorical(c, masked, masker)]
+        groups.sort(key=lambda g: g[1][0])
         templates = tuple(
-            Template(n, tuple(c.tokens), tuple(c.members)) for n, c in enumerate(clusters)
+            Template(n, tokens, members) for n, (tokens, members) in enumerate(groups)
         )
-        return MinedLog(templates, tuple(index[id(c)] for c in assignment))
+        out = [0] * len(masked)
+        for t in templates:
+            for i in t.members:
+                out[i] = t.id
+        return MinedLog(templates, tuple(out))
 
     def _match(
         self,
@@ -207,6 +214,48 @@ class LogTemplateMiner:
             if a != b and a != WILDCARD:
                 best.tokens[p] = WILDCARD
         return best
+
+
+def _split_categorical(
+    cluster: _Cluster, masked: Sequence[Sequence[str]], masker: _TokenMasker
+) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
+    """The cluster, split by a wildcard position that holds a few distinct *words*.
+
+    Drain merges "Failed password for ..." with "Failed none for ..." and "illegal
+    instruction" with "trap instruction": one word differs in a long line. When a wildcard
+    takes at most ``_CATEGORY_MAX`` word values (no numbers or ids), each value is its own
+    event type, and the rare ones are exactly the anomalies worth keeping.
+    """
+    members = cluster.members
+    if len(members) < 2:
+        return [(tuple(cluster.tokens), tuple(members))]
+    best: tuple[int, int] | None = None  # (distinct values, position)
+    for p, tok in enumerate(cluster.tokens):
+        if tok != WILDCARD:
+            continue
+        values = set()
+        for i in members:
+            v = masked[i][p]
+            if not _CATEGORY_WORD.match(v):
+                break
+            values.add(v)
+            if len(values) > _CATEGORY_MAX:
+                break
+        else:
+            if 2 <= len(values) < len(members) and (best is None or len(values) < best[0]):
+                best = (len(values), p)
+    if best is None:
+        return [(tuple(cluster.tokens), tuple(members))]
+    p = best[1]
+    parts: dict[str, list[int]] = {}
+    for i in members:
+        parts.setdefault(masked[i][p], []).append(i)
+    out = []
+    for value, idx in parts.items():
+        tokens = list(cluster.tokens)
+        tokens[p] = value
+        out.append((tuple(tokens), tuple(idx)))
+    return out
 
 
 class _TokenMasker:
