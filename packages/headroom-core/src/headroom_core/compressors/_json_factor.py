@@ -352,9 +352,17 @@ def dedupe_objects(root: Any) -> bool:
     own first occurrence came earlier), so every reference resolves to visible text.
     """
     # rows themselves (objects right in an array at the top) are rarely repeated and are the
-    # biggest to serialise: only what they contain is considered
-    members = [
-        (obj, _dumps(obj)) for path, obj, _ in walk_dicts(root) if path and not _is_row_path(path)
+    # biggest to serialise: only what they contain is considered. Only objects whose scalar
+    # fields repeat can repeat at all, so only those are serialised; any other object is a
+    # content of its own (its identity stands for its text)
+    objs = [obj for path, obj, _ in walk_dicts(root) if path and not _is_row_path(path)]
+    prints = [_fingerprint(obj) for obj in objs]
+    counts: dict[tuple[Any, ...], int] = {}
+    for fp in prints:
+        counts[fp] = counts.get(fp, 0) + 1
+    members: list[tuple[dict[str, Any], str]] = [
+        (obj, _dumps(obj) if counts[fp] > 1 else f"#{id(obj)}")
+        for obj, fp in zip(objs, prints, strict=True)
     ]
     owners: dict[tuple[str, str], str | None] = {}
     for obj, text in members:
@@ -388,6 +396,13 @@ def dedupe_objects(root: Any) -> bool:
 
 
 _ID_NAME = re.compile(r"(^|_)(id|name|key|slug|number|sha|login|title|uuid)$", re.I)
+
+
+def _fingerprint(obj: dict[str, Any]) -> tuple[Any, ...]:
+    """Equal for equal objects (scalars by value, containers by type and size)."""
+    return tuple(
+        (k, v.__class__, v) if is_scalar(v) else (k, v.__class__, len(v)) for k, v in obj.items()
+    )
 
 
 def _is_row_path(path: str) -> bool:
