@@ -313,7 +313,6 @@ def _gap_marker(
         t = mined.assignment[i]
         per_template[t] = per_template.get(t, 0) + 1
     top = sorted(per_template.items(), key=lambda tc: (-tc[1], tc[0]))
-    heads = [lines[events[i].first] for i in gap]
     # no time span: the kept lines around a gap already show when it was
     parts = [f"{len(top)} templates"] if len(top) > 1 else []
     if len(top) == 1:
