@@ -1,11 +1,14 @@
-"""JSON compressor: lossless factoring first, marked row and string selection second.
+"""JSON compressor: lossless factoring first, marked field, string and row selection second.
 
-Lossless (always): minify; parse JSON held in strings; state constant fields and URL
-fields derivable from other fields once per schema path; reference repeated objects by
+Lossless (always): minify; parse JSON held in strings; state default values and link
+fields derivable from other fields once per schema path; move fields of repeated small
+entities (users, labels) to a lookup by their id; reference other repeated objects by
 their id; render arrays of objects as ``@cols``/``@rows`` tables; a short ``@legend``
-explains whichever of these were used. Lossy (only while over ``ctx.budget``): cut long
-strings, then drop the least important rows, each drop marked in place with the ref.
-The output is always valid JSON, and the same input gives the same bytes.
+explains whichever of these were used. Lossy (only while over ``ctx.budget``), in this
+order: link templates, API links and opaque ids, long strings, long text fields, deeply
+nested detail, page links, then the least important rows; every drop is counted and
+marked with the ref. The output is always valid JSON, and the same input gives the same
+bytes.
 """
 
 from __future__ import annotations
@@ -17,16 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ._base import CompressContext, CompressorResult
-from ._json_factor import (
-    MAX_DEPTH,
-    Factoring,
-    dedupe_objects,
-    dumps,
-    factor_groups,
-    factor_lookups,
-    has_reserved_keys,
-    tabulate,
-)
+from ._json_compact import dedupe_objects, factor_lookups, has_reserved_keys, tabulate
+from ._json_factor import MAX_DEPTH, Factoring, dumps, factor_groups
 from ._json_select import (
     DEEP_KIND,
     FIELD_KINDS,

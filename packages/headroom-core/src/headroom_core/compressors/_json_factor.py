@@ -1,4 +1,4 @@
-"""Lossless JSON factoring: constant fields, derivable URL fields, repeated objects, tables.
+"""Lossless JSON factoring: default values and derivable link fields, per schema path.
 
 Objects are grouped by their schema path (``.items[].owner``: keys, with ``[]`` for any
 array index). Within a group, a field with one value everywhere is stated once
@@ -22,9 +22,6 @@ MAX_DEPTH = 64
 KEEP_LITERAL_KEYS = frozenset({"html_url", "web_url", "permalink", "permalink_url"})
 #: Keys an object is best known by, tried first when a repeated object is referenced.
 ID_KEYS = ("login", "full_name", "name", "slug", "key", "id", "sha", "number", "title")
-#: Keys the compact form uses; a document that already has one keeps its plain shape.
-RESERVED_KEYS = frozenset({"@cols", "@rows", "@same", "@legend", "@data"})
-ABSENT = "@"
 
 _PLACEHOLDER_BASE = 0xF0000  # supplementary private use area: never in a template literal
 _PUA = re.compile("[\U000f0000-\U000ffffd]")
@@ -71,7 +68,8 @@ def _looks_like_url(key: str, value: str) -> bool:
     return "://" in value or key.endswith(("url", "href"))
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
+    """Equal and of the same type (True is not 1)."""
     return type(a) is type(b) and a == b
 
 
@@ -201,7 +199,7 @@ def factor_groups(root: Any) -> Factoring:
             continue
         for obj, parent in members:
             for k, v in defaults.items():
-                if _same(obj[k], v):
+                if same_value(obj[k], v):
                     del obj[k]
             for k, t in derived.items():
                 if render_template(t, obj, parent) == obj[k]:
@@ -291,217 +289,3 @@ def dumps(v: Any) -> str:
 
 
 _dumps = dumps
-
-
-def factor_lookups(root: Any) -> dict[str, dict[str, Any]]:
-    """Move fields that follow from an object's id into one table per path (in place).
-
-    For objects that repeat (the same user or label on many rows), fields whose value is a
-    function of the id key (``login``, ``name``...) are stated once per id in the legend.
-    """
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for path, obj, _ in walk_dicts(root):
-        if path:
-            groups.setdefault(path, []).append(obj)
-    out: dict[str, dict[str, Any]] = {}
-    for path, objs in groups.items():
-        if len(objs) < 4 or len(objs[0]) > 8:
-            continue
-        entry = _lookup(objs)
-        if entry is not None:
-            out[path] = entry
-    return out
-
-
-def _lookup(objs: list[dict[str, Any]]) -> dict[str, Any] | None:
-    first = objs[0]
-    common = [k for k in first if all(k in o for o in objs)]
-    by = next((k for k in ID_KEYS if k in common), None)
-    if by is None or not all(isinstance(o[by], str) for o in objs):
-        return None
-    ids: dict[str, dict[str, Any]] = {}
-    for o in objs:
-        ids.setdefault(o[by], o)
-    if len(ids) * 2 > len(objs):
-        return None  # objects rarely repeat: nothing to gain
-    fields = [
-        k
-        for k in common
-        if k != by
-        and all(is_scalar(o[k]) for o in objs)
-        and all(_same(o[k], ids[o[by]][k]) for o in objs)
-    ]
-    if not fields:
-        return None
-    values = {i: [o[k] for k in fields] for i, o in ids.items()}
-    saved = sum(len(_dumps([o[k] for k in fields])) for o in objs) - len(_dumps(values))
-    if saved < 40:
-        return None
-    for o in objs:
-        for k in fields:
-            del o[k]
-    return {"by": by, "fields": fields, "values": values}
-
-
-def dedupe_objects(root: Any) -> bool:
-    """Replace repeats of an object by ``{id_key: value, "@same": id_key}``; True if any.
-
-    The id key is one whose value names a single distinct object in the whole document, so
-    the reference stands for exactly the one full object shown earlier with that value.
-    The first occurrence of any content is never inside a replaced object (its container's
-    own first occurrence came earlier), so every reference resolves to visible text.
-    """
-    # rows themselves (objects right in an array at the top) are rarely repeated and are the
-    # biggest to serialise: only what they contain is considered. Only objects whose scalar
-    # fields repeat can repeat at all, so only those are serialised; any other object is a
-    # content of its own (its identity stands for its text)
-    objs = [obj for path, obj, _ in walk_dicts(root) if path and not _is_row_path(path)]
-    prints = [_fingerprint(obj) for obj in objs]
-    counts: dict[tuple[Any, ...], int] = {}
-    for fp in prints:
-        counts[fp] = counts.get(fp, 0) + 1
-    members: list[tuple[dict[str, Any], str]] = [
-        (obj, _dumps(obj) if counts[fp] > 1 else f"#{id(obj)}")
-        for obj, fp in zip(objs, prints, strict=True)
-    ]
-    owners: dict[tuple[str, str], str | None] = {}
-    for obj, text in members:
-        for k, v in obj.items():
-            ident = _ident(v)
-            if ident is not None:
-                prev = owners.setdefault((k, ident), text)
-                if prev is not None and prev != text:
-                    owners[(k, ident)] = None
-    replaced: dict[int, dict[str, Any]] = {}
-    seen: set[str] = set()
-    for obj, text in members:
-        if text in seen:
-            key = next(
-                (
-                    k
-                    for k in (*[k for k in ID_KEYS if k in obj], *obj)
-                    if _ID_NAME.search(k) and owners.get((k, _ident(obj[k]) or "")) == text
-                ),
-                None,
-            )
-            if key is not None:
-                ref = {key: obj[key], "@same": key}
-                if len(_dumps(ref)) + 12 < len(text):
-                    replaced[id(obj)] = ref
-        seen.add(text)
-    if not replaced:
-        return False
-    _replace_by_identity(root, replaced)
-    return True
-
-
-_ID_NAME = re.compile(r"(^|_)(id|name|key|slug|number|sha|login|title|uuid)$", re.I)
-
-
-def _fingerprint(obj: dict[str, Any]) -> tuple[Any, ...]:
-    """Equal for equal objects (scalars by value, containers by type and size)."""
-    return tuple(
-        (k, v.__class__, v) if is_scalar(v) else (k, v.__class__, len(v)) for k, v in obj.items()
-    )
-
-
-def _is_row_path(path: str) -> bool:
-    return path.endswith("[]") and "[]" not in path[:-2]
-
-
-def _ident(v: Any) -> str | None:
-    if isinstance(v, bool) or not isinstance(v, (str, int)) or len(str(v)) > 80 or v == "":
-        return None
-    return f"{type(v).__name__}:{v}"
-
-
-def _replace_by_identity(root: Any, replaced: dict[int, dict[str, Any]]) -> None:
-    stack: list[tuple[Any, int]] = [(root, 0)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            continue
-        if isinstance(value, dict):
-            for k, v in value.items():
-                if isinstance(v, dict) and id(v) in replaced:
-                    value[k] = replaced[id(v)]
-                elif isinstance(v, (dict, list)):
-                    stack.append((v, depth + 1))
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                if isinstance(v, dict) and id(v) in replaced:
-                    value[i] = replaced[id(v)]
-                elif isinstance(v, (dict, list)):
-                    stack.append((v, depth + 1))
-
-
-def tabulate(value: Any, depth: int = 0) -> tuple[Any, int]:
-    """Arrays of two or more objects with mostly the same keys become ``@cols``/``@rows``.
-
-    Works in place where it can; returns the new value and how many tables it made.
-    Strings in such an array (omission markers) stay in ``@rows`` as they are; a key an
-    object lacks is the cell ``"@"``.
-    """
-    if depth > MAX_DEPTH:
-        return value, 0
-    made = 0
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if isinstance(v, (dict, list)):
-                value[k], n = tabulate(v, depth + 1)
-                made += n
-        return value, made
-    if not isinstance(value, list):
-        return value, 0
-    for i, v in enumerate(value):
-        if isinstance(v, (dict, list)):
-            value[i], n = tabulate(v, depth + 1)
-            made += n
-    table = _table(value)
-    return (value, made) if table is None else (table, made + 1)
-
-
-def _table(items: list[Any]) -> dict[str, Any] | None:
-    rows = [v for v in items if isinstance(v, dict)]
-    if len(rows) < 2 or any(not (isinstance(v, (dict, str))) for v in items):
-        return None
-    if len(rows) < len(items) and any(
-        isinstance(v, str) and not v.startswith("[headroom: ") for v in items
-    ):
-        return None
-    cols: dict[str, None] = {}
-    for r in rows:
-        for k in r:
-            cols.setdefault(k, None)
-    if not cols:
-        return None
-    cells = len(cols) * len(rows)
-    missing = sum(len(cols) - len(r) for r in rows)
-    if missing * 4 > cells:
-        return None
-    names = list(cols)
-    table_rows: list[Any] = [
-        [r.get(k, ABSENT) for k in names] if isinstance(r, dict) else r for r in items
-    ]
-    table = {"@cols": names, "@rows": table_rows}
-    if len(rows) < 8 and len(_dumps(table)) >= len(_dumps(items)):
-        return None  # too few rows for the column names to pay for themselves
-    return table
-
-
-def has_reserved_keys(root: Any) -> bool:
-    """True if the document already uses a key or value the compact form gives a meaning."""
-    stack: list[tuple[Any, int]] = [(root, 0)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            continue
-        if isinstance(value, dict):
-            if not RESERVED_KEYS.isdisjoint(value):
-                return True
-            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
-        if isinstance(value, dict) and ABSENT in value.values():
-            return True
-    return False
