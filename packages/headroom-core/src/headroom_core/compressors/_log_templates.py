@@ -267,14 +267,15 @@ class _TokenMasker:
         self._outcome: dict[str, bool] = {}
 
     def tokens(self, line: str) -> list[str]:
+        toks = line.split()
         cache = self._masked
-        out: list[str] = []
-        for tok in line.split():
-            m = cache.get(tok)
-            if m is None:
-                m = cache[tok] = mask_line(tok)
-            out.append(m)
-        return out
+        try:
+            return list(map(cache.__getitem__, toks))
+        except KeyError:
+            for tok in toks:
+                if tok not in cache:
+                    cache[tok] = mask_line(tok)
+            return list(map(cache.__getitem__, toks))
 
     def variable(self, token: str) -> bool:
         v = self._variable.get(token)
@@ -296,22 +297,39 @@ def _similarity(
     masker: _TokenMasker,
 ) -> float:
     same = total = 0
-    variable = masker.variable
-    outcome = masker.outcome
+    var_cache = masker._variable
+    out_cache = masker._outcome
     n_neutral = len(neutral)
     for p, a in enumerate(template):
         b = toks[p]
         if a == b:
-            if variable(a) or (p < n_neutral and a in neutral[p]):
+            va = var_cache.get(a)
+            if va is None:
+                va = masker.variable(a)
+            if va or (p < n_neutral and a in neutral[p]):
                 continue
             same += 1
             total += 1
-        elif outcome(a) or outcome(b):
+            continue
+        oa = out_cache.get(a)
+        if oa is None:
+            oa = masker.outcome(a)
+        ob = out_cache.get(b)
+        if ob is None:
+            ob = masker.outcome(b)
+        if oa or ob:
             return 0.0
-        elif a == WILDCARD:
-            if not variable(b):
+        vb = var_cache.get(b)
+        if vb is None:
+            vb = masker.variable(b)
+        if a == WILDCARD:
+            if not vb:
                 total += 1
-        elif not (variable(a) and variable(b)):
+            continue
+        va = var_cache.get(a)
+        if va is None:
+            va = masker.variable(a)
+        if not (va and vb):
             total += 1
     if total == 0:
         return 1.0
