@@ -25,6 +25,8 @@ from ._base import CompressContext, CompressorResult
 _MD_HEADING = re.compile(r"^#{1,6}\s+\S")
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{2,}\s*$")
 _SIGNATURE = re.compile(r"^\s*\.\. (?:function|method|class|attribute|data|exception|decorator)::")
+#: Version notes are short and answer "since when": part of the outline of an API page.
+_VERSION_NOTE = re.compile(r"^\s*\.\. (?:versionadded|versionchanged|deprecated)::")
 _SALIENT = re.compile(
     r"\w+=[\w'\".-]+|versionadded|versionchanged|deprecated|``[^`]+``|`[^`]+`|\b\d[\d.]*\b"
     r"|\bPEP \d+"
@@ -56,13 +58,22 @@ class TextCompressor:
         costs = [ctx.count_tokens(t) + 1 for t in texts]
         # markers between kept runs are only known after choosing: render, count, refit
         allowance = float(ctx.budget)
-        for _ in range(4):
+        best: tuple[int, set[int], str] | None = None
+        smallest: tuple[int, set[int], str] | None = None
+        for _ in range(5):
             keep = _select(blocks, texts, costs, ctx, allowance)
             out = _render(lines, blocks, keep, ctx)
             used = ctx.count_tokens(out)
-            if used <= ctx.budget:
+            if smallest is None or used < smallest[0]:
+                smallest = (used, keep, out)
+            if used <= ctx.budget and (best is None or used > best[0]):
+                best = (used, keep, out)
+            if 0.95 * ctx.budget <= used <= ctx.budget:
                 break
-            allowance -= used - ctx.budget + 0.02 * ctx.budget
+            allowance += (ctx.budget - used) * (0.8 if used < ctx.budget else 1.02)
+        chosen = best or smallest
+        assert chosen is not None
+        _, keep, out = chosen
         notes = (f"text: kept {len(keep)} of {len(blocks)} blocks",)
         return CompressorResult(out + ("\n" if trailing else ""), notes)
 
@@ -88,6 +99,18 @@ def _model_compress(text: str, ctx: CompressContext) -> CompressorResult | None:
         detail = f"token classifier, kept {result.kept} of {result.words} words"
         out += "\n" + ctx.marker(dropped, "words", detail)
     return CompressorResult(out, (f"text: {detail if dropped else 'model kept every word'}",))
+
+
+def _absorb_cheap_runs(keep: set[int], costs: list[int], marker: float) -> None:
+    """Keep dropped runs that cost no more than the marker that would stand for them."""
+    run: list[int] = []
+    for i in range(len(costs) + 1):
+        if i < len(costs) and i not in keep:
+            run.append(i)
+            continue
+        if run and sum(costs[j] for j in run) <= marker:
+            keep.update(run)
+        run = []
 
 
 def _render(lines: list[str], blocks: list[_Block], keep: set[int], ctx: CompressContext) -> str:
@@ -164,16 +187,24 @@ def _select(
         score = 3.0 * bm25[i] / top + 1.5 * salience + 0.5 * position + density
         if bm25[i] >= 0.8 * top > 0:
             score += 6.0  # the best matches for the query come before the outline
-        elif blocks[i].heading or i == 0:
-            score += 4.0  # then the outline
+        elif blocks[i].heading or i == 0 or _SIGNATURE.match(t) or _VERSION_NOTE.match(t):
+            score += 4.0  # then the outline: headings, API signatures, version notes
         scores.append(score)
     keep: set[int] = set()
-    used = 0
+    marker = float(ctx.count_tokens(ctx.marker(99, "lines", "9 paragraphs")))
+    used = marker  # the document starts as one dropped run
     kept_terms: list[set[str]] = []
+
+    def kept_or_edge(j: int) -> bool:
+        return j < 0 or j >= n or j in keep
+
     for i in sorted(range(n), key=lambda j: (-scores[j], j)):
         if i in keep:
             continue
-        if used + costs[i] > allowance:
+        # a block splits a dropped run (one more marker) or joins two (one fewer)
+        neighbours = kept_or_edge(i - 1) + kept_or_edge(i + 1)
+        cost = costs[i] + marker * (1 - neighbours)
+        if used + cost > allowance:
             continue
         words = set(counters[i])
         if (
@@ -184,5 +215,6 @@ def _select(
             continue
         keep.add(i)
         kept_terms.append(words)
-        used += costs[i]
+        used += cost
+    _absorb_cheap_runs(keep, costs, marker)
     return keep
