@@ -10,7 +10,8 @@ Steps, cheapest loss first, until ``ctx.budget`` is met:
 
 1. lockfiles, minified and other generated files are summarised (header + counts);
 2. long runs of unchanged context are cut to one line each side of a change;
-3. whole hunks are dropped, least relevant to the query first, largest first.
+3. over budget, hunks lose all context (changed lines only, still exact sub-hunks);
+4. then whole hunks are dropped, least relevant to the query first, largest first.
 """
 
 from __future__ import annotations
@@ -44,13 +45,15 @@ class _Choice:
 
     hunk: Hunk
     trimmed: list[list[str]]  # sub-hunks, each a header line and its body
-    mode: str = "full"  # full | trim | drop
+    mode: str = "full"  # full | trim | bare (changed lines only) | drop
 
     def rendered(self) -> list[str]:
         if self.mode == "full":
             return self.hunk.lines
         if self.mode == "trim":
             return [ln for sub in self.trimmed for ln in sub]
+        if self.mode == "bare":
+            return [ln for sub in _trim(self.hunk, 0) for ln in sub]
         return []
 
 
@@ -124,15 +127,15 @@ def _is_generated(f: DiffFile) -> bool:
     return long_lines >= 3
 
 
-def _trim(hunk: Hunk) -> list[list[str]]:
-    """The hunk re-cut around its changes with ``CONTEXT`` lines of context each side."""
+def _trim(hunk: Hunk, context: int = CONTEXT) -> list[list[str]]:
+    """The hunk re-cut around its changes with ``context`` lines of context each side."""
     body = hunk.body
     changed = [k for k, ln in enumerate(body) if ln[:1] in "+-"]
     if not changed:
         return []
     groups: list[list[int]] = [[changed[0], changed[0]]]
     for k in changed[1:]:
-        if k - groups[-1][1] <= 2 * CONTEXT + 1:
+        if k - groups[-1][1] <= 2 * context + 1:
             groups[-1][1] = k
         else:
             groups.append([k, k])
@@ -154,11 +157,11 @@ def _trim(hunk: Hunk) -> list[list[str]]:
     subs: list[list[str]] = []
     for n, (first, last) in enumerate(groups):
         start = first
-        while start > 0 and first - start < CONTEXT and body[start - 1][:1] in (" ", ""):
+        while start > 0 and first - start < context and body[start - 1][:1] in (" ", ""):
             start -= 1
         end = last
         while end + 1 < len(body) and (
-            body[end + 1][:1] == "\\" or (end - last < CONTEXT and body[end + 1][:1] in (" ", ""))
+            body[end + 1][:1] == "\\" or (end - last < context and body[end + 1][:1] in (" ", ""))
         ):
             end += 1
         part = body[start : end + 1]
@@ -190,6 +193,24 @@ def _drop_to_budget(
     )
     if used <= ctx.budget:
         return
+    marked = {id(f) for f, _, c in flat if c.mode != "full"}
+    # changed lines only (no context) before anything changed is dropped
+    bare_savings = []
+    for j, (_f, _, c) in enumerate(flat):
+        bare = ctx.count_tokens("\n".join(_Choice(c.hunk, [], "bare").rendered())) + 1
+        bare_savings.append((costs[j] - bare, j))
+    for saving, j in sorted(bare_savings, key=lambda sj: (-sj[0], sj[1])):
+        if used <= ctx.budget or saving <= 0:
+            break
+        f, _, c = flat[j]
+        if id(f) not in marked:
+            marked.add(id(f))
+            used += marker
+        c.mode = "bare"
+        used -= saving
+        costs[j] -= saving
+    if used <= ctx.budget:
+        return
     docs = [Counter(terms(f.path + "\n" + "\n".join(c.hunk.body))) for f, _, c in flat]
     scores = bm25_scores(docs, ctx.query) if ctx.query else [0.0] * len(flat)
     top = max(scores, default=0.0) or 1.0
@@ -197,7 +218,6 @@ def _drop_to_budget(
         range(len(flat)),
         key=lambda j: (scores[j] >= 0.5 * top, flat[j][1] == 0, -costs[j], j),
     )
-    marked = {id(f) for f, _, c in flat if c.mode != "full"}
     for j in order:
         if used <= ctx.budget:
             break
@@ -234,7 +254,7 @@ def _render_file(f: DiffFile, choices: list[_Choice] | None, ctx: CompressContex
         parts = []
         if dropped:
             parts.append(f"{dropped} of {len(choices)} hunks dropped")
-        if any(c.mode == "trim" for c in choices):
+        if any(c.mode in ("trim", "bare") for c in choices):
             parts.append("unchanged context trimmed")
         parts.append(f"file +{added} -{removed}")
         if choices and choices[0].mode != "full":
