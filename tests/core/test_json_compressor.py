@@ -236,3 +236,30 @@ def test_compress_stores_the_original_byte_exact() -> None:
     assert c.ref is not None
     assert c.compressed_tokens < c.original_tokens
     assert retrieve(c.ref) == text
+
+
+def test_maps_keyed_by_data_are_factored_and_selected() -> None:
+    versions = {
+        f"1.{i}.0": {
+            "version": f"1.{i}.0",
+            "license": "MIT",
+            "tarball": f"https://registry.example.org/pkg/-/pkg-1.{i}.0.tgz",
+            "deprecated": "insecure, upgrade" if i == 13 else None,
+            "readme": f"release {i} " + "notes " * 60,
+        }
+        for i in range(40)
+    }
+    doc = {"name": "pkg", "versions": versions}
+    lossless = json.loads(run(doc))
+    assert lossless["@legend"]["default"][".versions.*"]["license"] == "MIT"
+    assert lossless["@legend"]["derived"][".versions.*"] == {
+        "tarball": "https://registry.example.org/pkg/-/pkg-{version}.tgz"
+    }
+    out = run(doc, budget=400, query="which version is deprecated?")
+    data = json.loads(out)["@data"]["versions"]
+    assert "1.13.0" in data
+    kept = [k for k in data if not k.startswith("@omitted")]
+    omitted = sum(
+        m.count for k, v in data.items() if k.startswith("@omitted") for m in find_markers(v)
+    )
+    assert omitted + len(kept) == len(versions)

@@ -32,6 +32,7 @@ from ._json_select import (
     drop_fields,
     field_groups,
     sample_long_arrays,
+    select_entries,
     select_rows,
 )
 
@@ -55,6 +56,7 @@ class _Shape:
     compact: bool = True  # @cols/@rows and @same may be used
     sampled: int = 0
     dropped: dict[tuple[str, str], int] = field(default_factory=dict)
+    entries_omitted: bool = False
 
     def copy(self) -> _Shape:
         """A copy the lossy stage may change (its factoring too)."""
@@ -135,6 +137,8 @@ def _legend(
         how.append("embedded: strings holding JSON, shown parsed")
     if shape.jsonl:
         how.append("JSON Lines input: one @data item per line")
+    if shape.entries_omitted:
+        how.append("@omitted keys: markers for entries left out of a map; .* in a path: any key")
     legend: dict[str, Any] = {"how": "; ".join(how), "original": ref}
     if f.const:
         legend["default"] = _merge_paths(f.const)
@@ -174,7 +178,15 @@ def _render(value: Any, shape: _Shape, ctx: CompressContext, *, keep: bool = Tru
         if tables:
             uses.add("@cols")
     f = shape.factoring
-    legend_needed = uses or lookups or f.const or f.derived or shape.embedded or shape.dropped
+    legend_needed = (
+        uses
+        or lookups
+        or f.const
+        or f.derived
+        or shape.embedded
+        or shape.dropped
+        or shape.entries_omitted
+    )
     if not (legend_needed or shape.jsonl):  # plain minified JSON needs no legend
         return _dumps(data)
     legend = _legend(shape, uses, ctx.ref, ctx.marker)
@@ -282,7 +294,11 @@ class JSONCompressor:
         for rows in candidate_arrays(value):
             if excess <= 0:
                 break
-            saved_rows = select_rows(rows, excess, ctx.query, ctx.marker)
+            if isinstance(rows, dict):
+                saved_rows = select_entries(rows, excess, ctx.query, ctx.marker)
+                shape.entries_omitted = shape.entries_omitted or saved_rows > 0
+            else:
+                saved_rows = select_rows(rows, excess, ctx.query, ctx.marker)
             if saved_rows:
                 notes.append(_ROWS_NOTE)
             excess -= saved_rows

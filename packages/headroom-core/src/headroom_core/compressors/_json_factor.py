@@ -41,6 +41,15 @@ def is_scalar(v: Any) -> bool:
     return v is None or isinstance(v, (str, int, float, bool))
 
 
+#: An object with at least this many keys, all holding objects, is a map (``.*`` in paths).
+MAP_MIN_KEYS = 8
+
+
+def is_map(obj: dict[str, Any]) -> bool:
+    """True for objects keyed by data (ids, versions, names) rather than by field names."""
+    return len(obj) >= MAP_MIN_KEYS and all(isinstance(v, dict) for v in obj.values())
+
+
 def walk_dicts(root: Any) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:
     """Every object in document order with its schema path and nearest enclosing object."""
     stack: list[tuple[Any, str, dict[str, Any] | None, int]] = [(root, "", None, 0)]
@@ -50,11 +59,14 @@ def walk_dicts(root: Any) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] 
             continue
         if isinstance(value, dict):
             yield path, value, parent
-            children = [
-                (v, f"{path}.{k}", value, depth + 1)
-                for k, v in value.items()
-                if isinstance(v, (dict, list))
-            ]
+            if is_map(value):  # entries keyed by id or version share one schema path
+                children = [(v, f"{path}.*", value, depth + 1) for v in value.values()]
+            else:
+                children = [
+                    (v, f"{path}.{k}", value, depth + 1)
+                    for k, v in value.items()
+                    if isinstance(v, (dict, list))
+                ]
             stack.extend(reversed(children))
         elif isinstance(value, list):
             stack.extend(

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._markers import MARKER_RE, REF_PATTERN
 from .._relevance import bm25_scores, terms
-from ._json_factor import KEEP_LITERAL_KEYS, MAX_DEPTH, dumps, walk_dicts
+from ._json_factor import KEEP_LITERAL_KEYS, MAX_DEPTH, dumps, is_map, walk_dicts
 
 Marker = Callable[[int, str, "str | None"], str]
 
@@ -68,12 +68,16 @@ def long_strings(root: Any) -> Iterator[tuple[Any, Any, str]]:
                 stack.append((v, depth + 1))
 
 
+_SEGMENT = re.compile(r"\.\*|\.[^.\[]+|\[\]")
+
+
 def _depth_below_rows(path: str) -> int:
-    """Segments after the first array index: 0 for a row, 1 for a row's own sub-object."""
-    at = path.find("[]")
-    if at < 0:
-        return len(re.findall(r"\.[^.\[]+|\[\]", path))
-    return len(re.findall(r"\.[^.\[]+|\[\]", path[at + 2 :]))
+    """Segments after the first array or map level: 0 for a row, 1 for its own sub-object."""
+    segments = _SEGMENT.findall(path)
+    for n, seg in enumerate(segments):
+        if seg in ("[]", ".*"):
+            return len(segments) - n - 1
+    return len(segments)
 
 
 def _field_kind(path: str, key: str, values: list[Any]) -> str | None:
@@ -265,9 +269,9 @@ def _numeric_extremes(values: list[Any], prio: list[float]) -> None:
                 prio[i] += 2.0
 
 
-def candidate_arrays(root: Any) -> list[list[Any]]:
-    """Arrays long enough to select from, largest (in characters) first."""
-    found: list[tuple[int, int, list[Any]]] = []
+def candidate_arrays(root: Any) -> list[list[Any] | dict[str, Any]]:
+    """Arrays and maps long enough to select from, largest (in characters) first."""
+    found: list[tuple[int, int, list[Any] | dict[str, Any]]] = []
     stack: list[tuple[Any, int]] = [(root, 0)]
     order = 0
     while stack:
@@ -280,9 +284,36 @@ def candidate_arrays(root: Any) -> list[list[Any]]:
                 order += 1
             stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
         elif isinstance(value, dict):
+            if len(value) >= MIN_ROWS_TO_SELECT and is_map(value):
+                found.append((len(_dumps(value)), order, value))
+                order += 1
             stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
     found.sort(key=lambda t: (-t[0], t[1]))
     return [a for _, _, a in found]
+
+
+#: Key prefix of the marker that stands for map entries left out.
+OMITTED_KEY = "@omitted"
+
+
+def select_entries(
+    entries: dict[str, Any], excess_chars: float, query: str | None, marker: Marker
+) -> float:
+    """``select_rows`` for a map: dropped entries become ``"@omitted N": marker`` keys."""
+    keys = {id(v): k for k, v in entries.items()}
+    rows = list(entries.values())
+    saved = select_rows(rows, excess_chars, query, marker)
+    if not saved:
+        return 0.0
+    rebuilt: dict[str, Any] = {}
+    for n, item in enumerate(rows):
+        if isinstance(item, str):
+            rebuilt[f"{OMITTED_KEY} {n}"] = item
+        else:
+            rebuilt[keys[id(item)]] = item
+    entries.clear()
+    entries.update(rebuilt)
+    return saved
 
 
 def select_rows(
