@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from unidiff.patch import PatchSet
 
 from headroom_core import MARKER_RE, compress, find_markers, retrieve
@@ -102,3 +104,25 @@ def test_corpus_diffs_meet_savings_and_stay_parseable(corpus_cases: list[dict[st
         compressed += c.compressed_tokens
         PatchSet(c.text)
     assert 1 - compressed / original >= 0.6
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 4), st.integers(0, 8), st.booleans()), min_size=1, max_size=12
+    ),
+    st.integers(0, 1000),
+)
+def test_random_diffs_stay_parseable_and_never_grow(
+    files: list[tuple[int, int, bool]], seed: int
+) -> None:
+    lines: list[str] = []
+    for n, (hunks, context, lock) in enumerate(files):
+        path = f"pkg/f{n}.lock" if lock and n % 3 == 0 else f"pkg/f{n}_{seed}.py"
+        lines += _file(path, hunks, seed + n, context=context)
+    text = "\n".join(lines) + "\n"
+    c = compress(text, kind="diff")
+    assert c.compressed_tokens <= c.original_tokens
+    PatchSet(c.text)
+    if c.ref is not None:
+        assert retrieve(c.ref) == text

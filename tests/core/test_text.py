@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from headroom_core import MARKER_RE, HeadroomConfig, compress, find_markers, retrieve
 
@@ -65,3 +67,25 @@ def test_corpus_docs_meet_savings(corpus_cases: list[dict[str, Any]]) -> None:
         original += c.original_tokens
         compressed += c.compressed_tokens
     assert 1 - compressed / original >= 0.7
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.just("Title\n====="),
+            st.just("## Heading"),
+            st.just(".. function:: f(a, b=1)"),
+            st.just("   .. versionadded:: 3.9"),
+            st.text(alphabet="abc de=1.`", min_size=1, max_size=200),
+        ),
+        min_size=1,
+        max_size=80,
+    )
+)
+def test_never_raises_and_never_grows(blocks: list[str]) -> None:
+    text = "\n\n".join(blocks)
+    c = compress(text, kind="text", query="what is b?")
+    assert c.compressed_tokens <= c.original_tokens
+    if c.ref is not None:
+        assert retrieve(c.ref) == text
