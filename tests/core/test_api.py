@@ -98,3 +98,12 @@ def test_compression_savings_property() -> None:
     c = Compression("x", "text", 100, 25)
     assert c.savings == pytest.approx(0.75)
     assert Compression("x", "text", 0, 0).savings == 0.0
+
+
+def test_compressed_output_passes_through_unchanged() -> None:
+    first = compress(json.dumps(USERS, indent=2))
+    assert first.ref is not None and MARKER_RE.search(first.text)
+    again = compress(first.text, config=HeadroomConfig(min_tokens=1))
+    assert (again.text, again.ref) == (first.text, None)
+    assert again.notes == ("passthrough: already compressed",)
+    assert again.original_tokens == again.compressed_tokens == first.compressed_tokens

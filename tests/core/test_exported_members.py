@@ -20,6 +20,7 @@ EXPECTED_CORE = {
     "CCRStore",
     "CacheAligner",
     "Compression",
+    "CompressionRecord",
     "CompressionError",
     "ConfigError",
     "DependencyError",
@@ -31,6 +32,7 @@ EXPECTED_CORE = {
     "MessagesCompression",
     "PrefixReport",
     "RefNotFoundError",
+    "SavingsSummary",
     "SQLiteStore",
     "StoreError",
     "StoredOriginal",
@@ -49,9 +51,11 @@ EXPECTED_CORE = {
     "get_tokenizer",
     "guess_language",
     "open_store",
+    "query_from_arguments",
     "retrieve",
     "retrieve_tool",
     "search",
+    "summarize",
 }
 
 

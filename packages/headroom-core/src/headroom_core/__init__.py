@@ -24,6 +24,8 @@ from ._exceptions import (
 )
 from ._markers import MARKER_RE, REF_RE, Marker, find_markers, format_marker
 from ._messages import MessagesCompression, MessageStats, compress_messages
+from ._query import query_from_arguments
+from ._records import CompressionRecord, SavingsSummary, summarize
 from ._search import search
 from ._tokens import Tokenizer, count_tokens, get_tokenizer
 from ._tool import (
@@ -52,6 +54,7 @@ __all__ = [
     "CacheAligner",
     "Compression",
     "CompressionError",
+    "CompressionRecord",
     "ConfigError",
     "DependencyError",
     "Detection",
@@ -63,6 +66,7 @@ __all__ = [
     "PrefixReport",
     "RefNotFoundError",
     "SQLiteStore",
+    "SavingsSummary",
     "StoreError",
     "StoredOriginal",
     "Tokenizer",
@@ -80,7 +84,9 @@ __all__ = [
     "get_tokenizer",
     "guess_language",
     "open_store",
+    "query_from_arguments",
     "retrieve",
     "retrieve_tool",
     "search",
+    "summarize",
 ]

@@ -9,7 +9,7 @@ from ._config import HeadroomConfig
 from ._detect import detect_kind, guess_language
 from ._exceptions import RefNotFoundError, StoreError
 from ._jsonio import to_json_text
-from ._markers import REF_RE
+from ._markers import MARKER_RE, REF_RE
 from ._search import query_original
 from ._tokens import get_tokenizer
 from ._types import KINDS, Compression
@@ -90,7 +90,8 @@ def compress(
     ``content`` is a str, bytes, or a JSON value. ``query`` is the agent's current task
     (used for relevance), ``tool`` the tool's name and ``path`` a file path (hints),
     ``kind`` forces a compressor. Whenever ``text`` differs from the input, the original is
-    stored under ``ref`` first; if that fails, the input passes through unchanged.
+    stored under ``ref`` first; if that fails, the input passes through unchanged. Input
+    that already carries headroom markers passes through too (compressing is idempotent).
     """
     config = config or HeadroomConfig()
     tokenizer = get_tokenizer(config.model)
@@ -117,6 +118,12 @@ def compress(
     if forced != "binary" and not huge and original_tokens < config.min_tokens and faithful:
         return _passthrough(
             text, forced or "text", original_tokens, tokenizer, "passthrough: below min_tokens"
+        )
+    if forced != "binary" and not huge and faithful and MARKER_RE.search(text):
+        # a compressed output again (a wrapped tool behind a middleware, a replayed message):
+        # compressing it twice would nest markers and store the compressed text as original
+        return _passthrough(
+            text, forced or "text", original_tokens, tokenizer, "passthrough: already compressed"
         )
 
     try:
