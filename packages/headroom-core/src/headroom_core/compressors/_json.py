@@ -273,6 +273,7 @@ class JSONCompressor:
             f.derived.clear()
             notes.append("lossy: derivable links dropped")
         groups = field_groups(value)
+        known: dict[tuple[str, str], str | None] = {}
         for step in ("fields", "cap240", "text", "deep", "link", "cap"):
             if excess <= 0:
                 break
@@ -284,7 +285,7 @@ class JSONCompressor:
                 cut_strings(f.const, cap, ctx.marker)
                 notes.append(f"lossy: long strings cut to {cap} characters")
             else:
-                dropped, saved = drop_fields(groups, _STEP_KINDS[step], excess, ctx.query)
+                dropped, saved = drop_fields(groups, _STEP_KINDS[step], excess, ctx.query, known)
                 if not dropped:
                     continue
                 excess -= saved

@@ -114,19 +114,26 @@ def field_groups(root: Any) -> Fields:
 
 
 def drop_fields(
-    groups: Fields, kinds: tuple[str, ...], excess_chars: float, query: str | None
+    groups: Fields,
+    kinds: tuple[str, ...],
+    excess_chars: float,
+    query: str | None,
+    known: dict[tuple[str, str], str | None] | None = None,
 ) -> tuple[dict[tuple[str, str], int], float]:
     """Drop whole fields of the given kinds, biggest first, until ``excess_chars`` are saved.
 
-    Keys the query names are kept; dropped fields leave ``groups``. Returns how many values
-    each dropped field lost (for the legend's marker) and the characters saved.
+    Keys the query names are kept; dropped fields leave ``groups``. ``known`` caches each
+    field's kind across calls (cutting strings never changes a kind). Returns how many
+    values each dropped field lost (for the legend's marker) and the characters saved.
     """
     wanted = set(terms(query or ""))
+    known = {} if known is None else known
     candidates: list[tuple[int, int, tuple[str, str]]] = []
     for (path, key), objs in groups.items():
-        if wanted & set(terms(key)) and not key.endswith("url"):
-            continue
-        kind = _field_kind(path, key, [o[key] for o in objs])
+        if (path, key) not in known:
+            named = wanted & set(terms(key)) and not key.endswith("url")
+            known[(path, key)] = None if named else _field_kind(path, key, [o[key] for o in objs])
+        kind = known[(path, key)]
         if kind in kinds:
             size = sum(len(key) + len(_dumps(o[key])) + 4 for o in objs)
             candidates.append((kinds.index(kind), -size, (path, key)))
