@@ -47,6 +47,23 @@ def connect(url: str) -> Any:
         raise StoreError(f"cannot reach the Chroma server at {url}: {exc}") from exc
 
 
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_client(url: str) -> Any:
+    """The process's client for the server at ``url``: one connection pool per server.
+
+    A documented cache: Chroma clients of one server share state that ``close()`` does not
+    fully release, so each process opens one per URL and keeps it for its lifetime.
+    """
+    with _clients_lock:
+        client = _clients.get(url)
+        if client is None:
+            client = _clients[url] = connect(url)
+        return client
+
+
 def _record_id(namespace: str, ref: str) -> str:
     return f"{namespace}/{ref}"
 
@@ -54,15 +71,17 @@ def _record_id(namespace: str, ref: str) -> str:
 class ChromaServerStore:
     """Originals in a Chroma server: one store for many workers on many hosts."""
 
-    def __init__(self, url: str, *, max_bytes: int = 2 * 1024**3) -> None:
+    def __init__(
+        self, url: str, *, max_bytes: int = 2 * 1024**3, collection: str = ORIGINALS
+    ) -> None:
         self.url = url
         self.max_bytes = max_bytes
-        self.client = connect(url)
+        self.client = shared_client(url)
         self._lock = threading.Lock()
         self._puts = 0
         try:
             self._col = self.client.get_or_create_collection(
-                ORIGINALS, embedding_function=None, metadata={"hnsw:space": "l2"}
+                collection, embedding_function=None, metadata={"hnsw:space": "l2"}
             )
         except Exception as exc:
             raise StoreError(f"cannot open the Chroma store at {url}: {exc}") from exc
@@ -175,4 +194,4 @@ class ChromaServerStore:
         return len(expired["ids"]) + len(doomed)
 
     def close(self) -> None:
-        """Nothing to release: the HTTP client holds no exclusive resources."""
+        """Nothing to release: the client is shared by the process (``shared_client``)."""

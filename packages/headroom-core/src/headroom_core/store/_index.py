@@ -78,9 +78,9 @@ def chroma_client(home: Path, url: str | None) -> Any:
         client = _clients.get(key)
         if client is None:
             if url:
-                from ._chroma import connect
+                from ._chroma import shared_client
 
-                client = connect(url)
+                client = shared_client(url)
             else:
                 try:
                     import chromadb
