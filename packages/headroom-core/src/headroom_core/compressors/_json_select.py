@@ -135,7 +135,7 @@ def drop_fields(
             known[(path, key)] = None if named else _field_kind(path, key, [o[key] for o in objs])
         kind = known[(path, key)]
         if kind in kinds:
-            size = sum(len(key) + len(_dumps(o[key])) + 4 for o in objs)
+            size = sum(len(key) + _size(o[key]) + 4 for o in objs)
             candidates.append((kinds.index(kind), -size, (path, key)))
     candidates.sort()
     dropped: dict[tuple[str, str], int] = {}
@@ -181,6 +181,15 @@ def cut_strings(root: Any, cap: int, marker: Marker) -> int:
         cut += len(s) - len(new)
         container[key] = new
     return cut
+
+
+def _size(v: Any) -> int:
+    """About the characters ``v`` takes in compact JSON (escapes aside), cheaply."""
+    if isinstance(v, str):
+        return len(v) + 2
+    if v is None or isinstance(v, (bool, int, float)):
+        return len(str(v))
+    return len(_dumps(v))
 
 
 def _row_text(row: Any) -> str:
