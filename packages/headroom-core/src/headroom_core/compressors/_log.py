@@ -119,7 +119,7 @@ class _Planner:
         """The largest selection whose estimate fits ``target`` (a few refits)."""
         allowance = target
         best: set[int] | None = None
-        for _ in range(8):
+        for _ in range(5):
             keep = _select(
                 self.events, self.mined, self.costs, self.priorities, self.marker_cost, allowance
             )
@@ -128,7 +128,7 @@ class _Planner:
             if used <= target:
                 if best is None or len(keep) > len(best):
                     best = keep
-                if target - used < 0.02 * target:
+                if target - used < 0.04 * target:
                     break
                 allowance += (target - used) * 0.8
             else:
@@ -206,11 +206,13 @@ def _select(
     budget: float,
 ) -> set[int]:
     kept_per_template = [0] * len(mined.templates)
+    counts = [len(t.members) for t in mined.templates]
+    assignment = mined.assignment
     keep: set[int] = set()
     used = 0.0
     for priority, i in priorities:
-        t = mined.assignment[i]
-        count = mined.templates[t].count
+        t = assignment[i]
+        count = counts[t]
         kept = kept_per_template[t]
         cost = costs[i]
         if kept == 0 and count > 1:
@@ -232,7 +234,8 @@ def _query_bonus(
     bonus = [0.0] * len(events)
     if not query or not query.strip():
         return bonus
-    scores = bm25_scores([" ".join(t.tokens) for t in mined.templates], query)
+    # a template's first 300 characters say what it is; tokenising all of a long one costs
+    scores = bm25_scores([" ".join(t.tokens)[:300] for t in mined.templates], query)
     top = max(scores, default=0.0)
     if top > 0:
         for i, t in enumerate(mined.assignment):
