@@ -11,9 +11,11 @@ One line to add it, whichever way fits::
 input filter or MCP, add ``headroom_retrieve_tool()`` to the agent's tools yourself.
 """
 
+from headroom_core import SavingsSummary
+
 from ._filter import headroom_input_filter, make_input_filter
 from ._guardrail import headroom_tool_output_guardrail, make_tool_output_guardrail
-from ._hooks import HeadroomRunHooks, SavingsSummary
+from ._hooks import HeadroomRunHooks
 from ._mcp import compress_mcp_server
 from ._records import CallRecord
 from ._tools import compress_tool, compress_tools, headroom_retrieve_tool

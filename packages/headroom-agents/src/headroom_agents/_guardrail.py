@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from agents import (
@@ -11,9 +10,9 @@ from agents import (
     ToolOutputGuardrailData,
 )
 
-from headroom_core import CCRStore, HeadroomConfig, compress
+from headroom_core import CCRStore, HeadroomConfig
 
-from ._records import RECENT_CALLS, CallRecord
+from ._records import compress_recorded
 from ._tools import _text_of, query_for_call
 
 
@@ -35,18 +34,14 @@ def make_tool_output_guardrail(
         if text is None:
             return ToolGuardrailFunctionOutput.allow()
         ctx = data.context
-        started = time.perf_counter()
-        result = compress(
+        result = compress_recorded(
             text,
-            query=query_for_call(ctx, ctx.tool_arguments),
             tool=ctx.tool_name,
+            call_id=ctx.tool_call_id,
+            query=query_for_call(ctx, ctx.tool_arguments),
             config=config,
             store=store,
         )
-        record = CallRecord.of(
-            ctx.tool_name, ctx.tool_call_id, result, time.perf_counter() - started
-        )
-        RECENT_CALLS.put(record)
         if result.ref is None:
             return ToolGuardrailFunctionOutput.allow(output_info={"compressed": False})
         return ToolGuardrailFunctionOutput.reject_content(

@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from agents import Agent, RunContextWrapper, RunHooks
 from agents.tool import Tool
 
+from headroom_core import SavingsSummary, summarize
+
 from ._records import RECENT_CALLS, CallRecord
-
-
-@dataclass(frozen=True)
-class SavingsSummary:
-    """Totals over the recorded calls."""
-
-    calls: int
-    compressed_calls: int
-    original_tokens: int
-    compressed_tokens: int
-
-    @property
-    def saved_tokens(self) -> int:
-        return max(0, self.original_tokens - self.compressed_tokens)
-
-    @property
-    def savings(self) -> float:
-        return self.saved_tokens / self.original_tokens if self.original_tokens else 0.0
 
 
 class HeadroomRunHooks(RunHooks[Any]):
@@ -52,13 +35,8 @@ class HeadroomRunHooks(RunHooks[Any]):
             self._records.append(record)
 
     def summary(self) -> SavingsSummary:
-        records = self.records
-        return SavingsSummary(
-            calls=len(records),
-            compressed_calls=sum(1 for r in records if r.ref is not None),
-            original_tokens=sum(r.original_tokens for r in records),
-            compressed_tokens=sum(r.compressed_tokens for r in records),
-        )
+        """Totals over the records so far."""
+        return summarize(self.records)
 
     async def on_tool_end(
         self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool, result: object

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Any, TypeVar
 
 from agents.mcp import MCPServer
 from mcp.types import CallToolResult, TextContent
 
-from headroom_core import CCRStore, HeadroomConfig, compress
+from headroom_core import CCRStore, HeadroomConfig, query_from_arguments
 
-from ._records import RECENT_CALLS, CallRecord
+from ._records import compress_recorded
 
 S = TypeVar("S", bound=MCPServer)
-
-
-def _query_of(arguments: dict[str, Any] | None) -> str | None:
-    if not arguments:
-        return None
-    parts = [str(v) for v in arguments.values() if isinstance(v, (str, int, float))]
-    return " ".join(parts) or json.dumps(arguments, sort_keys=True)[:2000]
 
 
 def compress_mcp_server(
@@ -45,14 +36,19 @@ def compress_mcp_server(
         result = await inner(tool_name, arguments, meta)
         if result.is_error:
             return result
-        query = _query_of(arguments)
+        query = query_from_arguments(arguments)
         content: list[Any] = []
         changed = False
         for block in result.content:
             if isinstance(block, TextContent):
-                started = time.perf_counter()
-                c = compress(block.text, query=query, tool=tool_name, config=config, store=store)
-                RECENT_CALLS.put(CallRecord.of(tool_name, None, c, time.perf_counter() - started))
+                c = compress_recorded(
+                    block.text,
+                    tool=tool_name,
+                    call_id=None,
+                    query=query,
+                    config=config,
+                    store=store,
+                )
                 if c.ref is not None:
                     block = block.model_copy(update={"text": c.text})
                     changed = True

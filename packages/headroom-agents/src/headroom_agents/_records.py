@@ -3,47 +3,17 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
-from dataclasses import dataclass
 
-from headroom_core import Compression
+from headroom_core import CCRStore, Compression, CompressionRecord, HeadroomConfig, compress
+
+#: The record of one tool output (the core's ``CompressionRecord``).
+CallRecord = CompressionRecord
 
 #: How many recent compressions are remembered for hooks to pick up by tool call id. A
 #: bounded cache: a hook that never asks does not make it grow.
 _RECENT_LIMIT = 1024
-
-
-@dataclass(frozen=True)
-class CallRecord:
-    """What headroom did to one tool output.
-
-    ``kind`` and ``seconds`` are None for records from the input filter, which compresses
-    a whole model input at once; ``call_id`` is None where the SDK gives none (MCP).
-    """
-
-    tool: str
-    call_id: str | None
-    kind: str | None
-    original_tokens: int
-    compressed_tokens: int
-    ref: str | None
-    seconds: float | None
-
-    @property
-    def saved_tokens(self) -> int:
-        return max(0, self.original_tokens - self.compressed_tokens)
-
-    @classmethod
-    def of(cls, tool: str, call_id: str | None, result: Compression, seconds: float) -> CallRecord:
-        return cls(
-            tool,
-            call_id,
-            result.kind,
-            result.original_tokens,
-            result.compressed_tokens,
-            result.ref,
-            seconds,
-        )
 
 
 class _RecentCalls:
@@ -69,3 +39,20 @@ class _RecentCalls:
 
 
 RECENT_CALLS = _RecentCalls()
+
+
+def compress_recorded(
+    text: str,
+    *,
+    tool: str,
+    call_id: str | None,
+    query: str | None,
+    config: HeadroomConfig | None,
+    store: CCRStore | None,
+) -> Compression:
+    """``compress`` one tool output, leaving its record for ``HeadroomRunHooks``."""
+    started = time.perf_counter()
+    result = compress(text, query=query, tool=tool, config=config, store=store)
+    seconds = time.perf_counter() - started
+    RECENT_CALLS.put(CallRecord.of(result, tool=tool, call_id=call_id, seconds=seconds))
+    return result

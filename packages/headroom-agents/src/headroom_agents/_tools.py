@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -17,11 +16,11 @@ from headroom_core import (
     RETRIEVE_TOOL_NAME,
     CCRStore,
     HeadroomConfig,
-    compress,
+    query_from_arguments,
     retrieve_tool,
 )
 
-from ._records import RECENT_CALLS, CallRecord
+from ._records import compress_recorded
 
 log = logging.getLogger("headroom.agents")
 
@@ -52,20 +51,8 @@ def task_from_items(items: Iterable[Any]) -> str | None:
 
 def query_for_call(context: RunContextWrapper[Any] | None, arguments: str | None) -> str | None:
     """The relevance query for a tool call: the user's task plus the call's arguments."""
-    parts: list[str] = []
     task = task_from_items(context.turn_input) if context is not None else None
-    if task:
-        parts.append(task)
-    if arguments:
-        try:
-            args = json.loads(arguments)
-        except ValueError:
-            args = arguments
-        if isinstance(args, dict):
-            parts.extend(str(v) for v in args.values() if isinstance(v, (str, int, float)))
-        elif isinstance(args, str):
-            parts.append(args)
-    return " ".join(parts) or None
+    return " ".join(q for q in (task, query_from_arguments(arguments)) if q) or None
 
 
 def _text_of(output: Any) -> str | None:
@@ -101,9 +88,9 @@ def compress_output(
     text = _text_of(output)
     if text is None:
         return output
-    started = time.perf_counter()
-    result = compress(text, query=query, tool=tool, config=config, store=store)
-    RECENT_CALLS.put(CallRecord.of(tool, call_id, result, time.perf_counter() - started))
+    result = compress_recorded(
+        text, tool=tool, call_id=call_id, query=query, config=config, store=store
+    )
     if result.ref is None:
         return output
     return _with_text(output, result.text)
