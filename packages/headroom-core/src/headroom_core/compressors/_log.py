@@ -128,7 +128,7 @@ class _Planner:
             if used <= target:
                 if best is None or len(keep) > len(best):
                     best = keep
-                if target - used < 0.04 * target:
+                if target - used < 0.02 * target:
                     break
                 allowance += (target - used) * 0.8
             else:
@@ -234,8 +234,7 @@ def _query_bonus(
     bonus = [0.0] * len(events)
     if not query or not query.strip():
         return bonus
-    # a template's first 300 characters say what it is; tokenising all of a long one costs
-    scores = bm25_scores([" ".join(t.tokens)[:300] for t in mined.templates], query)
+    scores = bm25_scores([" ".join(t.tokens) for t in mined.templates], query)
     top = max(scores, default=0.0)
     if top > 0:
         for i, t in enumerate(mined.assignment):
