@@ -86,14 +86,20 @@ def dedupe_objects(root: Any) -> bool:
     counts: dict[tuple[Any, ...], int] = {}
     for fp in prints:
         counts[fp] = counts.get(fp, 0) + 1
+    if all(n == 1 for n in counts.values()):
+        return False
     members: list[tuple[dict[str, Any], str]] = [
         (obj, _dumps(obj) if counts[fp] > 1 else f"#{id(obj)}")
         for obj, fp in zip(objs, prints, strict=True)
     ]
+    # which id-like (key, value) pairs of repeated objects name one content only: every
+    # object holding such a pair must have that content
+    id_keys = {k for obj, fp in zip(objs, prints, strict=True) if counts[fp] > 1 for k in obj}
+    id_keys = {k for k in id_keys if _ID_NAME.search(k)}
     owners: dict[tuple[str, str], str | None] = {}
     for obj, text in members:
-        for k, v in obj.items():
-            ident = _ident(v)
+        for k in id_keys.intersection(obj):
+            ident = _ident(obj[k])
             if ident is not None:
                 prev = owners.setdefault((k, ident), text)
                 if prev is not None and prev != text:
