@@ -34,6 +34,8 @@ RARE_OVERFLOW = 1.33
 #: Query words that look like values (ids, IPs, paths, numbers): matched literally in lines.
 _QUERY_VALUE = re.compile(r"[\w./:@-]*\d[\w./:@-]*|[\w.-]*[/_][\w./-]+")
 _VALUE_POSITIONS = 1  # varying fields described per marker
+#: Dropped events read to describe varying values ("212 distinct blk_*" counts these).
+_VALUE_SAMPLE = 1000
 
 
 class LogCompressor:
@@ -295,10 +297,12 @@ def _summary_marker(
     dropped: Sequence[int],
     ctx: CompressContext,
 ) -> str:
-    heads = [lines[events[j].first] for j in dropped]
+    heads = [lines[events[j].first] for j in dropped[:_VALUE_SAMPLE]]
+    if len(dropped) > _VALUE_SAMPLE:
+        heads.append(lines[events[dropped[-1]].first])
     parts = [f"x{mined.templates[template].count} in all"]
     parts.extend(_span(heads))
-    parts.extend(_varying(heads, mined.templates[template].tokens, timestamp(heads[0])))
+    parts.extend(_varying(heads, mined.templates[template].tokens))
     n_lines = sum(events[j].size for j in dropped)
     return ctx.marker(n_lines, "lines", ", ".join(parts))
 
@@ -352,9 +356,9 @@ def _shape(tokens: Sequence[str]) -> str:
     return text[:40].strip()
 
 
-def _varying(heads: Sequence[str], tokens: Sequence[str], ts: str | None) -> list[str]:
-    """Short descriptions of the fields that vary among ``heads`` (at most two)."""
-    split = [h.split() for h in heads[:500]]
+def _varying(heads: Sequence[str], tokens: Sequence[str]) -> list[str]:
+    """Short descriptions of the fields that vary among ``heads``."""
+    split = [h.split() for h in heads]
     split = [s for s in split if len(s) == len(tokens)]
     if len(split) < 2:
         return []
