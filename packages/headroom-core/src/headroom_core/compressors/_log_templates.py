@@ -274,7 +274,7 @@ class _TokenMasker:
         except KeyError:
             for tok in toks:
                 if tok not in cache:
-                    cache[tok] = mask_line(tok)
+                    cache[tok] = "<n>" if tok.isdigit() else mask_line(tok)
             return list(map(cache.__getitem__, toks))
 
     def variable(self, token: str) -> bool:
