@@ -3,43 +3,36 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 
+import headroom_core
+from headroom_core import SavingsSummary, summarize
+
 from ._compress import COMPRESS_RUN_NAME
 
 
 @dataclass(frozen=True)
-class CompressionRecord:
-    """One tool output that went through headroom.
+class CompressionRecord(headroom_core.CompressionRecord):
+    """The core's record of one tool output, with the agent run's tags and metadata.
 
-    ``tags`` and ``metadata`` are those of the agent run it belongs to (LangSmith's run
-    tags and metadata, e.g. ``thread_id``), so records can be grouped like traces.
-    ``ref`` is ``None`` when the output passed through unchanged.
+    ``tags`` and ``metadata`` are LangSmith's run tags and metadata (e.g. ``thread_id``),
+    so records can be grouped like traces.
     """
 
-    tool: str | None
-    tool_call_id: str | None
-    kind: str | None
-    original_tokens: int
-    compressed_tokens: int
-    ref: str | None
-    latency_ms: float
     tags: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def saved_tokens(self) -> int:
-        return max(0, self.original_tokens - self.compressed_tokens)
+    def tool_call_id(self) -> str | None:
+        return self.call_id
 
     @property
-    def savings(self) -> float:
-        """Share of tokens saved, 0..1."""
-        return self.saved_tokens / self.original_tokens if self.original_tokens else 0.0
+    def latency_ms(self) -> float:
+        return round((self.seconds or 0.0) * 1000, 3)
 
 
 class HeadroomCallbackHandler(BaseCallbackHandler):
@@ -92,12 +85,12 @@ class HeadroomCallbackHandler(BaseCallbackHandler):
             self._records.append(
                 CompressionRecord(
                     tool=outputs.get("tool"),
-                    tool_call_id=outputs.get("tool_call_id"),
+                    call_id=outputs.get("tool_call_id"),
                     kind=outputs.get("kind"),
                     original_tokens=int(outputs.get("original_tokens") or 0),
                     compressed_tokens=int(outputs.get("compressed_tokens") or 0),
                     ref=outputs.get("ref"),
-                    latency_ms=float(outputs.get("latency_ms") or 0.0),
+                    seconds=float(outputs.get("latency_ms") or 0.0) / 1000,
                     tags=tags,
                     metadata=metadata,
                 )
@@ -110,29 +103,17 @@ class HeadroomCallbackHandler(BaseCallbackHandler):
     def summary(self) -> dict[str, Any]:
         """Totals over all records, and per tool: calls, tokens before/after, savings, latency."""
         records = self.records
-        return {**_totals(records), "by_tool": _by_tool(records)}
+        tools: dict[str, list[CompressionRecord]] = {}
+        for r in records:
+            tools.setdefault(r.tool or "", []).append(r)
+        by_tool = {name: _as_dict(summarize(rs), refs=False) for name, rs in tools.items()}
+        return {**_as_dict(summarize(records)), "by_tool": by_tool}
 
 
-def _totals(records: Sequence[CompressionRecord]) -> dict[str, Any]:
-    before = sum(r.original_tokens for r in records)
-    after = sum(r.compressed_tokens for r in records)
-    latency = sum(r.latency_ms for r in records)
-    return {
-        "calls": len(records),
-        "compressed_calls": sum(1 for r in records if r.ref is not None),
-        "original_tokens": before,
-        "compressed_tokens": after,
-        "saved_tokens": max(0, before - after),
-        "savings": round(1 - after / before, 4) if before else 0.0,
-        "latency_ms": round(latency, 3),
-        "refs": [r.ref for r in records if r.ref is not None],
-    }
-
-
-def _by_tool(records: Sequence[CompressionRecord]) -> dict[str, dict[str, Any]]:
-    tools: dict[str, list[CompressionRecord]] = {}
-    for r in records:
-        tools.setdefault(r.tool or "", []).append(r)
-    return {
-        name: {k: v for k, v in _totals(rs).items() if k != "refs"} for name, rs in tools.items()
-    }
+def _as_dict(summary: SavingsSummary, *, refs: bool = True) -> dict[str, Any]:
+    """The core summary in this handler's terms: latency in milliseconds."""
+    figures = {k: v for k, v in summary.to_dict().items() if k not in ("seconds", "refs")}
+    figures["latency_ms"] = round(summary.seconds * 1000, 3)
+    if refs:
+        figures["refs"] = list(summary.refs)
+    return figures

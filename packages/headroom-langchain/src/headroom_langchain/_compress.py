@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypedDict, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 from langchain_core.callbacks import AsyncCallbackManager, CallbackManager
 from langchain_core.messages import BaseMessage, ToolMessage
@@ -112,16 +112,6 @@ def task_of(messages: Sequence[BaseMessage], end: int | None = None) -> str | No
             if text:
                 return text
     return None
-
-
-def args_query(args: Any) -> str | None:
-    """The string values of a tool call's arguments: what the agent asked the tool for."""
-    if isinstance(args, str):
-        return args.strip() or None
-    if not isinstance(args, dict):
-        return None
-    parts = [v.strip() for v in args.values() if isinstance(v, str) and v.strip()]
-    return " ".join(parts) or None
 
 
 def _block_text(block: Any) -> str | None:
@@ -224,53 +214,55 @@ def _manager_args(config: RunnableConfig | None, tool: str | None) -> dict[str, 
 T = TypeVar("T")
 
 
-def traced(
-    work: Callable[[], tuple[T, Compression | None]],
-    fallback: T,
-    *,
-    tool: str | None,
-    call_id: str | None,
-    config: RunnableConfig | None,
-) -> T:
-    """Run ``work`` (a compression) inside a ``headroom_compress`` callback run.
+@dataclass(frozen=True)
+class Job(Generic[T]):
+    """One compression to trace: ``work`` gives (new value, compression), or raises."""
 
-    Fails open like ``compress()``: if ``work`` raises, the error is logged and recorded on
-    the run, and ``fallback`` (the uncompressed value) is returned.
+    work: Callable[[], tuple[T, Compression | None]]
+    fallback: T  # the uncompressed value
+    tool: str | None
+    call_id: str | None
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        return {"tool": self.tool, "tool_call_id": self.call_id}
+
+    def fail_open(self) -> T:
+        """Log the error being handled; the fallback."""
+        log.exception("headroom: compressing the output of %s failed; passed through", self.tool)
+        return self.fallback
+
+
+def traced(job: Job[T], config: RunnableConfig | None) -> T:
+    """Run ``job`` inside a ``headroom_compress`` callback run.
+
+    Fails open like ``compress()``: if the work raises, the error is logged and recorded on
+    the run, and the job's fallback (the uncompressed value) is returned.
     """
-    run = CallbackManager.configure(**_manager_args(config, tool)).on_chain_start(
-        None, {"tool": tool, "tool_call_id": call_id}, name=COMPRESS_RUN_NAME
+    run = CallbackManager.configure(**_manager_args(config, job.tool)).on_chain_start(
+        None, job.inputs, name=COMPRESS_RUN_NAME
     )
     start = time.perf_counter()
     try:
-        value, result = work()
+        value, result = job.work()
     except Exception as exc:
-        log.exception("headroom: compressing the output of %s failed; passed through", tool)
         run.on_chain_error(exc)
-        return fallback
-    run.on_chain_end(_run_outputs(tool, call_id, result, time.perf_counter() - start))
+        return job.fail_open()
+    run.on_chain_end(_run_outputs(job.tool, job.call_id, result, time.perf_counter() - start))
     return value
 
 
-async def atraced(
-    work: Callable[[], tuple[T, Compression | None]],
-    fallback: T,
-    *,
-    tool: str | None,
-    call_id: str | None,
-    config: RunnableConfig | None,
-) -> T:
-    """Async ``traced``: ``work`` runs in a thread, off the event loop."""
-    run = await AsyncCallbackManager.configure(**_manager_args(config, tool)).on_chain_start(
-        None, {"tool": tool, "tool_call_id": call_id}, name=COMPRESS_RUN_NAME
-    )
+async def atraced(job: Job[T], config: RunnableConfig | None) -> T:
+    """Async ``traced``: the work runs in a thread, off the event loop."""
+    manager = AsyncCallbackManager.configure(**_manager_args(config, job.tool))
+    run = await manager.on_chain_start(None, job.inputs, name=COMPRESS_RUN_NAME)
     start = time.perf_counter()
     try:
-        value, result = await run_in_executor(config, work)
+        value, result = await run_in_executor(config, job.work)
     except Exception as exc:
-        log.exception("headroom: compressing the output of %s failed; passed through", tool)
         await run.on_chain_error(exc)
-        return fallback
-    await run.on_chain_end(_run_outputs(tool, call_id, result, time.perf_counter() - start))
+        return job.fail_open()
+    await run.on_chain_end(_run_outputs(job.tool, job.call_id, result, time.perf_counter() - start))
     return value
 
 
@@ -283,6 +275,15 @@ def _compress_message(
     return _with_result(message, content, result), result
 
 
+def message_job(
+    message: ToolMessage, *, tool: str | None, query: str | None, settings: Settings
+) -> Job[ToolMessage]:
+    """The job that gives ``message`` compressed content and the ref in its artifact."""
+    tool = tool or message.name
+    work = partial(_compress_message, message, tool, query, settings)
+    return Job(work, message, tool, message.tool_call_id)
+
+
 def compress_message(
     message: ToolMessage,
     *,
@@ -292,14 +293,7 @@ def compress_message(
     config: RunnableConfig | None = None,
 ) -> ToolMessage:
     """``message`` with compressed content and the ref in its artifact, traced."""
-    tool = tool or message.name
-    return traced(
-        partial(_compress_message, message, tool, query, settings),
-        message,
-        tool=tool,
-        call_id=message.tool_call_id,
-        config=config,
-    )
+    return traced(message_job(message, tool=tool, query=query, settings=settings), config)
 
 
 async def acompress_message(
@@ -311,11 +305,5 @@ async def acompress_message(
     config: RunnableConfig | None = None,
 ) -> ToolMessage:
     """Async ``compress_message``."""
-    tool = tool or message.name
-    return await atraced(
-        partial(_compress_message, message, tool, query, settings),
-        message,
-        tool=tool,
-        call_id=message.tool_call_id,
-        config=config,
-    )
+    job = message_job(message, tool=tool, query=query, settings=settings)
+    return await atraced(job, config)

@@ -13,7 +13,7 @@ from pydantic import ConfigDict, SkipValidation
 
 from headroom_core import CCRStore, Compression, HeadroomConfig, compress
 
-from ._compress import HEADROOM_KEY, artifact_of, atraced, traced
+from ._compress import HEADROOM_KEY, Job, artifact_of, atraced, traced
 
 _TOOL = "retriever"
 
@@ -47,20 +47,17 @@ class HeadroomDocumentCompressor(BaseDocumentCompressor):
         metadata = {**doc.metadata, HEADROOM_KEY: artifact_of(result)}
         return Document(page_content=result.text, metadata=metadata, id=doc.id), result
 
+    def _job(self, doc: Document, query: str) -> Job[Document]:
+        return Job(partial(self._one, doc, query), doc, _TOOL, doc.id)
+
     def compress_documents(
         self, documents: Sequence[Document], query: str, callbacks: Callbacks | None = None
     ) -> Sequence[Document]:
         config: RunnableConfig = {"callbacks": callbacks}
-        return [
-            traced(partial(self._one, d, query), d, tool=_TOOL, call_id=d.id, config=config)
-            for d in documents
-        ]
+        return [traced(self._job(d, query), config) for d in documents]
 
     async def acompress_documents(
         self, documents: Sequence[Document], query: str, callbacks: Callbacks | None = None
     ) -> Sequence[Document]:
         config: RunnableConfig = {"callbacks": callbacks}
-        return [
-            await atraced(partial(self._one, d, query), d, tool=_TOOL, call_id=d.id, config=config)
-            for d in documents
-        ]
+        return [await atraced(self._job(d, query), config) for d in documents]

@@ -20,16 +20,11 @@ from headroom_core import (
     CCRStore,
     HeadroomConfig,
     ToolSpec,
+    query_from_arguments,
     retrieve_tool,
 )
 
-from ._compress import (
-    MinTokens,
-    Settings,
-    acompress_message,
-    args_query,
-    compress_message,
-)
+from ._compress import MinTokens, Settings, acompress_message, compress_message
 
 #: A relevance query for a wrapped tool: fixed, or computed from the tool input.
 QueryHint = str | Callable[[dict[str, Any] | str], str | None]
@@ -137,15 +132,21 @@ class CompressedTool(BaseTool):
         if isinstance(tool_input, dict):  # the model's arguments only, not injected values
             asked = self.tool.args
             tool_input = {k: v for k, v in tool_input.items() if k in asked}
-        return args_query(tool_input)
+        return query_from_arguments(tool_input)
 
-    def _plain(self, output: Any) -> ToolMessage | None:
-        """Output of a call without a tool call id, as a message to compress (or None)."""
+    def _target(self, output: Any) -> ToolMessage | None:
+        """The wrapped tool's output as a message to compress, or None to return it as is.
+
+        A call without a tool call id gives plain output; it is compressed as a message too.
+        """
+        message = output
         if isinstance(output, (str, list)):
-            return ToolMessage(content=output, tool_call_id="", name=self.name)
-        if isinstance(output, dict):
-            return ToolMessage(content=_json(output), tool_call_id="", name=self.name)
-        return None
+            message = ToolMessage(content=output, tool_call_id="", name=self.name)
+        elif isinstance(output, dict):
+            message = ToolMessage(content=_json(output), tool_call_id="", name=self.name)
+        if not isinstance(message, ToolMessage) or not self.settings.wants(message, self.name):
+            return None
+        return message
 
     def run(
         self,
@@ -158,15 +159,12 @@ class CompressedTool(BaseTool):
         output = self.tool.run(
             tool_input, *args, config=config, tool_call_id=tool_call_id, **kwargs
         )
-        message = output if isinstance(output, ToolMessage) else self._plain(output)
-        if message is None or not self.settings.wants(message, self.name):
+        message = self._target(output)
+        if message is None:
             return output
+        query = self._query(tool_input)
         new = compress_message(
-            message,
-            tool=self.name,
-            query=self._query(tool_input),
-            settings=self.settings,
-            config=config,
+            message, tool=self.name, query=query, settings=self.settings, config=config
         )
         return _result(output, message, new)
 
@@ -181,15 +179,12 @@ class CompressedTool(BaseTool):
         output = await self.tool.arun(
             tool_input, *args, config=config, tool_call_id=tool_call_id, **kwargs
         )
-        message = output if isinstance(output, ToolMessage) else self._plain(output)
-        if message is None or not self.settings.wants(message, self.name):
+        message = self._target(output)
+        if message is None:
             return output
+        query = self._query(tool_input)
         new = await acompress_message(
-            message,
-            tool=self.name,
-            query=self._query(tool_input),
-            settings=self.settings,
-            config=config,
+            message, tool=self.name, query=query, settings=self.settings, config=config
         )
         return _result(output, message, new)
 
@@ -222,7 +217,8 @@ def compress_tool(
     """Wrap ``tool`` so its output reaches the model compressed.
 
     ``query`` is the relevance hint: a fixed string, or a function of the tool input;
-    by default the string arguments of the call (what the agent asked the tool for).
+    by default the string and number arguments of the call (what the agent asked the tool
+    for; ``headroom_core.query_from_arguments``).
     ``min_tokens`` overrides ``config.min_tokens`` (outputs below it pass through); a
     mapping sets it per tool name.
     """
