@@ -144,11 +144,29 @@ def drop_fields(
         if saved >= excess_chars:
             break
         objs = groups.pop((path, key))
-        for o in objs:
-            del o[key]
-        dropped[(path, key)] = len(objs)
+        keep = _relevant_texts(objs, key, query) if known[(path, key)] == "text" else set()
+        for n, o in enumerate(objs):
+            if n in keep:
+                saved -= _size(o[key]) + len(key) + 4  # not saved after all
+            else:
+                del o[key]
+        if len(keep) < len(objs):
+            dropped[(path, key)] = len(objs) - len(keep)
         saved -= neg_size
     return dropped, saved
+
+
+#: Long texts (issue bodies, descriptions) kept for the rows that match the query best.
+KEEP_RELEVANT_TEXTS = 3
+
+
+def _relevant_texts(objs: list[dict[str, Any]], key: str, query: str | None) -> set[int]:
+    if not query or len(objs) <= KEEP_RELEVANT_TEXTS:
+        return set()
+    values = [o[key] if isinstance(o[key], str) else "" for o in objs]
+    scores = bm25_scores(values, query)
+    ranked = sorted(range(len(objs)), key=lambda i: (-scores[i], i))
+    return {i for i in ranked[:KEEP_RELEVANT_TEXTS] if scores[i] > 0}
 
 
 def choose_string_cap(root: Any, excess_chars: float, *, floor: int = 0) -> int | None:
