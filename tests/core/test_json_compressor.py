@@ -263,3 +263,16 @@ def test_maps_keyed_by_data_are_factored_and_selected() -> None:
         m.count for k, v in data.items() if k.startswith("@omitted") for m in find_markers(v)
     )
     assert omitted + len(kept) == len(versions)
+
+
+def test_text_of_the_row_matching_the_query_is_kept() -> None:
+    issues = [
+        {"number": n, "title": f"issue {n}", "body": f"body {n}: " + "nothing to see " * 40}
+        for n in range(30)
+    ]
+    issues[17]["body"] = "segfault in the renderer when resizing " + "details " * 60
+    out = run(issues, budget=500, query="which issue is a segfault crash?")
+    assert "segfault in the renderer" in out
+    assert "nothing to see" not in out
+    data = json.loads(out)
+    assert "body" in data["@legend"]["omitted"]
