@@ -72,9 +72,20 @@ class DiffCompressor:
             for f in parsed.files
             if not _is_generated(f)
         }
+        marker = ctx.count_tokens(ctx.marker(99, "lines", "context trimmed, +99 -99"))
         for file_choices in choices.values():
-            for c in file_choices:
-                if sum(len(s) for s in c.trimmed) <= len(c.hunk.lines) - _MIN_TRIM:
+            trims = [
+                c
+                for c in file_choices
+                if sum(len(s) for s in c.trimmed) <= len(c.hunk.lines) - _MIN_TRIM
+            ]
+            saved = sum(
+                ctx.count_tokens("\n".join(c.hunk.lines))
+                - ctx.count_tokens("\n".join(ln for sub in c.trimmed for ln in sub))
+                for c in trims
+            )
+            if saved > marker:  # trimming a file costs its marker
+                for c in trims:
                     c.mode = "trim"
         repeats = _repeated_files(parsed.files)
         _drop_to_budget([f for f in parsed.files if id(f) not in repeats], choices, ctx)
@@ -185,7 +196,9 @@ def _drop_to_budget(
     if not flat:
         return
     costs = [ctx.count_tokens("\n".join(c.rendered())) + 1 for _, _, c in flat]
-    marker = ctx.count_tokens(ctx.marker(99, "lines", "3 of 9 hunks dropped, file +99 -99"))
+    marker = ctx.count_tokens(
+        ctx.marker(99, "lines", "3 of 9 hunks dropped, +99 -99, first hunk @@ -99,9 +99,9 @@")
+    )
     used = float(
         sum(ctx.count_tokens("\n".join(f.header)) + 1 for f in files)
         + sum(costs)
@@ -200,14 +213,15 @@ def _drop_to_budget(
         bare = ctx.count_tokens("\n".join(_Choice(c.hunk, [], "bare").rendered())) + 1
         bare_savings.append((costs[j] - bare, j))
     for saving, j in sorted(bare_savings, key=lambda sj: (-sj[0], sj[1])):
-        if used <= ctx.budget or saving <= 0:
+        if used <= ctx.budget:
             break
         f, _, c = flat[j]
-        if id(f) not in marked:
-            marked.add(id(f))
-            used += marker
+        net = saving - (0 if id(f) in marked else marker)
+        if net <= 0:
+            continue  # the file's marker would cost more than the context it replaces
+        marked.add(id(f))
         c.mode = "bare"
-        used -= saving
+        used -= net
         costs[j] -= saving
     if used <= ctx.budget:
         return
@@ -255,8 +269,8 @@ def _render_file(f: DiffFile, choices: list[_Choice] | None, ctx: CompressContex
         if dropped:
             parts.append(f"{dropped} of {len(choices)} hunks dropped")
         if any(c.mode in ("trim", "bare") for c in choices):
-            parts.append("unchanged context trimmed")
-        parts.append(f"file +{added} -{removed}")
+            parts.append("context trimmed")
+        parts.append(f"+{added} -{removed}")
         if choices and choices[0].mode != "full":
             parts.append(f"first hunk {first}")
         out.append(ctx.marker(omitted, "lines", ", ".join(parts)))
