@@ -89,3 +89,22 @@ def test_never_raises_and_never_grows(blocks: list[str]) -> None:
     assert c.compressed_tokens <= c.original_tokens
     if c.ref is not None:
         assert retrieve(c.ref) == text
+
+
+def _letters(texts: list[str]) -> list[list[float]]:
+    """A small real embedding: letter frequencies (enough to tell topics apart here)."""
+    out = []
+    for t in texts:
+        low = t.lower()
+        out.append([float(low.count(c)) for c in "abcdefghijklmnopqrstuvwxyz"])
+    return out
+
+
+def test_semantic_scorer_option_changes_what_is_kept() -> None:
+    filler = [f"Generic paragraph {k} on rendering frames in layers of widgets." for k in range(30)]
+    topical = "Zebra zoo zone: quiz puzzles and jazz buzz fizz with zigzag zeal."
+    text = "\n\n".join([*filler[:15], topical, *filler[15:]])
+    query = "zz zz zzz"  # no shared words: only the embedding can find the block
+    config = HeadroomConfig(target_ratio=0.2, kinds={"text": {"semantic": _letters}})
+    assert topical not in compress(text, kind="text", query=query).text
+    assert topical in compress(text, kind="text", query=query, config=config).text

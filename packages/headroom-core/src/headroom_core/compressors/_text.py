@@ -10,6 +10,8 @@ Opt-in model path (``headroom-core[ml]``): with ``kinds={"text": {"ml_model": PA
 token classifier (LLMLingua-2 compatible, ``headroom_core.ml``) drops words instead;
 ``ml_keep_ratio`` (default: the budget's share), ``ml_time_budget`` (seconds, default 2)
 and ``ml_max_length`` tune it. When its time budget runs out, the extractive path runs.
+``kinds={"text": {"semantic": "minilm"}}`` adds sentence-embedding similarity to the query
+(all-MiniLM-L6-v2, offline) to the extractive scores.
 """
 
 from __future__ import annotations
@@ -57,11 +59,12 @@ class TextCompressor:
         texts = ["\n".join(lines[b.first : b.last + 1]) for b in blocks]
         costs = [ctx.count_tokens(t) + 1 for t in texts]
         # markers between kept runs are only known after choosing: render, count, refit
+        scores, counters = _scores(blocks, texts, costs, ctx)
         allowance = float(ctx.budget)
         best: tuple[int, set[int], str] | None = None
         smallest: tuple[int, set[int], str] | None = None
         for _ in range(5):
-            keep = _select(blocks, texts, costs, ctx, allowance)
+            keep = _select(blocks, scores, counters, costs, ctx, allowance)
             out = _render(lines, blocks, keep, ctx)
             used = ctx.count_tokens(out)
             if smallest is None or used < smallest[0]:
@@ -166,16 +169,14 @@ def _blocks(lines: list[str]) -> list[_Block]:
     return blocks
 
 
-def _select(
-    blocks: list[_Block],
-    texts: list[str],
-    costs: list[int],
-    ctx: CompressContext,
-    allowance: float,
-) -> set[int]:
+def _scores(
+    blocks: list[_Block], texts: list[str], costs: list[int], ctx: CompressContext
+) -> tuple[list[float], list[Counter[str]]]:
+    """Each block's worth (query relevance, salience, position, density) and its terms."""
     counters = [Counter(terms(t)) for t in texts]
     bm25 = bm25_scores(counters, ctx.query) if ctx.query else [0.0] * len(blocks)
     top = max(bm25, default=0.0) or 1.0
+    semantic = _semantic(texts, ctx)
     n = len(blocks)
     scores: list[float] = []
     for i, t in enumerate(texts):
@@ -184,12 +185,49 @@ def _select(
             salience += 1.0
         position = 1.0 - i / n
         density = 30 / (costs[i] + 30)  # short, dense blocks first at equal relevance
-        score = 3.0 * bm25[i] / top + 1.5 * salience + 0.5 * position + density
+        score = 3.0 * bm25[i] / top + 3.0 * semantic[i] + 1.5 * salience + 0.5 * position
+        score += density
         if bm25[i] >= 0.8 * top > 0:
             score += 6.0  # the best matches for the query come before the outline
         elif blocks[i].heading or i == 0 or _SIGNATURE.match(t) or _VERSION_NOTE.match(t):
             score += 4.0  # then the outline: headings, API signatures, version notes
         scores.append(score)
+    return scores, counters
+
+
+def _semantic(texts: list[str], ctx: CompressContext) -> list[float]:
+    """Cosine similarity of each block to the query with the ``semantic`` embedding option.
+
+    ``semantic`` is ``"minilm"`` (all-MiniLM-L6-v2, offline, needs the ``ml`` extra) or a
+    callable from texts to vectors; without it (the default) or a query, all zeros.
+    """
+    spec = ctx.options.get("semantic")
+    if not spec or not ctx.query:
+        return [0.0] * len(texts)
+    from ..store._index import resolve_embedding
+
+    embed = resolve_embedding(spec)
+    if embed is None:
+        return [0.0] * len(texts)
+    vectors = [list(v) for v in embed([ctx.query, *texts])]
+
+    def unit(v: list[float]) -> list[float]:
+        norm = sum(x * x for x in v) ** 0.5 or 1.0
+        return [x / norm for x in v]
+
+    q = unit(vectors[0])
+    return [max(0.0, sum(a * b for a, b in zip(q, unit(v), strict=True))) for v in vectors[1:]]
+
+
+def _select(
+    blocks: list[_Block],
+    scores: list[float],
+    counters: list[Counter[str]],
+    costs: list[int],
+    ctx: CompressContext,
+    allowance: float,
+) -> set[int]:
+    n = len(blocks)
     keep: set[int] = set()
     marker = float(ctx.count_tokens(ctx.marker(99, "lines", "9 paragraphs")))
     used = marker  # the document starts as one dropped run
