@@ -95,6 +95,19 @@ def test_model_reads_compressed_text_and_raw_output_keeps_the_original(
     assert savings.saved_tokens == record.saved_tokens
 
 
+def test_compressed_output_is_left_alone_and_counted_once(
+    savings: HeadroomSavingsHandler,
+) -> None:
+    """A wrapped tool's output reaching the agent hook passes through, with no new record."""
+    from headroom_llamaindex._output import compress_tool_output
+
+    output = compress_tool(FunctionTool.from_defaults(list_users)).call(since=0)
+    _assert_compressed(output)
+    again = compress_tool_output(output, source="agent", query=None, config=None, store=None)
+    assert again is None
+    assert [r.source for r in savings.records] == ["tool"]
+
+
 async def test_async_call_and_native_async_function() -> None:
     async def fetch_users(since: int = 0) -> str:
         """List GitHub users."""
@@ -113,7 +126,7 @@ def test_same_output_compresses_to_the_same_bytes() -> None:
     assert tool.call().content == compress(USERS_PAGE, query="lawrencepit", tool="list_users").text
 
 
-async def test_query_defaults_to_the_call_string_arguments() -> None:
+async def test_query_defaults_to_the_call_arguments() -> None:
     source = (files("headroom_core") / "demo_data" / "shutil.py").read_text("utf-8")
 
     def read_source(module: str, symbol: str, context_lines: int = 0) -> str:
@@ -130,8 +143,9 @@ async def test_query_defaults_to_the_call_string_arguments() -> None:
         FunctionTool.from_defaults(read_source), query=lambda kwargs: kwargs["symbol"]
     )
 
+    # string and number values, as compress_messages takes them from a call
     assert by_args.call(module="shutil", symbol="rmtree", context_lines=3).content == expected(
-        "shutil rmtree"
+        "shutil rmtree 3"
     )
     assert (await by_args.acall(module="shutil", symbol="rmtree")).content == expected(
         "shutil rmtree"

@@ -15,18 +15,18 @@ from llama_index.core.bridge.pydantic import Field, model_validator
 from llama_index.core.memory import BaseMemory
 from llama_index.core.workflow import Context
 
-from headroom_core import CCRStore, HeadroomConfig
+from headroom_core import CCRStore, HeadroomConfig, query_from_arguments
 
 from ._output import compress_tool_output
-from ._tools import args_query, has_retrieve_tool, headroom_retrieve_tool
+from ._tools import has_retrieve_tool, headroom_retrieve_tool
 
 
 class HeadroomAgentMixin(BaseWorkflowAgent):
     """Put first in the bases of any workflow agent: ``class A(HeadroomAgentMixin, MyAgent)``.
 
     The model reads compressed tool results (the relevance query is the user's message and
-    the call's string arguments); the ``ToolCallResult`` events, and the tool calls a run
-    reports, keep the originals. The ``headroom_retrieve`` tool is added to ``tools`` unless
+    the call's string and number arguments); the ``ToolCallResult`` events, and the tool
+    calls a run reports, keep the originals. The ``headroom_retrieve`` tool is added to ``tools`` unless
     it is there already.
     """
 
@@ -57,7 +57,7 @@ class HeadroomAgentMixin(BaseWorkflowAgent):
     def _compress_result(self, result: ToolCallResult, task: str | None) -> ToolCallResult:
         if result.tool_name in self.headroom_exclude:
             return result
-        query = " ".join(q for q in (task, args_query(result.tool_kwargs)) if q) or None
+        query = " ".join(q for q in (task, query_from_arguments(result.tool_kwargs)) if q) or None
         output = compress_tool_output(
             result.tool_output,
             source="agent",

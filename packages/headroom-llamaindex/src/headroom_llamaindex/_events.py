@@ -16,9 +16,29 @@ from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 
-from headroom_core import Compression
+from headroom_core import Compression, CompressionRecord, SavingsSummary, summarize
 
 dispatcher = get_dispatcher("headroom_llamaindex")
+
+#: The note of ``compress()`` for input that already carries markers: it was counted when
+#: it was first compressed (a wrapped tool's output reaching the agent hook).
+_ALREADY_COMPRESSED = "passthrough: already compressed"
+
+
+@dataclass(frozen=True)
+class SavingsRecord(CompressionRecord):
+    """The core's record of one compression, with what was compressed.
+
+    ``source`` is ``"tool"``, ``"agent"`` or ``"node"``; ``tool`` is the tool's name, and
+    for a node ``call_id`` is its id.
+    """
+
+    source: str = "tool"
+
+    @property
+    def name(self) -> str | None:
+        """The tool name, or the node id for a node."""
+        return self.call_id if self.source == "node" else self.tool
 
 
 class HeadroomCompressionEvent(BaseEvent):
@@ -33,22 +53,35 @@ class HeadroomCompressionEvent(BaseEvent):
 
     @property
     def saved_tokens(self) -> int:
-        return max(0, self.original_tokens - self.compressed_tokens)
+        return self.record().saved_tokens
 
     @property
     def savings(self) -> float:
         """Share of tokens saved, 0..1."""
-        if self.original_tokens <= 0:
-            return 0.0
-        return self.saved_tokens / self.original_tokens
+        return self.record().savings
 
     @classmethod
     def class_name(cls) -> str:
         return "HeadroomCompressionEvent"
 
+    def record(self) -> SavingsRecord:
+        """The event as a core record."""
+        node = self.source == "node"
+        return SavingsRecord(
+            tool=None if node else self.name,
+            call_id=self.name if node else None,
+            kind=self.kind,
+            original_tokens=self.original_tokens,
+            compressed_tokens=self.compressed_tokens,
+            ref=self.ref,
+            source=self.source,
+        )
+
 
 def emit(result: Compression, *, source: str, name: str | None) -> None:
     """Dispatch the event for one compression (the dispatcher swallows handler errors)."""
+    if _ALREADY_COMPRESSED in result.notes:
+        return
     event = HeadroomCompressionEvent(
         source=source,
         name=name,
@@ -58,22 +91,6 @@ def emit(result: Compression, *, source: str, name: str | None) -> None:
         ref=result.ref,
     )
     dispatcher.event(event)
-
-
-@dataclass(frozen=True)
-class SavingsRecord:
-    """One compression as recorded by ``HeadroomSavingsHandler``."""
-
-    source: str
-    name: str | None
-    kind: str
-    original_tokens: int
-    compressed_tokens: int
-    ref: str | None
-
-    @property
-    def saved_tokens(self) -> int:
-        return max(0, self.original_tokens - self.compressed_tokens)
 
 
 class HeadroomSavingsHandler(BaseEventHandler):
@@ -93,14 +110,7 @@ class HeadroomSavingsHandler(BaseEventHandler):
     def handle(self, event: BaseEvent, **kwargs: Any) -> None:
         if not isinstance(event, HeadroomCompressionEvent):
             return
-        record = SavingsRecord(
-            event.source,
-            event.name,
-            event.kind,
-            event.original_tokens,
-            event.compressed_tokens,
-            event.ref,
-        )
+        record = event.record()
         with self._lock:
             self._records.append(record)
 
@@ -110,17 +120,21 @@ class HeadroomSavingsHandler(BaseEventHandler):
         with self._lock:
             return list(self._records)
 
+    def summary(self) -> SavingsSummary:
+        """Totals over the records so far."""
+        return summarize(self.records)
+
     @property
     def original_tokens(self) -> int:
-        return sum(r.original_tokens for r in self.records)
+        return self.summary().original_tokens
 
     @property
     def compressed_tokens(self) -> int:
-        return sum(r.compressed_tokens for r in self.records)
+        return self.summary().compressed_tokens
 
     @property
     def saved_tokens(self) -> int:
-        return sum(r.saved_tokens for r in self.records)
+        return self.summary().saved_tokens
 
     def reset(self) -> None:
         with self._lock:

@@ -18,7 +18,7 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.schema import BaseNode
 from llama_index.core.tools import ToolOutput
 
-from headroom_core import MARKER_RE, RETRIEVE_TOOL_NAME, CCRStore, HeadroomConfig, compress
+from headroom_core import RETRIEVE_TOOL_NAME, CCRStore, HeadroomConfig, compress
 
 from ._events import emit
 
@@ -74,10 +74,6 @@ def compress_text(
     return result.text if result.ref is not None else None
 
 
-def already_compressed(text: str) -> bool:
-    return MARKER_RE.search(text) is not None
-
-
 def compress_tool_output(
     output: ToolOutput,
     *,
@@ -88,13 +84,13 @@ def compress_tool_output(
 ) -> ToolOutput | None:
     """A copy of ``output`` whose text blocks the model will read compressed, or None.
 
-    ``raw_output`` and ``raw_input`` stay the original values. Errors, the retrieve tool,
-    handoffs and outputs that already carry headroom markers are left alone.
+    ``raw_output`` and ``raw_input`` stay the original values. Errors, the retrieve tool
+    and handoffs are left alone (and ``compress()`` leaves text with headroom markers).
     """
     if output.is_error or output.tool_name in SKIPPED_TOOLS:
         return None
     texts = [b for b in output.blocks if isinstance(b, TextBlock)]
-    if not texts or any(already_compressed(b.text) for b in texts):
+    if not texts:
         return None
     kwargs: dict[str, Any] = {
         "tool_name": output.tool_name,

@@ -17,6 +17,7 @@ from headroom_core import (
     RETRIEVE_TOOL_PARAMETERS,
     CCRStore,
     HeadroomConfig,
+    query_from_arguments,
     retrieve_tool,
 )
 
@@ -27,12 +28,6 @@ Query = str | Callable[[dict[str, Any]], str | None] | None
 
 #: The keyword arguments of the call in progress, for the output callback's query.
 _call_kwargs: ContextVar[dict[str, Any] | None] = ContextVar("headroom_call_kwargs", default=None)
-
-
-def args_query(kwargs: dict[str, Any]) -> str | None:
-    """The string values of a tool call's arguments: what the agent asked the tool for."""
-    parts = [v.strip() for v in kwargs.values() if isinstance(v, str) and v.strip()]
-    return " ".join(parts) or None
 
 
 class CompressedFunctionTool(FunctionTool):
@@ -66,8 +61,8 @@ def compress_tool(
     and compresses in the tool's output callback: ``ToolOutput.raw_output`` keeps the
     original return value while ``ToolOutput.content`` is what the model reads. A callback
     already on ``tool`` runs first and its result is compressed. The relevance query is
-    ``query`` if a string, ``query(kwargs)`` if a callable, else the call's string
-    arguments (a tool never sees the user's question: the agent classes pass that).
+    ``query`` if a string, ``query(kwargs)`` if a callable, else the call's string and
+    number arguments (a tool never sees the user's question: the agent classes pass that).
     The ``headroom_retrieve`` tool and tools already wrapped are returned unchanged.
     """
     if not isinstance(tool, FunctionTool):
@@ -84,7 +79,7 @@ def compress_tool(
 
     def finish(raw: Any, user_result: CallbackReturn) -> CallbackReturn:
         kwargs = _call_kwargs.get() or {}
-        hint = query if isinstance(query, str) else (query or args_query)(kwargs)
+        hint = query if isinstance(query, str) else (query or query_from_arguments)(kwargs)
         if isinstance(user_result, ToolOutput):
             compressed = compress_tool_output(
                 user_result, source="tool", query=hint, config=config, store=store
