@@ -1,6 +1,7 @@
 """Query search inside originals: structure-following chunks, hybrid ranking, a token budget.
 
-Lexical ranking is BM25 over each chunk's text and context (``_relevance``). When an
+Lexical ranking is BM25 (``bm25s``, over ``_relevance.terms`` of each chunk's text and
+context) plus bonuses for verbatim evidence. When an
 embedding function is configured, the chunks also get dense vectors in Chroma, and the two
 rankings are fused by reciprocal rank. Chunk indexes are built lazily, on the first query of
 a ref, never when compressing; they are kept in a bounded in-process cache.
@@ -8,19 +9,26 @@ a ref, never when compressing; they are kept in a bounded in-process cache.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 import threading
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ._chunking import chunk_original
 from ._chunking_types import Chunk
-from ._relevance import bm25_scores, terms
+from ._relevance import terms
 
 __all__ = [
     "ChunkIndex",
     "Hit",
+    "bm25_index",
+    "bm25_scores_of",
+    "evidence_bonus",
+    "gate_overviews",
     "get_index",
     "lexical_scores",
     "rank",
@@ -50,19 +58,65 @@ _SUPERLATIVE = re.compile(
 
 @dataclass
 class ChunkIndex:
-    """The chunks of one original and their term counts (the lexical index)."""
+    """The chunks of one original, their terms, and a BM25 index over them."""
 
+    text: str
     chunks: list[Chunk]
-    counts: list[Counter[str]]
-    size: int
-    dense: str = "none"  # "none", "building", "ready": the state of its vectors in Chroma
+    tokens: list[list[str]]
+    bm25: Any
+    starts: list[int]  # start offsets of the verbatim chunks, ascending
+    verbatim: list[int]  # their chunk numbers
+    dense: str = "none"  # "none", "building", "ready" or "failed": its vectors in Chroma
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.text)
+
+    @functools.cached_property
+    def lower(self) -> str:
+        """The original lowercased (same offsets for the ASCII identifiers matched in it)."""
+        return self.text.lower()
 
     @classmethod
     def build(cls, text: str, kind: str) -> ChunkIndex:
         chunks = chunk_original(text, kind)
-        counts = [Counter(terms(f"{c.context}\n{c.text}")) for c in chunks]
-        return cls(chunks, counts, len(text))
+        tokens = [terms(f"{c.context}\n{c.text}") for c in chunks]
+        located = sorted((c.start, i) for i, c in enumerate(chunks) if not c.derived)
+        return cls(
+            text,
+            chunks,
+            tokens,
+            bm25_index(tokens),
+            [s for s, _ in located],
+            [i for _, i in located],
+        )
+
+    def chunk_at(self, offset: int) -> int | None:
+        """The verbatim chunk holding character ``offset`` of the original, if any."""
+        k = bisect.bisect_right(self.starts, offset) - 1
+        if k < 0:
+            return None
+        i = self.verbatim[k]
+        return i if offset < self.starts[k] + len(self.chunks[i].text) else None
+
+
+def bm25_index(tokens: list[list[str]]) -> Any:
+    """A ``bm25s`` index (k1=1.2, b=0.75, Lucene idf: the same BM25 as ``_relevance``)."""
+    import bm25s
+
+    index = bm25s.BM25(k1=1.2, b=0.75)
+    if tokens:
+        index.index(tokens, show_progress=False)
+    return index
+
+
+def bm25_scores_of(index: Any, count: int, query: str) -> list[float]:
+    """BM25 of each of the ``count`` indexed chunks against ``query``."""
+    qterms = terms(query)
+    if not qterms or not count:
+        return [0.0] * count
+    return [float(x) for x in index.get_scores(qterms)]
 
 
 class _IndexCache:
@@ -108,39 +162,87 @@ def get_index(namespace: str, ref: str, text: str, kind: str) -> ChunkIndex:
     return _cache.get((namespace, ref), lambda: ChunkIndex.build(text, kind))
 
 
-def lexical_scores(
-    chunks: Sequence[Chunk], counts: Sequence[Counter[str]], query: str
-) -> list[float]:
-    """BM25 of every chunk, plus bonuses for exact evidence BM25's terms cannot see.
+def lexical_scores(index: ChunkIndex, query: str) -> list[float]:
+    """BM25 of every chunk of ``index``, plus ``evidence_bonus``, overviews gated."""
+    scores = bm25_scores_of(index.bm25, len(index.chunks), query)
+    bonus = evidence_bonus(index, query)
+    return gate_overviews(index.chunks, [a + b for a, b in zip(scores, bonus, strict=True)], query)
+
+
+def evidence_bonus(index: ChunkIndex, query: str) -> list[float]:
+    """Score for exact evidence that BM25's terms cannot see, per chunk.
 
     - a quoted or backticked part of the query found verbatim (more if it is in the
       chunk's first line: the signature, heading or key that the chunk is about);
     - an identifier-like query word (6+ characters with a digit: a short SHA, an id) that
-      is a prefix of a longer word in the chunk;
-    - the derived overview, only for aggregate questions ("which has the most ...").
+      is a prefix of a longer word in the chunk.
+
+    Matches are found with one scan of the original, not one per chunk.
     """
-    scores = bm25_scores(counts, query)
-    phrases = [
-        re.compile(rf"(?<![\w]){re.escape(p.strip())}(?![\w])") for p in _QUOTED.findall(query)
-    ]
-    prefixes = [
-        re.compile(rf"\b{re.escape(w)}[0-9a-z]", re.I)
-        for w in set(_IDENT.findall(query))
-        if any(ch.isdigit() for ch in w)
-    ]
+    bonus = [0.0] * len(index.chunks)
+    phrases = [p.strip() for p in _QUOTED.findall(query) if p.strip()]
+    prefixes = {w.lower() for w in _IDENT.findall(query) if any(ch.isdigit() for ch in w)}
+    for phrase in phrases:
+        seen: set[int] = set()
+        for at in _occurrences(index.text, phrase, whole=True):
+            i = index.chunk_at(at)
+            if i is None or i in seen:
+                continue
+            seen.add(i)
+            chunk = index.chunks[i]
+            newline = chunk.text.find("\n")
+            first_line = newline < 0 or at < chunk.start + newline
+            bonus[i] += 8.0 if first_line else 4.0
+        in_context: dict[str, bool] = {}
+        for i, chunk in enumerate(index.chunks):
+            if chunk.context and i not in seen:
+                hit = in_context.get(chunk.context)
+                if hit is None:
+                    hit = in_context[chunk.context] = any(
+                        True for _ in _occurrences(chunk.context, phrase, whole=True)
+                    )
+                if hit:
+                    bonus[i] += 4.0
+    for word in prefixes:
+        seen = set()
+        for at in _occurrences(index.lower, word, whole=False):
+            i = index.chunk_at(at)
+            if i is not None and i not in seen:
+                seen.add(i)
+                bonus[i] += 6.0
+    return bonus
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _occurrences(text: str, needle: str, *, whole: bool) -> Iterator[int]:
+    """Offsets of ``needle`` in ``text`` that start a word; with ``whole`` also end one.
+
+    Without ``whole`` the match must continue into a longer word (a prefix match). Plain
+    ``str.find`` keeps a scan of a megabyte original to a millisecond or so.
+    """
+    n = len(needle)
+    at = text.find(needle)
+    while at != -1:
+        before = at == 0 or not _is_word(text[at - 1]) or not _is_word(needle[0])
+        after_ch = text[at + n] if at + n < len(text) else ""
+        if whole:
+            after = not after_ch or not _is_word(after_ch) or not _is_word(needle[-1])
+        else:
+            after = after_ch.isdigit() or ("a" <= after_ch <= "z")
+        if before and after:
+            yield at
+        at = text.find(needle, at + 1)
+
+
+def gate_overviews(chunks: Sequence[Chunk], scores: list[float], query: str) -> list[float]:
+    """Derived overviews compete only for aggregate questions ("which has the most ...")."""
     wants_aggregate = bool(_SUPERLATIVE.search(query))
     for i, chunk in enumerate(chunks):
         if chunk.derived:
             scores[i] = scores[i] + 3.0 if wants_aggregate and scores[i] > 0 else 0.0
-            continue
-        for phrase in phrases:
-            if phrase.search(chunk.text) or phrase.search(chunk.context):
-                scores[i] += 4.0
-                if phrase.search(chunk.text.split("\n", 1)[0]):
-                    scores[i] += 4.0
-        for prefix in prefixes:
-            if prefix.search(chunk.text):
-                scores[i] += 6.0
     return scores
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
 from collections.abc import Callable
 
 from ._chunking_types import Chunk
@@ -20,6 +19,10 @@ from ._retrieval import (
     DENSE_CANDIDATES,
     HEADER_TOKENS,
     ChunkIndex,
+    bm25_index,
+    bm25_scores_of,
+    evidence_bonus,
+    gate_overviews,
     get_index,
     lexical_scores,
     rank,
@@ -112,7 +115,7 @@ def query_original(
     """The chunks of one original best matching ``query``, in original order, within budget."""
     count = get_tokenizer(config.model).count
     index = get_index(original.namespace, original.ref, original.as_text(), original.kind)
-    lexical = lexical_scores(index.chunks, index.counts, query)
+    lexical = lexical_scores(index, query)
     dense = _safe_dense(config)
     order: list[int] | None = None
     ready = False
@@ -160,7 +163,8 @@ def search(
         return "[headroom: search needs a query]"
     count = get_tokenizer(config.model).count
     chunks: list[tuple[str, Chunk]] = []
-    counts: list[Counter[str]] = []
+    tokens: list[list[str]] = []
+    bonus: list[float] = []
     where: dict[tuple[str, int], int] = {}
     dense = _safe_dense(config)
     ready = dense is not None
@@ -169,14 +173,19 @@ def search(
         for i, chunk in enumerate(index.chunks):
             where[(original.ref, i)] = len(chunks)
             chunks.append((original.ref, chunk))
-        counts.extend(index.counts)
+        tokens.extend(index.tokens)
+        bonus.extend(evidence_bonus(index, query))
         if dense is not None:
             try:
                 ready = _ensure_vectors(dense, original.namespace, original.ref, index) and ready
             except Exception:
                 log.exception("headroom: dense indexing failed; lexical search only")
                 ready = False
-    lexical = lexical_scores([c for _, c in chunks], counts, query)
+    # one BM25 over the chunks of all the originals, so scores compare across them
+    combined = bm25_scores_of(bm25_index(tokens), len(tokens), query)
+    lexical = gate_overviews(
+        [c for _, c in chunks], [a + b for a, b in zip(combined, bonus, strict=True)], query
+    )
     order: list[int] | None = None
     if dense is not None and ready and chunks:
         try:
@@ -187,7 +196,11 @@ def search(
             ready = False
     ranked = [chunks[i] for i in rank(lexical, order)]
     hits = select(
-        ranked, query, max_tokens=_room(max_tokens, query, count), count_tokens=count, multi_ref=True
+        ranked,
+        query,
+        max_tokens=_room(max_tokens, query, count),
+        count_tokens=count,
+        multi_ref=True,
     )
     return render_hits(
         hits,
