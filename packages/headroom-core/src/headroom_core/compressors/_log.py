@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from .._relevance import bm25_scores
 from ._base import CompressContext, CompressorResult
-from ._log_events import LogEvent, split_events, timestamp
+from ._log_events import LogEvent, letter_severity, split_events, timestamp, word_severity
 from ._log_templates import WILDCARD, LogTemplateMiner, MinedLog, mask_line
 
 #: Templates with at most this many events are rare: all their events are candidates for
@@ -44,7 +44,7 @@ class LogCompressor:
     def compress(self, text: str, ctx: CompressContext) -> CompressorResult:
         trailing = text.endswith("\n")
         lines = (text[:-1] if trailing else text).split("\n")
-        events = split_events(lines)
+        events = split_events(lines, rate_lines=False)
         if len(events) < 3:
             return CompressorResult(text, ("log: too few events to compress",))
         mined = LogTemplateMiner().mine([lines[e.first] for e in events])
@@ -179,6 +179,12 @@ def _priorities(
 ) -> list[tuple[float, int]]:
     """(priority, event index) for every event, best first."""
     query_bonus = _query_bonus(lines, events, mined, query)
+    # lines with different level or outcome words never share a template, so the words a
+    # template's lines share rate all of them
+    rated = [
+        max(word_severity(t.text), letter_severity(lines[events[t.members[0]].first]))
+        for t in mined.templates
+    ]
     typical = sorted(costs)[len(costs) // 2] or 1.0
     ranked: list[tuple[float, int]] = []
     for template in mined.templates:
@@ -194,7 +200,8 @@ def _priorities(
                 base = -10.0 * math.log2(rank + 1)
             # a long line must be worth more: two short rare lines beat one long one
             size = 8.0 * math.log2(max(costs[i], 1.0) / typical)
-            ranked.append((base + 15.0 * events[i].severity + query_bonus[i] - size, i))
+            sev = max(rated[template.id], events[i].severity)
+            ranked.append((base + 15.0 * sev + query_bonus[i] - size, i))
     ranked.sort(key=lambda pi: (-pi[0], pi[1]))
     return ranked
 

@@ -79,8 +79,8 @@ class LogEvent:
         return self.last - self.first + 1
 
 
-def severity(line: str) -> int:
-    """2 for errors/failures/exceptions, 1 for warnings, 0 otherwise."""
+def letter_severity(line: str) -> int:
+    """Severity from a logcat level letter (``E``/``F``/``A`` 2, ``W`` 1), else 0."""
     m = _LETTER_LEVEL.match(line)
     if m:
         letter = m.group(1) or m.group(2)
@@ -88,6 +88,16 @@ def severity(line: str) -> int:
             return 2
         if letter == "W":
             return 1
+    return 0
+
+
+def severity(line: str) -> int:
+    """2 for errors/failures/exceptions, 1 for warnings, 0 otherwise."""
+    return max(letter_severity(line), word_severity(line))
+
+
+def word_severity(line: str) -> int:
+    """Severity from level and outcome words (``ERROR``, ``failed``, ``WARN``...)."""
     low = line.lower()
     if not any(word in low for word in _SCREEN):
         return 0
@@ -98,8 +108,13 @@ def severity(line: str) -> int:
     return 0
 
 
-def split_events(lines: list[str]) -> list[LogEvent]:
-    """Group lines into events: a line plus its continuation lines (stack traces)."""
+def split_events(lines: list[str], *, rate_lines: bool = True) -> list[LogEvent]:
+    """Group lines into events: a line plus its continuation lines (stack traces).
+
+    With ``rate_lines=False`` an event's severity only reflects its traceback or
+    continuation lines; callers that rate head lines another way (once per template) skip
+    the per-line check.
+    """
     events: list[LogEvent] = []
     i, n = 0, len(lines)
     while i < n:
@@ -108,7 +123,7 @@ def split_events(lines: list[str]) -> list[LogEvent]:
             events.append(LogEvent(i, i, 0, header=True))
             i += 1
             continue
-        first, sev = i, severity(line)
+        first, sev = i, severity(line) if rate_lines else 0
         if "Traceback" in line and _TRACEBACK.match(line):
             sev = 2
             i += 1
