@@ -243,7 +243,7 @@ def _query_bonus(
     bonus = [0.0] * len(events)
     if not query or not query.strip():
         return bonus
-    scores = bm25_scores([" ".join(t.tokens) for t in mined.templates], query)
+    scores = bm25_scores([_MASKED.sub(" ", t.text) for t in mined.templates], query)
     top = max(scores, default=0.0)
     if top > 0:
         for i, t in enumerate(mined.assignment):

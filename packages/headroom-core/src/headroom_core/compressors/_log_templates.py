@@ -346,9 +346,11 @@ def _neutral_tokens(masked: Sequence[Sequence[str]]) -> tuple[frozenset[str], ..
     """Per header column, the tokens shared by most lines there."""
     if len(masked) < 4:
         return ()
+    heads = Counter(tuple(toks[:_NEUTRAL_POSITIONS]) for toks in masked)
     counts: Counter[tuple[int, str]] = Counter()
-    for toks in masked:
-        counts.update(enumerate(toks[:_NEUTRAL_POSITIONS]))
+    for head, n in heads.items():
+        for pt in enumerate(head):
+            counts[pt] += n
     floor = _NEUTRAL_SHARE * len(masked)
     columns: list[set[str]] = [set() for _ in range(_NEUTRAL_POSITIONS)]
     for (p, t), v in counts.items():
