@@ -244,3 +244,15 @@ def test_corpus_retention_at_1(corpus_cases: list[dict[str, Any]]) -> None:
             if needle["answer"] not in got:
                 missed.append((case["id"], needle["question"]))
     assert not missed
+
+
+def test_retrieve_tool_answers_with_chunks_and_says_what_was_left_out() -> None:
+    from headroom_core import RETRIEVE_TOOL_PARAMETERS, retrieve_tool
+
+    ref = put(_log(), "log")
+    tool = retrieve_tool()
+    got = tool(ref=ref, query="OOMKilled", max_tokens=200)
+    assert "OOMKilled: container exceeded memory limit 512Mi" in got
+    assert re.search(r"chunks left out", got.splitlines()[0])
+    assert set(RETRIEVE_TOOL_PARAMETERS["properties"]) == {"ref", "query", "max_tokens"}
+    assert tool(ref=ref) == _log()

@@ -126,7 +126,7 @@ class _IndexCache:
     than searching it, and agents ask several questions of the same ref in a row.
     """
 
-    def __init__(self, max_chars: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, max_chars: int = 32 * 1024 * 1024) -> None:
         self.max_chars = max_chars
         self._items: OrderedDict[tuple[str, str], ChunkIndex] = OrderedDict()
         self._lock = threading.Lock()

@@ -19,10 +19,14 @@ RETRIEVE_TOOL_NAME = "headroom_retrieve"
 RETRIEVE_TOOL_DESCRIPTION = (
     "Get back content that headroom left out of a tool result. Compressed tool results "
     "contain markers like [headroom: 412 lines omitted (...); ref=hr_...]. Call this tool "
-    "with that ref when the answer you need may be in the omitted part. Pass `query` (a few "
-    "words or the question) to get only the matching chunks of the original, in order, with "
-    "their line numbers or JSON paths; this is cheap, so prefer it. Omit `query` to get the "
-    "whole original. The result says which chunks were returned and what was left out."
+    "with that ref when a fact you need (an id, a value, a log line, a path:line location) "
+    "is not in what you can see but may be in the omitted part; do not guess it. Pass "
+    "`query` (the question, or a few distinctive words; put exact names in backticks) to "
+    "get only the best-matching chunks of the original, in original order, each headed by "
+    "its position (line range, JSON path or item) and what encloses it (file, item title, "
+    "function). This is cheap, so prefer it, and ask again with other words if the answer "
+    "lacks the fact. Omit `query` only when you need the whole original. The first line of "
+    "the result says how many chunks were returned and how many were left out."
 )
 
 RETRIEVE_TOOL_PARAMETERS: dict[str, Any] = {
@@ -35,7 +39,10 @@ RETRIEVE_TOOL_PARAMETERS: dict[str, Any] = {
         },
         "query": {
             "type": "string",
-            "description": "What you are looking for; returns only the matching chunks.",
+            "description": (
+                "What you are looking for: the question or distinctive words (names in "
+                "backticks match exactly). Returns only the matching chunks."
+            ),
         },
         "max_tokens": {
             "type": "integer",
