@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from agents.mcp import MCPServer
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult
 
-from headroom_core import CCRStore, HeadroomConfig, query_from_arguments
-
-from ._records import compress_recorded
+from headroom_core import CCRStore, HeadroomConfig
+from headroom_core.mcp import compress_call_result
 
 S = TypeVar("S", bound=MCPServer)
 
@@ -34,26 +33,14 @@ def compress_mcp_server(
         tool_name: str, arguments: dict[str, Any] | None, meta: dict[str, Any] | None = None
     ) -> CallToolResult:
         result = await inner(tool_name, arguments, meta)
-        if result.is_error:
-            return result
-        query = query_from_arguments(arguments)
-        content: list[Any] = []
-        changed = False
-        for block in result.content:
-            if isinstance(block, TextContent):
-                c = compress_recorded(
-                    block.text,
-                    tool=tool_name,
-                    call_id=None,
-                    query=query,
-                    config=config,
-                    store=store,
-                )
-                if c.ref is not None:
-                    block = block.model_copy(update={"text": c.text})
-                    changed = True
-            content.append(block)
-        return result.model_copy(update={"content": content}) if changed else result
+        return compress_call_result(
+            result,
+            tool=tool_name,
+            arguments=arguments,
+            config=config,
+            store=store,
+            keep_structured=True,
+        )
 
     call_tool.__headroom_wrapped__ = True  # type: ignore[attr-defined]
     server.call_tool = call_tool  # type: ignore[method-assign]

@@ -14,20 +14,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .._api import compress, retrieve
+from .._api import retrieve
 from .._config import HeadroomConfig
 from .._tool import RETRIEVE_TOOL_DESCRIPTION, RETRIEVE_TOOL_NAME, RETRIEVE_TOOL_PARAMETERS
 from ..store import CCRStore
 from ._deps import require_mcp
+from ._results import compress_call_result
 from ._stats import CompressionStats
-
-
-def _query_of(arguments: dict[str, Any] | None) -> str | None:
-    """The call's scalar arguments, as the relevance query."""
-    if not arguments:
-        return None
-    parts = [str(v) for v in arguments.values() if isinstance(v, (str, int, float))]
-    return " ".join(parts) or None
 
 
 def build_proxy(
@@ -76,24 +69,14 @@ def build_proxy(
             )
             return types.CallToolResult(content=[types.TextContent(text=text)])
         result = await upstream.call_tool(params.name, arguments)
-        if not isinstance(result, types.CallToolResult) or result.is_error:
-            return result
-        return _compress_result(result, params.name, _query_of(arguments))
-
-    def _compress_result(result: Any, tool: str, query: str | None) -> Any:
-        content: list[Any] = []
-        changed = False
-        for block in result.content:
-            if isinstance(block, types.TextContent):
-                c = compress(block.text, query=query, tool=tool, config=config, store=store)
-                counters.add(c)
-                if c.ref is not None:
-                    block = block.model_copy(update={"text": c.text})
-                    changed = True
-            content.append(block)
-        if not changed:
-            return result
-        return result.model_copy(update={"content": content, "structured_content": None})
+        return compress_call_result(
+            result,
+            tool=params.name,
+            arguments=arguments,
+            config=config,
+            store=store,
+            stats=counters,
+        )
 
     handlers: dict[str, Any] = {"on_list_tools": list_tools, "on_call_tool": call_tool}
     if caps.prompts is not None:
