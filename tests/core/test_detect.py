@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sysconfig
 from pathlib import Path
 from typing import Any
@@ -89,3 +90,27 @@ def test_python_documentation_is_text() -> None:
 
     docs = Path(headroom_core.__file__).with_name("demo_data") / "subprocess.rst.txt"
     assert detect_kind(docs.read_text("utf-8")).kind == "text"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [f"PASS: g++.dg/test{i}.C  -std=c++17  (test for excess errors)" for i in range(30)]
+        + ["FAIL: g++.dg/rare.C  (test for excess errors)", "UNRESOLVED: g++.dg/x.C"],
+        [f"ok {i} - parses input {i}" for i in range(1, 30)] + ["not ok 30 - handles EOF"],
+        [f"=== RUN   TestParse{i}\n--- PASS: TestParse{i} (0.00s)" for i in range(15)],
+    ],
+    ids=["dejagnu", "tap", "go-test"],
+)
+def test_test_run_results_are_logs(lines: list[str]) -> None:
+    assert detect_kind("\n".join(lines) + "\n").kind == "log"
+
+
+def test_records_with_a_nested_location_are_json_not_search() -> None:
+    alerts = [
+        {"number": n, "rule": "r", "location": {"path": f"w{n}.yml", "start_line": n}}
+        for n in range(10)
+    ]
+    matches = [{"path": f"src/m{n}.py", "line": n, "text": "import os"} for n in range(10)]
+    assert detect_kind(json.dumps(alerts, indent=2)).kind == "json"
+    assert detect_kind(json.dumps(matches, indent=2)).kind == "search"

@@ -101,6 +101,9 @@ _LOG_SIGNALS = re.compile(
     r"|^\d{6} \d{6}\b"  # HDFS-style yymmdd hhmmss
     r"|\b(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|FATAL|CRITICAL|SEVERE)\b"
     r"|\b(?:PASSED|FAILED|SKIPPED|XFAIL)\b|^(?:error|warning)(?:\[\w+\])?:"
+    # test-run results: DejaGnu/automake (PASS: ...), TAP (ok 3 / not ok 4), go test
+    r"|^(?:PASS|FAIL|XPASS|XFAIL|KPASS|KFAIL|UNSUPPORTED|UNRESOLVED|UNTESTED|ERROR|SKIP):\s"
+    r"|^(?:not )?ok \d+\b|^(?:=== (?:RUN|PAUSE|CONT)|--- (?:PASS|FAIL|SKIP):)"
 )
 
 # --- code ---------------------------------------------------------------------------------
@@ -259,15 +262,18 @@ def _language_scores(sample: str) -> dict[str, float]:
     return scores
 
 
-def _is_json(text: str) -> bool:
+_NOT_JSON = object()
+
+
+def _parse_json(text: str) -> object:
+    """The parsed value of ``text``, or ``_NOT_JSON``."""
     stripped = text.strip()
     if not stripped or stripped[0] not in "[{":
-        return False
+        return _NOT_JSON
     try:
-        json.loads(stripped)
+        return json.loads(stripped)
     except (ValueError, RecursionError):
-        return False
-    return True
+        return _NOT_JSON
 
 
 def _json_lines(lines: list[str]) -> bool:
@@ -287,13 +293,23 @@ def _json_lines(lines: list[str]) -> bool:
     return parsed >= 2
 
 
-def _is_search_json(text: str) -> bool:
-    head = text.lstrip()[:4000]
-    if not head.startswith("["):
+_PATH_KEYS = frozenset({"path", "file", "filename", "file_path"})
+_LINE_KEYS = frozenset({"line", "line_number", "lineno", "line_num", "start_line"})
+
+
+def _is_search_json(value: object) -> bool:
+    """A JSON array of matches: its items carry a path and a line number at top level.
+
+    Only the top level counts: API records that nest a location (code-scanning alerts,
+    review comments) are records, not search results.
+    """
+    if not isinstance(value, list) or not value:
         return False
-    has_path = re.search(r'"(path|file|filename|file_path)"\s*:', head)
-    has_line = re.search(r'"(line|line_number|lineno|line_num|start_line)"\s*:', head)
-    return bool(has_path and has_line)
+    head = value[:5]
+    return all(
+        isinstance(item, dict) and _PATH_KEYS & item.keys() and _LINE_KEYS & item.keys()
+        for item in head
+    )
 
 
 def _ratio(lines: list[str], pattern: re.Pattern[str], window: int | None = None) -> float:
@@ -330,8 +346,9 @@ def detect_kind(text: str, *, tool: str | None = None, path: str | None = None) 
 
     if _HUNK.search(sample) and _DIFF_START.search(sample[:2000]):
         return Detection("diff", reason="diff headers and hunks")
-    if sample.lstrip()[:1] in "[{" and _is_json(text):
-        if _is_search_json(text):
+    parsed = _parse_json(text) if sample.lstrip()[:1] in "[{" else _NOT_JSON
+    if parsed is not _NOT_JSON:
+        if _is_search_json(parsed):
             return Detection("search", reason="JSON array of path/line matches")
         return Detection("json", reason="parses as JSON")
     if _json_lines(lines):
