@@ -83,6 +83,7 @@ class _Planner:
             ctx.count_tokens(ctx.marker(999, "lines", "x1000 in all, 00:00:00 - 00:00:00"))
         )
         self.priorities = _priorities(lines, events, mined, self.costs, ctx.query)
+        self._allowance_share = 1.0
 
     def _absorb_cheap_omissions(self, keep: set[int]) -> None:
         """Keep dropped events wherever their lines cost no more than the marker they need."""
@@ -119,7 +120,8 @@ class _Planner:
 
     def _choose(self, target: float) -> set[int]:
         """The largest selection whose estimate fits ``target`` (a few refits)."""
-        allowance = target
+        # gap markers make the estimate exceed the allowance by a similar share each time
+        allowance = target * self._allowance_share
         best: set[int] | None = None
         for _ in range(5):
             keep = _select(
@@ -131,6 +133,7 @@ class _Planner:
                 if best is None or len(keep) > len(best):
                     best = keep
                 if target - used < 0.02 * target:
+                    self._allowance_share = allowance / target
                     break
                 allowance += (target - used) * 0.8
             else:
