@@ -23,6 +23,9 @@ ORIGINALS = "headroom_originals"
 _PLACEHOLDER = [0.0]
 _EVICT_EVERY = 64
 _TEXT_ENCODINGS = ("utf-8",)
+#: Seconds before a request to the server is abandoned (the call then fails open).
+REQUEST_TIMEOUT = 30.0
+CONNECT_TIMEOUT = 5.0
 
 
 def connect(url: str) -> Any:
@@ -37,7 +40,7 @@ def connect(url: str) -> Any:
         raise ConfigError(f"chroma_url must look like http://host:port, got {url!r}")
     port = parts.port or (443 if parts.scheme == "https" else 8000)
     try:
-        return chromadb.HttpClient(
+        client = chromadb.HttpClient(
             host=parts.hostname,
             port=port,
             ssl=parts.scheme == "https",
@@ -45,6 +48,13 @@ def connect(url: str) -> Any:
         )
     except Exception as exc:  # chromadb raises plain ValueError/ConnectionError variants
         raise StoreError(f"cannot reach the Chroma server at {url}: {exc}") from exc
+    # Chroma's HTTP session never times out; a stalled server must not hang an agent
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if session is not None:
+        import httpx
+
+        session.timeout = httpx.Timeout(REQUEST_TIMEOUT, connect=CONNECT_TIMEOUT)
+    return client
 
 
 _clients: dict[str, Any] = {}
