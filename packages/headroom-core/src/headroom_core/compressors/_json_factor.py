@@ -87,7 +87,7 @@ def same_value(a: Any, b: Any) -> bool:
 
 def _source_text(v: Any) -> str | None:
     if isinstance(v, str):
-        return v if v and not _PUA.search(v) else None
+        return v if v and (v.isascii() or not _PUA.search(v)) else None
     if isinstance(v, int) and not isinstance(v, bool):
         return str(v)
     return None
@@ -196,6 +196,7 @@ def factor_groups(root: Any) -> Factoring:
         common = [k for k in first if all(k in m[0] for m in members)]
         defaults = _defaults(members, common, path.endswith("[]")) if len(members) >= 3 else {}
         derived: dict[str, str] = {}
+        hits: dict[str, list[bool]] = {}
         sources: list[list[tuple[str, str]]] | None = None
         for k in common:
             if k in defaults or k in KEEP_LITERAL_KEYS:
@@ -204,17 +205,20 @@ def factor_groups(root: Any) -> Factoring:
                 continue
             if sources is None:  # once per group: the same for every key tried
                 sources = [_sources(o, p, set(defaults)) for o, p in members[:3]]
-            t = _derive(k, members, sources)
-            if t is not None:
-                derived[k] = t
+            found = _derive(k, members, sources)
+            if found is not None:
+                derived[k], hits[k] = found
         if not defaults and not derived:
             continue
-        for obj, parent in members:
+        # a template naming a key removed here must be tried again on what is left
+        removed = set(defaults).union(derived)
+        recheck = {k for k, t in derived.items() if removed.intersection(_own_keys(t))}
+        for i, (obj, parent) in enumerate(members):
             for k, v in defaults.items():
                 if same_value(obj[k], v):
                     del obj[k]
             for k, t in derived.items():
-                if render_template(t, obj, parent) == obj[k]:
+                if hits[k][i] if k not in recheck else render_template(t, obj, parent) == obj[k]:
                     del obj[k]
                     hit = (path or ".", k)
                     fact.derived_hits[hit] = fact.derived_hits.get(hit, 0) + 1
@@ -261,12 +265,14 @@ def _derive(
     key: str,
     members: list[tuple[dict[str, Any], dict[str, Any] | None]],
     sources: list[list[tuple[str, str]]],
-) -> str | None:
+) -> tuple[str, list[bool]] | None:
     """The template that reproduces ``key`` in the most objects (at least ``DEFAULT_SHARE``).
 
     Templates are tried from the first objects, with ``sources`` their fields' texts.
+    Returns the template and, per member, whether it reproduces the member's value.
     """
-    best, best_hits = None, 0
+    best: tuple[str, list[bool]] | None = None
+    best_hits = 0
     tried: set[str] = set()
     for (obj, _), src in zip(members, sources, strict=False):
         value = obj[key]
@@ -277,19 +283,26 @@ def _derive(
             continue
         tried.add(t)
         allowed_misses = len(members) - max(2, DEFAULT_SHARE * len(members))
-        hits = misses = 0
+        matched: list[bool] = []
+        misses = 0
         for o, p in members:
-            if render_template(t, o, p) == o[key]:
-                hits += 1
-            else:
+            ok = render_template(t, o, p) == o[key]
+            matched.append(ok)
+            if not ok:
                 misses += 1
                 if misses > allowed_misses:
                     break
+        hits = len(matched) - misses
         if misses <= allowed_misses and hits > best_hits:
-            best, best_hits = t, hits
+            best, best_hits = (t, matched), hits
     if best_hits >= 2 and best_hits >= DEFAULT_SHARE * len(members):
         return best
     return None
+
+
+def _own_keys(template: str) -> set[str]:
+    """Keys of the object itself (not of its parent) that ``template`` names."""
+    return {key for _, key, up, placeholder in _template_parts(template) if placeholder and not up}
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

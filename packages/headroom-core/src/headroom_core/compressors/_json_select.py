@@ -13,10 +13,11 @@ import re
 import statistics
 from collections import Counter
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from .._markers import MARKER_RE, REF_PATTERN
-from .._relevance import bm25_scores, terms
+from .._relevance import _WORD, bm25_scores, terms
 from ._json_factor import KEEP_LITERAL_KEYS, MAX_DEPTH, dumps, is_map, walk_dicts
 
 Marker = Callable[[int, str, "str | None"], str]
@@ -164,7 +165,7 @@ def _relevant_texts(objs: list[dict[str, Any]], key: str, query: str | None) -> 
     if not query or len(objs) <= KEEP_RELEVANT_TEXTS:
         return set()
     values = [o[key] if isinstance(o[key], str) else "" for o in objs]
-    scores = bm25_scores(values, query)
+    scores = bm25_scores([term_counts(v) for v in values], query)
     ranked = sorted(range(len(objs)), key=lambda i: (-scores[i], i))
     return {i for i in ranked[:KEEP_RELEVANT_TEXTS] if scores[i] > 0}
 
@@ -201,6 +202,23 @@ def cut_strings(root: Any, cap: int, marker: Marker) -> int:
     return cut
 
 
+def term_counts(text: str) -> Counter[str]:
+    """``Counter(terms(text))``, with each distinct word split into terms once.
+
+    ``terms`` treats every word on its own, so the counts of a text are the sum of its
+    words' terms; JSON rows repeat the same words, and words repeat across rows.
+    """
+    counts: Counter[str] = Counter()
+    for word, n in Counter(_WORD.findall(text)).items():
+        for term in _word_terms(word):
+            counts[term] += n
+    return counts
+
+
+#: Terms of one word, shared by every compression (words repeat across documents).
+_word_terms = lru_cache(maxsize=65536)(lambda word: tuple(terms(word)))
+
+
 def _size(v: Any) -> int:
     """About the characters ``v`` takes in compact JSON (escapes aside), cheaply."""
     if isinstance(v, str):
@@ -234,7 +252,7 @@ def row_priorities(rows: list[Any], texts: list[str], query: str | None) -> list
         if 0 <= i < n:
             prio[i] += 4.0
     if query and query.strip():
-        scores = bm25_scores([Counter(terms(t)) for t in texts], query)
+        scores = bm25_scores([term_counts(t) for t in texts], query)
         top = max(scores, default=0.0)
         if top > 0:
             for i, s in enumerate(scores):
