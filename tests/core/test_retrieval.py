@@ -256,3 +256,9 @@ def test_retrieve_tool_answers_with_chunks_and_says_what_was_left_out() -> None:
     assert re.search(r"chunks left out", got.splitlines()[0])
     assert set(RETRIEVE_TOOL_PARAMETERS["properties"]) == {"ref", "query", "max_tokens"}
     assert tool(ref=ref) == _log()
+
+
+def test_a_budget_too_small_for_any_chunk_says_so() -> None:
+    ref = put(_log(), "log")
+    got = retrieve(ref, query="OOMKilled", max_tokens=20)
+    assert got.startswith("[headroom: ") and "none fits in max_tokens=20" in got

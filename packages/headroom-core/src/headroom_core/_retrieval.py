@@ -30,6 +30,7 @@ __all__ = [
     "evidence_bonus",
     "gate_overviews",
     "get_index",
+    "header_line",
     "lexical_scores",
     "rank",
     "render_hits",
@@ -40,8 +41,6 @@ __all__ = [
 RRF_K = 60
 #: Dense candidates fetched per query before fusion.
 DENSE_CANDIDATES = 50
-#: Tokens kept free for the answer's header line (what came back, what was left out).
-HEADER_TOKENS = 90
 #: Below this many free tokens no further chunk or excerpt is worth adding.
 _MIN_ROOM = 24
 #: Room needed to excerpt a chunk that does not fit whole after others were picked.
@@ -360,6 +359,15 @@ def _cut_line(line: str, qterms: set[str], budget: int, count_tokens: Callable[[
     return ""
 
 
+def header_line(picked: int, total: int, *, query: str, method: str, subject: str) -> str:
+    """The first line of an answer: what came back, how it was ranked, what was left out."""
+    return (
+        f"[headroom: {picked} of {total} chunks of {subject} best matching {query!r}, "
+        f"in original order ({method}); {total - picked} chunks left out: ask with another "
+        f"query, or without one for the whole original]"
+    )
+
+
 def render_hits(
     hits: list[Hit],
     *,
@@ -367,18 +375,25 @@ def render_hits(
     query: str,
     method: str,
     subject: str,
+    matched: int = 0,
+    max_tokens: int = 0,
     multi_ref: bool = False,
 ) -> str:
-    """The answer: a header saying what came back and what was left out, then the chunks."""
+    """The answer: a header saying what came back and what was left out, then the chunks.
+
+    ``matched`` counts the chunks that matched at all, to tell "nothing matches" apart
+    from "nothing fits in ``max_tokens``".
+    """
+    if not hits and matched:
+        return (
+            f"[headroom: {matched} chunks of {subject} match {query!r} but none fits in "
+            f"max_tokens={max_tokens}; ask again with a larger max_tokens]"
+        )
     if not hits:
         return (
             f"[headroom: no chunk of {subject} matches {query!r} ({method}); call "
             f"headroom_retrieve with the ref only to get the whole original]"
         )
     ordered = sorted(hits, key=lambda h: (h.ref, h.chunk.start) if multi_ref else h.chunk.start)
-    header = (
-        f"[headroom: {len(hits)} of {total} chunks of {subject} best matching {query!r}, "
-        f"in original order ({method}); {total - len(hits)} chunks left out: ask with another "
-        f"query, or without one for the whole original]"
-    )
+    header = header_line(len(hits), total, query=query, method=method, subject=subject)
     return "\n".join([header, *(h.render(with_ref=multi_ref) for h in ordered)])

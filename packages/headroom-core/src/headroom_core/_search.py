@@ -17,13 +17,13 @@ from ._config import HeadroomConfig
 from ._exceptions import StoreError
 from ._retrieval import (
     DENSE_CANDIDATES,
-    HEADER_TOKENS,
     ChunkIndex,
     bm25_index,
     bm25_scores_of,
     evidence_bonus,
     gate_overviews,
     get_index,
+    header_line,
     lexical_scores,
     rank,
     render_hits,
@@ -92,9 +92,18 @@ def _method(dense: DenseIndex | None, ready: bool) -> str:
     return f"lexical BM25; dense {name} index still building"
 
 
-def _room(max_tokens: int, query: str, count: Callable[[str], int]) -> int:
-    """Tokens left for chunks once the header (which quotes the query) is paid for."""
-    return max(0, max_tokens - HEADER_TOKENS - count(query))
+def _room(
+    max_tokens: int,
+    count: Callable[[str], int],
+    *,
+    total: int,
+    query: str,
+    method: str,
+    subject: str,
+) -> int:
+    """Tokens left for chunks once the header line (at its longest) is paid for."""
+    header = header_line(total, total, query=query, method=method, subject=subject)
+    return max(0, max_tokens - count(header) - 1)
 
 
 def _safe_dense(config: HeadroomConfig) -> DenseIndex | None:
@@ -130,13 +139,17 @@ def query_original(
             log.exception("headroom: dense query failed; lexical search only")
             ready = False
     ranked = [(original.ref, index.chunks[i]) for i in rank(lexical, order)]
-    hits = select(ranked, query, max_tokens=_room(max_tokens, query, count), count_tokens=count)
+    method, total = _method(dense, ready), len(index.chunks)
+    room = _room(max_tokens, count, total=total, query=query, method=method, subject=original.ref)
+    hits = select(ranked, query, max_tokens=room, count_tokens=count)
     return render_hits(
         hits,
-        total=len(index.chunks),
+        total=total,
         query=query,
-        method=_method(dense, ready),
+        method=method,
         subject=original.ref,
+        matched=len(ranked),
+        max_tokens=max_tokens,
     )
 
 
@@ -195,18 +208,16 @@ def search(
             log.exception("headroom: dense query failed; lexical search only")
             ready = False
     ranked = [chunks[i] for i in rank(lexical, order)]
-    hits = select(
-        ranked,
-        query,
-        max_tokens=_room(max_tokens, query, count),
-        count_tokens=count,
-        multi_ref=True,
-    )
+    method, subject = _method(dense, ready), f"the {len(originals)} most recent originals"
+    room = _room(max_tokens, count, total=len(chunks), query=query, method=method, subject=subject)
+    hits = select(ranked, query, max_tokens=room, count_tokens=count, multi_ref=True)
     return render_hits(
         hits,
         total=len(chunks),
         query=query,
-        method=_method(dense, ready),
-        subject=f"the {len(originals)} most recent originals",
+        method=method,
+        subject=subject,
+        matched=len(ranked),
+        max_tokens=max_tokens,
         multi_ref=True,
     )
