@@ -53,6 +53,7 @@ EXPECTED_CORE = {
     "open_store",
     "query_from_arguments",
     "retrieve",
+    "retrieve_from_arguments",
     "retrieve_tool",
     "search",
     "summarize",

@@ -1,43 +1,13 @@
-"""query_from_arguments, CompressionRecord and summarize: what every adapter reports."""
+"""CompressionRecord and summarize: the savings figures every adapter reports."""
 
 from __future__ import annotations
-
-import json
-
-import pytest
 
 from headroom_core import (
     Compression,
     CompressionRecord,
     SavingsSummary,
-    query_from_arguments,
     summarize,
 )
-from headroom_core._messages_formats import build_query, call_from
-
-
-@pytest.mark.parametrize(
-    ("arguments", "query"),
-    [
-        (None, None),
-        ({}, None),
-        ("", None),
-        ({"q": " OOMKilled ", "limit": 50, "ratio": 0.5}, "OOMKilled 50 0.5"),
-        ('{"q": "deploy", "verbose": true, "page": null}', "deploy"),
-        ({"filters": {"author": "ada", "labels": ["bug", "p1"]}}, "ada bug p1"),
-        ("free text, not JSON", "free text, not JSON"),
-        ({"flag": False, "blank": "  "}, None),
-    ],
-)
-def test_query_from_arguments(arguments: object, query: str | None) -> None:
-    assert query_from_arguments(arguments) == query  # type: ignore[arg-type]
-
-
-def test_query_from_arguments_matches_compress_messages() -> None:
-    """A tool result gets the same query from an adapter as from ``compress_messages``."""
-    arguments = {"path": "src/app.py", "pattern": "def main", "context": 3}
-    call = call_from("grep", json.dumps(arguments))
-    assert build_query("", call) == query_from_arguments(arguments) == "src/app.py def main 3"
 
 
 def test_record_of_a_compression() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
@@ -17,6 +16,7 @@ from headroom_core import (
     CCRStore,
     HeadroomConfig,
     query_from_arguments,
+    retrieve_from_arguments,
     retrieve_tool,
 )
 
@@ -169,20 +169,8 @@ def headroom_retrieve_tool(
     spec = retrieve_tool(config=config, store=store)
 
     async def on_invoke_tool(ctx: ToolContext[Any], arguments: str) -> str:
-        try:
-            args = json.loads(arguments or "{}")
-        except ValueError:
-            return "headroom_retrieve: arguments must be a JSON object with a `ref`"
-        if not isinstance(args, dict) or not isinstance(args.get("ref"), str):
-            return "headroom_retrieve: a `ref` string (hr_...) is required"
-        query = args.get("query")
-        max_tokens = args.get("max_tokens")
-        bound = retrieve_tool(config=config, store=_store_from_context(ctx) or store)
-        return bound(
-            ref=args["ref"],
-            query=query if isinstance(query, str) else None,
-            max_tokens=max_tokens if isinstance(max_tokens, int) else None,
-        )
+        found = _store_from_context(ctx) or store
+        return retrieve_from_arguments(arguments, config=config, store=found)
 
     return FunctionTool(
         name=spec.name,

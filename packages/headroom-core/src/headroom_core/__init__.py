@@ -34,6 +34,7 @@ from ._tool import (
     RETRIEVE_TOOL_NAME,
     RETRIEVE_TOOL_PARAMETERS,
     ToolSpec,
+    retrieve_from_arguments,
     retrieve_tool,
 )
 from ._types import Compression
@@ -86,6 +87,7 @@ __all__ = [
     "open_store",
     "query_from_arguments",
     "retrieve",
+    "retrieve_from_arguments",
     "retrieve_tool",
     "search",
     "summarize",

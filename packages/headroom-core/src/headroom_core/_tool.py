@@ -6,7 +6,8 @@ tool everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +95,36 @@ def retrieve_tool(
 
     return ToolSpec(
         RETRIEVE_TOOL_NAME, RETRIEVE_TOOL_DESCRIPTION, RETRIEVE_TOOL_PARAMETERS, headroom_retrieve
+    )
+
+
+def retrieve_from_arguments(
+    arguments: Mapping[str, Any] | str | None,
+    *,
+    config: HeadroomConfig | None = None,
+    store: CCRStore | None = None,
+) -> str:
+    """Answer a ``headroom_retrieve`` call from the model's arguments (a mapping or JSON text).
+
+    Never raises: arguments that are not an object with a ``ref`` string give a message the
+    model can act on; a ``query`` or ``max_tokens`` of the wrong type is ignored.
+    """
+    from ._api import retrieve
+
+    if isinstance(arguments, str) or arguments is None:
+        try:
+            arguments = json.loads(arguments or "{}")
+        except ValueError:
+            return f"{RETRIEVE_TOOL_NAME}: arguments must be a JSON object with a `ref`"
+    if not isinstance(arguments, Mapping) or not isinstance(arguments.get("ref"), str):
+        return f"{RETRIEVE_TOOL_NAME}: a `ref` string (hr_...) is required"
+    query, max_tokens = arguments.get("query"), arguments.get("max_tokens")
+    return retrieve(
+        arguments["ref"],
+        query=query if isinstance(query, str) else None,
+        max_tokens=max_tokens if isinstance(max_tokens, int) else None,
+        config=config,
+        store=store,
     )
 
 

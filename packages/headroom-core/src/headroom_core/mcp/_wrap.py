@@ -14,9 +14,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .._api import retrieve
 from .._config import HeadroomConfig
-from .._tool import RETRIEVE_TOOL_DESCRIPTION, RETRIEVE_TOOL_NAME, RETRIEVE_TOOL_PARAMETERS
+from .._tool import (
+    RETRIEVE_TOOL_DESCRIPTION,
+    RETRIEVE_TOOL_NAME,
+    RETRIEVE_TOOL_PARAMETERS,
+    retrieve_from_arguments,
+)
 from ..store import CCRStore
 from ._deps import require_mcp
 from ._results import compress_call_result
@@ -55,19 +59,9 @@ def build_proxy(
         arguments = dict(params.arguments or {})
         if params.name == RETRIEVE_TOOL_NAME:
             counters.add_retrieval()
-            ref = arguments.get("ref")
-            if not isinstance(ref, str):
-                text = "headroom_retrieve: a `ref` string (hr_...) is required"
-                return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)
-            query, max_tokens = arguments.get("query"), arguments.get("max_tokens")
-            text = retrieve(
-                ref,
-                query=query if isinstance(query, str) else None,
-                max_tokens=max_tokens if isinstance(max_tokens, int) else None,
-                config=config,
-                store=store,
-            )
-            return types.CallToolResult(content=[types.TextContent(text=text)])
+            text = retrieve_from_arguments(arguments, config=config, store=store)
+            failed = not isinstance(arguments.get("ref"), str)
+            return types.CallToolResult(content=[types.TextContent(text=text)], is_error=failed)
         result = await upstream.call_tool(params.name, arguments)
         return compress_call_result(
             result,
