@@ -30,7 +30,7 @@ from ._log_templates import WILDCARD, LogTemplateMiner, MinedLog, mask_line
 RARE_MAX = 3
 #: Rare events may take the output this far over ``ctx.budget`` (they are the anomalies a
 #: reader looks for); a log with few of them stays within the budget.
-RARE_OVERFLOW = 1.33
+RARE_OVERFLOW = 1.4
 #: Query words that look like values (ids, IPs, paths, numbers): matched literally in lines.
 _QUERY_VALUE = re.compile(r"[\w./:@-]*\d[\w./:@-]*|[\w.-]*[/_][\w./-]+")
 _VALUE_POSITIONS = 1  # varying fields described per marker
