@@ -11,8 +11,24 @@ from ._types import Compression
 R = TypeVar("R", bound="CompressionRecord")
 
 
+class TokenSavings:
+    """Saved tokens and their share, from the two counts."""
+
+    original_tokens: int
+    compressed_tokens: int
+
+    @property
+    def saved_tokens(self) -> int:
+        return max(0, self.original_tokens - self.compressed_tokens)
+
+    @property
+    def savings(self) -> float:
+        """Share of tokens saved, 0..1."""
+        return self.saved_tokens / self.original_tokens if self.original_tokens > 0 else 0.0
+
+
 @dataclass(frozen=True)
-class CompressionRecord:
+class CompressionRecord(TokenSavings):
     """What headroom did to one tool output (or retrieved document).
 
     ``call_id`` is the tool call's (or document's) id, None where the framework gives
@@ -27,15 +43,6 @@ class CompressionRecord:
     compressed_tokens: int
     ref: str | None
     seconds: float | None = None
-
-    @property
-    def saved_tokens(self) -> int:
-        return max(0, self.original_tokens - self.compressed_tokens)
-
-    @property
-    def savings(self) -> float:
-        """Share of tokens saved, 0..1."""
-        return self.saved_tokens / self.original_tokens if self.original_tokens > 0 else 0.0
 
     @classmethod
     def of(
@@ -59,7 +66,7 @@ class CompressionRecord:
 
 
 @dataclass(frozen=True)
-class SavingsSummary:
+class SavingsSummary(TokenSavings):
     """Totals over records: ``seconds`` sums the measured ones, ``refs`` keeps their order."""
 
     calls: int = 0
@@ -68,15 +75,6 @@ class SavingsSummary:
     compressed_tokens: int = 0
     seconds: float = 0.0
     refs: tuple[str, ...] = ()
-
-    @property
-    def saved_tokens(self) -> int:
-        return max(0, self.original_tokens - self.compressed_tokens)
-
-    @property
-    def savings(self) -> float:
-        """Share of tokens saved, 0..1."""
-        return self.saved_tokens / self.original_tokens if self.original_tokens > 0 else 0.0
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -282,28 +282,3 @@ def message_job(
     tool = tool or message.name
     work = partial(_compress_message, message, tool, query, settings)
     return Job(work, message, tool, message.tool_call_id)
-
-
-def compress_message(
-    message: ToolMessage,
-    *,
-    tool: str | None,
-    query: str | None,
-    settings: Settings,
-    config: RunnableConfig | None = None,
-) -> ToolMessage:
-    """``message`` with compressed content and the ref in its artifact, traced."""
-    return traced(message_job(message, tool=tool, query=query, settings=settings), config)
-
-
-async def acompress_message(
-    message: ToolMessage,
-    *,
-    tool: str | None,
-    query: str | None,
-    settings: Settings,
-    config: RunnableConfig | None = None,
-) -> ToolMessage:
-    """Async ``compress_message``."""
-    job = message_job(message, tool=tool, query=query, settings=settings)
-    return await atraced(job, config)

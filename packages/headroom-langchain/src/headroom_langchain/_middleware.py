@@ -17,11 +17,12 @@ from langchain.agents.middleware import (
     ToolCallRequest,
 )
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 
 from headroom_core import CCRStore, HeadroomConfig
 
-from ._compress import MinTokens, Settings, acompress_message, compress_message, task_of
+from ._compress import Job, MinTokens, Settings, atraced, message_job, task_of, traced
 from ._tools import HeadroomRetrieveTool
 
 ToolResult = ToolMessage | Command[Any]
@@ -36,6 +37,11 @@ def _state_messages(state: Any) -> Sequence[BaseMessage]:
     else:
         messages = getattr(state, "messages", ())
     return [m for m in messages if isinstance(m, BaseMessage)]
+
+
+def _run_config(request: ToolCallRequest) -> RunnableConfig | None:
+    """The config of the agent run a tool call belongs to (for its callbacks and tags)."""
+    return getattr(request.runtime, "config", None)
 
 
 class _HeadroomMiddlewareBase(AgentMiddleware[AgentState[Any], Any, Any]):
@@ -74,10 +80,13 @@ class HeadroomMiddleware(_HeadroomMiddlewareBase):
     Holds no per-call state, so sync tools running in parallel threads are safe.
     """
 
-    def _target(self, request: ToolCallRequest, result: Any) -> ToolMessage | None:
-        if not isinstance(result, ToolMessage):
+    def _job(self, request: ToolCallRequest, result: Any) -> Job[ToolMessage] | None:
+        """The compression of ``result``, or None when it passes through."""
+        tool = request.tool_call["name"]
+        if not isinstance(result, ToolMessage) or not self.settings.wants(result, tool):
             return None
-        return result if self.settings.wants(result, request.tool_call["name"]) else None
+        query = task_of(_state_messages(request.state))
+        return message_job(result, tool=tool, query=query, settings=self.settings)
 
     def wrap_tool_call(
         self,
@@ -85,16 +94,10 @@ class HeadroomMiddleware(_HeadroomMiddlewareBase):
         handler: Callable[[ToolCallRequest], ToolResult],
     ) -> ToolResult:
         result = handler(request)
-        message = self._target(request, result)
-        if message is None:
+        job = self._job(request, result)
+        if job is None:
             return result
-        return compress_message(
-            message,
-            tool=request.tool_call["name"],
-            query=task_of(_state_messages(request.state)),
-            settings=self.settings,
-            config=getattr(request.runtime, "config", None),
-        )
+        return traced(job, _run_config(request))
 
     async def awrap_tool_call(
         self,
@@ -102,16 +105,10 @@ class HeadroomMiddleware(_HeadroomMiddlewareBase):
         handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
     ) -> ToolResult:
         result = await handler(request)
-        message = self._target(request, result)
-        if message is None:
+        job = self._job(request, result)
+        if job is None:
             return result
-        return await acompress_message(
-            message,
-            tool=request.tool_call["name"],
-            query=task_of(_state_messages(request.state)),
-            settings=self.settings,
-            config=getattr(request.runtime, "config", None),
-        )
+        return await atraced(job, _run_config(request))
 
 
 class HeadroomRequestMiddleware(_HeadroomMiddlewareBase):
@@ -187,7 +184,8 @@ class HeadroomRequestMiddleware(_HeadroomMiddlewareBase):
         for i, message, tool, query, key in self._plan(request.messages):
             new = self._cached(key)
             if new is None:
-                new = compress_message(message, tool=tool, query=query, settings=self.settings)
+                job = message_job(message, tool=tool, query=query, settings=self.settings)
+                new = traced(job, None)
                 self._remember(key, new)
             done[i] = new
         return handler(self._rewrite(request, done))
@@ -201,9 +199,8 @@ class HeadroomRequestMiddleware(_HeadroomMiddlewareBase):
         for i, message, tool, query, key in self._plan(request.messages):
             new = self._cached(key)
             if new is None:
-                new = await acompress_message(
-                    message, tool=tool, query=query, settings=self.settings
-                )
+                job = message_job(message, tool=tool, query=query, settings=self.settings)
+                new = await atraced(job, None)
                 self._remember(key, new)
             done[i] = new
         return await handler(self._rewrite(request, done))

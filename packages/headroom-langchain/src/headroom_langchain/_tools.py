@@ -24,7 +24,7 @@ from headroom_core import (
     retrieve_tool,
 )
 
-from ._compress import MinTokens, Settings, acompress_message, compress_message
+from ._compress import Job, MinTokens, Settings, atraced, message_job, traced
 
 #: A relevance query for a wrapped tool: fixed, or computed from the tool input.
 QueryHint = str | Callable[[dict[str, Any] | str], str | None]
@@ -134,8 +134,8 @@ class CompressedTool(BaseTool):
             tool_input = {k: v for k, v in tool_input.items() if k in asked}
         return query_from_arguments(tool_input)
 
-    def _target(self, output: Any) -> ToolMessage | None:
-        """The wrapped tool's output as a message to compress, or None to return it as is.
+    def _job(self, output: Any, tool_input: str | dict[str, Any]) -> Job[ToolMessage] | None:
+        """The compression of the wrapped tool's output, or None to return it as is.
 
         A call without a tool call id gives plain output; it is compressed as a message too.
         """
@@ -146,7 +146,8 @@ class CompressedTool(BaseTool):
             message = ToolMessage(content=_json(output), tool_call_id="", name=self.name)
         if not isinstance(message, ToolMessage) or not self.settings.wants(message, self.name):
             return None
-        return message
+        query = self._query(tool_input)
+        return message_job(message, tool=self.name, query=query, settings=self.settings)
 
     def run(
         self,
@@ -159,14 +160,8 @@ class CompressedTool(BaseTool):
         output = self.tool.run(
             tool_input, *args, config=config, tool_call_id=tool_call_id, **kwargs
         )
-        message = self._target(output)
-        if message is None:
-            return output
-        query = self._query(tool_input)
-        new = compress_message(
-            message, tool=self.name, query=query, settings=self.settings, config=config
-        )
-        return _result(output, message, new)
+        job = self._job(output, tool_input)
+        return output if job is None else _result(output, job, traced(job, config))
 
     async def arun(
         self,
@@ -179,24 +174,18 @@ class CompressedTool(BaseTool):
         output = await self.tool.arun(
             tool_input, *args, config=config, tool_call_id=tool_call_id, **kwargs
         )
-        message = self._target(output)
-        if message is None:
-            return output
-        query = self._query(tool_input)
-        new = await acompress_message(
-            message, tool=self.name, query=query, settings=self.settings, config=config
-        )
-        return _result(output, message, new)
+        job = self._job(output, tool_input)
+        return output if job is None else _result(output, job, await atraced(job, config))
 
     def _run(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("CompressedTool runs through run()/arun()")  # pragma: no cover
 
 
-def _result(output: Any, message: ToolMessage, new: ToolMessage) -> Any:
+def _result(output: Any, job: Job[ToolMessage], new: ToolMessage) -> Any:
     """What the wrapper returns: the new message, or for a plain call its text."""
     if isinstance(output, ToolMessage):
         return new
-    return output if new is message else new.content
+    return output if new is job.fallback else new.content
 
 
 def _json(value: Any) -> str:

@@ -6,11 +6,12 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .._records import TokenSavings
 from .._types import Compression
 
 
 @dataclass
-class CompressionStats:
+class CompressionStats(TokenSavings):
     """Thread-safe counters over the compressions one server process made."""
 
     calls: int = 0
@@ -35,14 +36,13 @@ class CompressionStats:
 
     def to_dict(self) -> dict[str, object]:
         with self._lock:
-            saved = max(0, self.original_tokens - self.compressed_tokens)
             return {
                 "calls": self.calls,
                 "compressed_calls": self.compressed_calls,
                 "original_tokens": self.original_tokens,
                 "compressed_tokens": self.compressed_tokens,
-                "saved_tokens": saved,
-                "savings": round(saved / self.original_tokens, 4) if self.original_tokens else 0.0,
+                "saved_tokens": self.saved_tokens,
+                "savings": round(self.savings, 4),
                 "retrievals": self.retrievals,
                 "kinds": dict(sorted(self.kinds.items())),
             }
