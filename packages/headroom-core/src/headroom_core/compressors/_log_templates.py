@@ -210,6 +210,8 @@ class LogTemplateMiner:
             score = _similarity(cluster.tokens, toks, neutral, masker)
             if score > best_score:
                 best, best_score = cluster, score
+                if score >= 1.0:
+                    break
         if best is None or best_score < self.similarity:
             return None
         for p, (a, b) in enumerate(zip(best.tokens, toks, strict=True)):
