@@ -1,9 +1,11 @@
 """Log compressor: mine line templates, keep what is unusual, collapse the repeats.
 
 Kept events (a line with its continuation lines, so a stack trace is kept whole) stay
-verbatim and in order. Every template with dropped events gets one marker, after its first
-kept event (or where it first occurred, if none is kept), carrying the count, the time span
-and a summary of the values that vary. What is kept, best first, within ``ctx.budget``:
+verbatim and in order. A template with kept and dropped events gets one marker after its
+first kept event, carrying the count, the time span and a summary of the values that vary
+("x412 in all, 08:52:01 - 09:14:33, 411 distinct blk_*"); a run of dropped events whose
+templates have nothing kept becomes one marker in place. What is kept, best first, within
+``ctx.budget`` (rare events may stretch it by ``RARE_OVERFLOW``):
 
 1. the first and last event and ``==> file <==`` headers (always);
 2. events of rare templates (the anomalies), then the first event of every other template,
