@@ -26,6 +26,7 @@ from ._json_select import (
     DEEP_KIND,
     FIELD_KINDS,
     LINK_KIND,
+    SelectionMemo,
     candidate_arrays,
     choose_string_cap,
     cut_strings,
@@ -165,9 +166,8 @@ def _merge_paths(by_path: dict[str, Any]) -> dict[str, Any]:
     return {", ".join(paths): values[key] for key, paths in merged.items()}
 
 
-def _render(value: Any, shape: _Shape, ctx: CompressContext, *, keep: bool = True) -> str:
-    """The text the model sees for ``value``; ``keep=False`` lets it rework ``value`` itself."""
-    data = json.loads(_dumps(value)) if shape.compact and keep else value
+def _render(data: Any, shape: _Shape, ctx: CompressContext) -> str:
+    """The text the model sees for ``data``, which it may rework in place."""
     uses: set[str] = set()
     lookups: dict[str, dict[str, Any]] = {}
     if shape.compact:
@@ -216,7 +216,10 @@ class JSONCompressor:
             shape.compact = False
         else:
             shape.factoring = factor_groups(value)
-        compact = out = _render(value, shape, ctx)
+        f = shape.factoring
+        unchanged = plain is not None and not (shape.embedded or f.const or f.derived)
+        pristine = plain if unchanged and plain is not None else _dumps(value)
+        compact = out = _render(json.loads(pristine) if shape.compact else value, shape, ctx)
         notes.append("lossless: minified, factored")
         if plain is not None and len(plain) <= len(compact):
             out = plain
@@ -230,13 +233,18 @@ class JSONCompressor:
         out = compact
         # each round selects afresh from the lossless tree: aiming lower if the last round
         # missed the budget, higher if it dropped rows while well under it
-        pristine, target = _dumps(value), float(ctx.budget)
+        target = float(ctx.budget)
+        scale = len(out) / max(1, len(pristine))
         best: tuple[str, list[str]] | None = None
         last = (out, notes)
+        counted: dict[str, int] = {}  # a round may give the same text as an earlier one
+        memo = SelectionMemo()  # every round starts from the same tree
         for _ in range(MAX_ROUNDS):
             work, wshape, wnotes = json.loads(pristine), shape.copy(), list(notes)
-            lossy = self._select(work, wshape, out, ratio, target, ctx, wnotes)
-            got = max(1, ctx.count_tokens(lossy))
+            lossy = self._select(work, wshape, len(out), scale, ratio, target, ctx, wnotes, memo)
+            if lossy not in counted:
+                counted[lossy] = max(1, ctx.count_tokens(lossy))
+            got = counted[lossy]
             last = (lossy, wnotes)
             if got > ctx.budget:
                 target *= 0.95 * ctx.budget / got
@@ -252,19 +260,21 @@ class JSONCompressor:
         self,
         value: Any,
         shape: _Shape,
-        out: str,
+        size: int,
+        scale: float,
         ratio: float,
         target: float,
         ctx: CompressContext,
         notes: list[str],
+        memo: SelectionMemo,
     ) -> str:
         """Drop links, ids, long text, deep detail and rows until the output fits the budget.
 
-        Savings of each step are estimated on the plain tree (scaled to the compact form),
-        so the output is rendered once; the caller measures it and may come back.
+        ``size`` is the length of the lossless output. Savings of each step are estimated on
+        the plain tree (``scale``: compact characters per plain one), so the output is
+        rendered once; the caller measures it and may come back.
         """
-        scale = len(out) / max(1, len(_dumps(value)))
-        excess = (len(out) - target / ratio) / scale
+        excess = (size - target / ratio) / scale
         f = shape.factoring
         if f.derived:  # templates only rebuild links: the first thing to go
             excess -= len(_dumps(f.derived)) / scale
@@ -273,7 +283,6 @@ class JSONCompressor:
             f.derived.clear()
             notes.append("lossy: derivable links dropped")
         groups = field_groups(value)
-        known: dict[tuple[str, str], str | None] = {}
         for step in ("fields", "cap240", "text", "deep", "link", "cap"):
             if excess <= 0:
                 break
@@ -285,7 +294,7 @@ class JSONCompressor:
                 cut_strings(f.const, cap, ctx.marker)
                 notes.append(f"lossy: long strings cut to {cap} characters")
             else:
-                dropped, saved = drop_fields(groups, _STEP_KINDS[step], excess, ctx.query, known)
+                dropped, saved = drop_fields(groups, _STEP_KINDS[step], excess, ctx.query, memo)
                 if not dropped:
                     continue
                 excess -= saved
@@ -296,14 +305,14 @@ class JSONCompressor:
             if excess <= 0:
                 break
             if isinstance(rows, dict):
-                saved_rows = select_entries(rows, excess, ctx.query, ctx.marker)
+                saved_rows = select_entries(rows, excess, ctx.query, ctx.marker, memo)
                 shape.entries_omitted = shape.entries_omitted or saved_rows > 0
             else:
-                saved_rows = select_rows(rows, excess, ctx.query, ctx.marker)
+                saved_rows = select_rows(rows, excess, ctx.query, ctx.marker, memo)
             if saved_rows:
                 notes.append(_ROWS_NOTE)
             excess -= saved_rows
-        return _render(value, shape, ctx, keep=False)
+        return _render(value, shape, ctx)
 
 
 _ROWS_NOTE = "lossy: rows kept by query, anomalies, first and last"

@@ -88,10 +88,18 @@ def dedupe_objects(root: Any) -> bool:
         counts[fp] = counts.get(fp, 0) + 1
     if all(n == 1 for n in counts.values()):
         return False
-    members: list[tuple[dict[str, Any], str]] = [
-        (obj, _dumps(obj) if counts[fp] > 1 else f"#{id(obj)}")
-        for obj, fp in zip(objs, prints, strict=True)
-    ]
+    texts: dict[tuple[Any, ...], str] = {}  # objects of scalars: the print is the content
+    members: list[tuple[dict[str, Any], str]] = []
+    for obj, fp in zip(objs, prints, strict=True):
+        if counts[fp] == 1:
+            members.append((obj, f"#{id(obj)}"))
+        elif fp in texts:
+            members.append((obj, texts[fp]))
+        else:
+            text = _dumps(obj)
+            if all(e[1] in _PRINTED_EXACTLY for e in fp):
+                texts[fp] = text
+            members.append((obj, text))
     # which id-like (key, value) pairs of repeated objects name one content only: every
     # object holding such a pair must have that content
     id_keys = {k for obj, fp in zip(objs, prints, strict=True) if counts[fp] > 1 for k in obj}
@@ -128,6 +136,10 @@ def dedupe_objects(root: Any) -> bool:
 
 
 _ID_NAME = re.compile(r"(^|_)(id|name|key|slug|number|sha|login|title|uuid)$", re.I)
+
+
+#: Value types whose print (type and ==) fixes their JSON text (not floats: -0.0 == 0.0).
+_PRINTED_EXACTLY = frozenset({str, int, bool, type(None)})
 
 
 def _fingerprint(obj: dict[str, Any]) -> tuple[Any, ...]:

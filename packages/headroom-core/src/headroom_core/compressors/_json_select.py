@@ -13,6 +13,7 @@ import re
 import statistics
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -119,16 +120,17 @@ def drop_fields(
     kinds: tuple[str, ...],
     excess_chars: float,
     query: str | None,
-    known: dict[tuple[str, str], str | None] | None = None,
+    memo: SelectionMemo | None = None,
 ) -> tuple[dict[tuple[str, str], int], float]:
     """Drop whole fields of the given kinds, biggest first, until ``excess_chars`` are saved.
 
-    Keys the query names are kept; dropped fields leave ``groups``. ``known`` caches each
-    field's kind across calls (cutting strings never changes a kind). Returns how many
+    Keys the query names are kept; dropped fields leave ``groups``. ``memo.kinds`` keeps
+    each field's kind across calls (cutting strings never changes a kind). Returns how many
     values each dropped field lost (for the legend's marker) and the characters saved.
     """
     wanted = set(terms(query or ""))
-    known = {} if known is None else known
+    memo = SelectionMemo() if memo is None else memo
+    known = memo.kinds
     candidates: list[tuple[int, int, tuple[str, str]]] = []
     for (path, key), objs in groups.items():
         if (path, key) not in known:
@@ -145,7 +147,7 @@ def drop_fields(
         if saved >= excess_chars:
             break
         objs = groups.pop((path, key))
-        keep = _relevant_texts(objs, key, query) if known[(path, key)] == "text" else set()
+        keep = _relevant_texts(objs, key, query, memo) if known[(path, key)] == "text" else set()
         for n, o in enumerate(objs):
             if n in keep:
                 saved -= _size(o[key]) + len(key) + 4  # not saved after all
@@ -161,11 +163,13 @@ def drop_fields(
 KEEP_RELEVANT_TEXTS = 3
 
 
-def _relevant_texts(objs: list[dict[str, Any]], key: str, query: str | None) -> set[int]:
+def _relevant_texts(
+    objs: list[dict[str, Any]], key: str, query: str | None, memo: SelectionMemo
+) -> set[int]:
     if not query or len(objs) <= KEEP_RELEVANT_TEXTS:
         return set()
     values = [o[key] if isinstance(o[key], str) else "" for o in objs]
-    scores = bm25_scores([term_counts(v) for v in values], query)
+    scores = bm25_scores([memo.term_counts(v) for v in values], query)
     ranked = sorted(range(len(objs)), key=lambda i: (-scores[i], i))
     return {i for i in ranked[:KEEP_RELEVANT_TEXTS] if scores[i] > 0}
 
@@ -200,6 +204,20 @@ def cut_strings(root: Any, cap: int, marker: Marker) -> int:
         cut += len(s) - len(new)
         container[key] = new
     return cut
+
+
+@dataclass
+class SelectionMemo:
+    """What the selection rounds over one input share: field kinds and texts' term counts."""
+
+    kinds: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def term_counts(self, text: str) -> Counter[str]:
+        found = self.counts.get(text)
+        if found is None:
+            found = self.counts[text] = term_counts(text)
+        return found
 
 
 def term_counts(text: str) -> Counter[str]:
@@ -244,7 +262,9 @@ def _scalar_fields(row: Any) -> dict[str, Any]:
     }
 
 
-def row_priorities(rows: list[Any], texts: list[str], query: str | None) -> list[float]:
+def row_priorities(
+    rows: list[Any], texts: list[str], query: str | None, memo: SelectionMemo | None = None
+) -> list[float]:
     """How much each row should be kept (higher first); ties go to the earlier row."""
     n = len(rows)
     prio = [0.0] * n
@@ -252,7 +272,8 @@ def row_priorities(rows: list[Any], texts: list[str], query: str | None) -> list
         if 0 <= i < n:
             prio[i] += 4.0
     if query and query.strip():
-        scores = bm25_scores([term_counts(t) for t in texts], query)
+        count = term_counts if memo is None else memo.term_counts
+        scores = bm25_scores([count(t) for t in texts], query)
         top = max(scores, default=0.0)
         if top > 0:
             for i, s in enumerate(scores):
@@ -349,12 +370,16 @@ OMITTED_KEY = "@omitted"
 
 
 def select_entries(
-    entries: dict[str, Any], excess_chars: float, query: str | None, marker: Marker
+    entries: dict[str, Any],
+    excess_chars: float,
+    query: str | None,
+    marker: Marker,
+    memo: SelectionMemo | None = None,
 ) -> float:
     """``select_rows`` for a map: dropped entries become ``"@omitted N": marker`` keys."""
     keys = {id(v): k for k, v in entries.items()}
     rows = list(entries.values())
-    saved = select_rows(rows, excess_chars, query, marker)
+    saved = select_rows(rows, excess_chars, query, marker, memo)
     if not saved:
         return 0.0
     rebuilt: dict[str, Any] = {}
@@ -373,6 +398,7 @@ def select_rows(
     excess_chars: float,
     query: str | None,
     marker: Marker,
+    memo: SelectionMemo | None = None,
 ) -> float:
     """Drop the least important rows of ``rows`` (in place) to save ``excess_chars``.
 
@@ -380,7 +406,7 @@ def select_rows(
     """
     texts = [_row_text(r) for r in rows]
     is_marker = [isinstance(r, str) and r.startswith("[headroom: ") for r in rows]
-    prio = row_priorities(rows, texts, query)
+    prio = row_priorities(rows, texts, query, memo)
     order = sorted((i for i in range(len(rows)) if not is_marker[i]), key=lambda i: (-prio[i], i))
     sizes = [len(t) + 1 for t in texts]
     # everything not kept goes, earlier markers included (they merge into the new ones)
@@ -406,6 +432,7 @@ def select_rows(
     # rebuild with one marker per run of omitted items, earlier markers merged in, so
     # indices and counts always refer to the original array
     out: list[Any] = []
+    after = 0  # characters of what is left, as ``sizes`` counts them
     run, run_start, pos, sampled = 0, 0, 0, False
     for i, r in enumerate(rows):
         if is_marker[i]:
@@ -419,8 +446,10 @@ def select_rows(
         elif i in keep:
             if run:
                 out.append(_rows_marker(run, run_start, ctx_marker=marker, sampled=sampled))
+                after += len(out[-1]) + 1
                 run, sampled = 0, False
             out.append(r)
+            after += sizes[i]
             pos += 1
         else:
             if not run:
@@ -429,8 +458,9 @@ def select_rows(
             pos += 1
     if run:
         out.append(_rows_marker(run, run_start, ctx_marker=marker, sampled=sampled))
+        after += len(out[-1]) + 1
     rows[:] = out
-    return before - sum(len(_row_text(r)) + 1 for r in out)
+    return before - after
 
 
 def _rows_marker(count: int, start: int, *, ctx_marker: Marker, sampled: bool) -> str:
