@@ -86,6 +86,7 @@ class _Planner:
         )
         self.priorities = _priorities(lines, events, mined, self.costs, ctx.query)
         self._allowance_share = 1.0
+        self._event_tokens: dict[int, int] = {}
 
     def _absorb_cheap_omissions(self, keep: set[int]) -> None:
         """Keep dropped events wherever their lines cost no more than the marker they need."""
@@ -153,6 +154,24 @@ class _Planner:
         )
         return min(budget * RARE_OVERFLOW, max(budget, rare + 0.5 * budget))
 
+    def _count(self, keep: set[int], markers: list[str]) -> int:
+        """Tokens of a rendering: its kept events (each counted once) and its markers.
+
+        Lines are counted apart and joined by one newline token each, which is how cl100k
+        splits them in all but rare cases (an indented line after a newline can merge).
+        """
+        total = 0
+        cache = self._event_tokens
+        for i in keep:
+            n = cache.get(i)
+            if n is None:
+                e = self.events[i]
+                n = cache[i] = sum(
+                    self.ctx.count_tokens(self.lines[j]) + 1 for j in range(e.first, e.last + 1)
+                )
+            total += n
+        return total + sum(self.ctx.count_tokens(m) + 1 for m in markers)
+
     def fit(self) -> tuple[set[int], str]:
         target = self._target()
         scaled = target
@@ -161,8 +180,8 @@ class _Planner:
         # estimates are per character: correct them by the exact count of the rendering
         for _ in range(3):
             keep = self._choose(scaled)
-            out = _render(self.lines, self.events, self.mined, keep, self.ctx)
-            used = self.ctx.count_tokens(out)
+            out, markers = _render(self.lines, self.events, self.mined, keep, self.ctx)
+            used = self._count(keep, markers)
             if smallest is None or used < smallest[0]:
                 smallest = (used, keep, out)
             if used <= target and (best is None or used > best[0]):
@@ -269,7 +288,8 @@ def _render(
     mined: MinedLog,
     keep: set[int],
     ctx: CompressContext,
-) -> str:
+) -> tuple[str, list[str]]:
+    """The output text and the markers in it."""
     by_template: dict[int, list[int]] = {}
     for i, t in enumerate(mined.assignment):
         by_template.setdefault(t, []).append(i)
@@ -282,6 +302,7 @@ def _render(
             if len(kept) < len(members):
                 summary_after[kept[0]] = t
     out: list[str] = []
+    markers: list[str] = []
     gap: list[int] = []
     for i, e in enumerate(events):
         if i not in keep:
@@ -289,16 +310,19 @@ def _render(
                 gap.append(i)
             continue
         if gap:
-            out.append(_gap_marker(lines, events, mined, gap, ctx))
+            markers.append(_gap_marker(lines, events, mined, gap, ctx))
+            out.append(markers[-1])
             gap = []
         out.extend(lines[e.first : e.last + 1])
         if i in summary_after:
             t = summary_after[i]
             dropped = [j for j in by_template[t] if j not in keep]
-            out.append(_summary_marker(lines, events, mined, t, dropped, ctx))
+            markers.append(_summary_marker(lines, events, mined, t, dropped, ctx))
+            out.append(markers[-1])
     if gap:
-        out.append(_gap_marker(lines, events, mined, gap, ctx))
-    return "\n".join(out)
+        markers.append(_gap_marker(lines, events, mined, gap, ctx))
+        out.append(markers[-1])
+    return "\n".join(out), markers
 
 
 def _summary_marker(
