@@ -108,3 +108,16 @@ def test_semantic_scorer_option_changes_what_is_kept() -> None:
     config = HeadroomConfig(target_ratio=0.2, kinds={"text": {"semantic": _letters}})
     assert topical not in compress(text, kind="text", query=query).text
     assert topical in compress(text, kind="text", query=query, config=config).text
+
+
+def test_fenced_code_blocks_stay_whole() -> None:
+    parts = ["# Guide", ""]
+    for k in range(12):
+        parts += [f"## Step {k}", "", f"Step {k} explains the general procedure in prose.", ""]
+        parts += ["```python", f"def step_{k}():", "", f"    return {k}", "```", ""]
+    parts += ["Install with:", "```bash", "pip install widget-spool", "", "spool --init", "```"]
+    text = "\n".join(parts)
+    config = HeadroomConfig(target_ratio=0.3)
+    c = compress(text, kind="text", query="how do I install widget-spool?", config=config)
+    assert "```bash\npip install widget-spool\n\nspool --init\n```" in c.text
+    assert c.text.count("```") % 2 == 0

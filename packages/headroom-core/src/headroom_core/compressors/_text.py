@@ -25,6 +25,7 @@ from .._relevance import bm25_scores, terms
 from ._base import CompressContext, CompressorResult
 
 _MD_HEADING = re.compile(r"^#{1,6}\s+\S")
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{2,}\s*$")
 _SIGNATURE = re.compile(r"^\s*\.\. (?:function|method|class|attribute|data|exception|decorator)::")
 #: Version notes are short and answer "since when": part of the outline of an API page.
@@ -116,6 +117,10 @@ def _absorb_cheap_runs(keep: set[int], costs: list[int], marker: float) -> None:
         run = []
 
 
+def _paragraphs(n: int) -> str:
+    return f"{n} paragraph" if n == 1 else f"{n} paragraphs"
+
+
 def _render(lines: list[str], blocks: list[_Block], keep: set[int], ctx: CompressContext) -> str:
     """Kept blocks verbatim, in order; each run of dropped blocks as one marker."""
     out: list[str] = []
@@ -123,7 +128,7 @@ def _render(lines: list[str], blocks: list[_Block], keep: set[int], ctx: Compres
     for i, b in enumerate(blocks):
         if i in keep:
             if run_blocks:
-                out.append(ctx.marker(run_lines, "lines", f"{run_blocks} paragraphs"))
+                out.append(ctx.marker(run_lines, "lines", _paragraphs(run_blocks)))
                 run_lines = run_blocks = 0
             out.extend(lines[b.first : b.last + 1])
             # the blank lines between this block and the next kept one are dropped with
@@ -136,23 +141,24 @@ def _render(lines: list[str], blocks: list[_Block], keep: set[int], ctx: Compres
         run_blocks += 1
         run_lines += b.last - b.first + 1
     if run_blocks:
-        out.append(ctx.marker(run_lines, "lines", f"{run_blocks} paragraphs"))
+        out.append(ctx.marker(run_lines, "lines", _paragraphs(run_blocks)))
     return "\n".join(out)
 
 
 def _blocks(lines: list[str]) -> list[_Block]:
-    """Paragraphs; a heading (with its reST underline) is a block of its own."""
+    """Paragraphs; a heading (with its reST underline) is a block of its own, and a fenced
+    code block stays whole with the paragraph it is in (blank lines inside included)."""
     blocks: list[_Block] = []
     i, n = 0, len(lines)
     while i < n:
         if not lines[i].strip():
             i += 1
             continue
-        if i + 1 < n and _UNDERLINE.match(lines[i + 1]) and lines[i].strip():
+        if i + 1 < n and _is_underline(lines[i], lines[i + 1]):
             blocks.append(_Block(i, i + 1, True))
             i += 2
             continue
-        if _UNDERLINE.match(lines[i]) and i + 2 < n and _UNDERLINE.match(lines[i + 2]):
+        if _UNDERLINE.match(lines[i]) and i + 2 < n and _is_underline(lines[i + 1], lines[i + 2]):
             blocks.append(_Block(i, i + 2, True))  # over- and underlined title
             i += 3
             continue
@@ -162,11 +168,32 @@ def _blocks(lines: list[str]) -> list[_Block]:
             continue
         start = i
         while i < n and lines[i].strip():
+            fence = _FENCE.match(lines[i])
+            if fence:
+                i = _fence_end(lines, i, fence.group(1))
             i += 1
-            if i + 1 < n and lines[i].strip() and _UNDERLINE.match(lines[i + 1]):
+            if i + 1 < n and lines[i].strip() and _is_underline(lines[i], lines[i + 1]):
                 break
         blocks.append(_Block(start, i - 1, False))
     return blocks
+
+
+def _is_underline(title: str, line: str) -> bool:
+    """``line`` underlines ``title`` (reST): an adornment at least as long as the title."""
+    return (
+        bool(title.strip())
+        and _UNDERLINE.match(line) is not None
+        and _FENCE.match(line) is None
+        and len(line.rstrip()) >= len(title.rstrip())
+    )
+
+
+def _fence_end(lines: list[str], start: int, fence: str) -> int:
+    """Index of the line closing the fenced block opened at ``start`` (or the last line)."""
+    for j in range(start + 1, len(lines)):
+        if lines[j].strip().startswith(fence[:3]) and lines[j].strip().strip(fence[0]) == "":
+            return j
+    return len(lines) - 1
 
 
 def _scores(
