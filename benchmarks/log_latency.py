@@ -1,7 +1,7 @@
 """Log compression latency on a 2,000-line log: the compressor alone and compress() end to end.
 
 Run: ``uv run python benchmarks/log_latency.py`` (writes ``benchmarks/results/log_latency.md``).
-The input is the first 2,000 lines of the corpus logs concatenated (real loghub lines).
+The input is 400 lines from each of five corpus logs (real loghub lines, mixed formats).
 """
 
 from __future__ import annotations
@@ -70,8 +70,8 @@ def main() -> None:
     rows = [
         f"# Log compression latency ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)",
         "",
-        f"Input: {text.count(chr(10))} lines, {tokens} tokens (cl100k), first lines of the",
-        "corpus sre_incident logs. "
+        f"Input: {text.count(chr(10))} lines, {tokens} tokens (cl100k): the first 400 lines of",
+        "each of the first five corpus sre_incident logs (by name). "
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}.",
         f"Savings: {result.savings:.1%} ({result.original_tokens} -> {result.compressed_tokens}).",
         "",
