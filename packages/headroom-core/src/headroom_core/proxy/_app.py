@@ -2,19 +2,20 @@
 
 Routes (``/v1`` prefix optional): ``POST /chat/completions``, ``POST /responses`` (OpenAI)
 and ``POST /messages`` (Anthropic); ``GET /health``. For each request the proxy runs
-``compress_messages`` on the conversation, adds ``headroom_retrieve`` to the tools when
-anything in it carries a ref, and forwards the request to the upstream with the client's
-headers (``Authorization``, ``x-api-key`` ...) untouched; headers are never logged.
+``compress_messages`` on the conversation, adds ``headroom_retrieve`` to the tools (on every
+request by default, so the cached prefix never changes), and forwards the request to the
+upstream with the client's headers (``Authorization``, ``x-api-key`` ...) untouched;
+headers are never logged.
 
 When the model's answer calls ``headroom_retrieve``, the proxy runs the retrieval, appends
 the call and its result to the conversation and asks again, at most ``max_rounds`` times,
 so the client never sees that tool. A response that calls other tools as well goes to the
 client with the retrieval calls taken out.
 
-Streaming: with nothing compressed, upstream events are relayed as they arrive. When the
-proxy added its tool, it reads the upstream stream to its end before relaying it (it must
-know whether the model called ``headroom_retrieve``); if the model did, that round is
-repeated without streaming to get the call's arguments.
+Streaming: when no content of the request carries a ref, upstream events are relayed as
+they arrive. Otherwise the proxy reads the upstream stream to its end before relaying it
+(it must know whether the model called ``headroom_retrieve``); if the model did, that round
+is repeated without streaming to get the call's arguments.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .._api import retrieve
 from .._config import HeadroomConfig
 from .._messages import compress_messages
+from .._tool import retrieve_from_arguments
 from ..store import CCRStore
 from ._formats import (
     Api,
@@ -76,12 +77,16 @@ class ProxySettings:
         max_body_bytes: larger request bodies get 413 (default 32 MiB).
         max_rounds: retrievals answered inside one client request (default 4).
         timeout: seconds to wait for the upstream (default 600).
+        always_offer_retrieve: add ``headroom_retrieve`` to every request's tools (default),
+            not only to requests that carry a ref: tools open the cached prompt prefix, so
+            a tool list that changes mid-conversation would cost one full cache miss.
     """
 
     upstream: str
     max_body_bytes: int = 32 * 1024 * 1024
     max_rounds: int = 4
     timeout: float = 600.0
+    always_offer_retrieve: bool = True
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -147,7 +152,7 @@ class _Proxy:
         if isinstance(body, Response):
             return body
         body, has_refs = self.compress_body(api, body)
-        if has_refs:
+        if has_refs or self.settings.always_offer_retrieve:
             body = with_retrieve_tool(api, body)
         headers = _forward_headers(request)
         url = self.url(request.url.path)
@@ -194,16 +199,7 @@ class _Proxy:
         )
 
     def run_retrieve(self, arguments: dict[str, Any]) -> str:
-        ref, query, max_tokens = (arguments.get(k) for k in ("ref", "query", "max_tokens"))
-        if not isinstance(ref, str):
-            return "headroom_retrieve: a `ref` string (hr_...) is required"
-        return retrieve(
-            ref,
-            query=query if isinstance(query, str) else None,
-            max_tokens=max_tokens if isinstance(max_tokens, int) else None,
-            config=self.config,
-            store=self.store,
-        )
+        return retrieve_from_arguments(arguments, config=self.config, store=self.store)
 
     async def buffer_stream(
         self, url: str, headers: dict[str, str], body: dict[str, Any]
