@@ -15,6 +15,8 @@ from headroom_core._markers import find_markers
 from headroom_core.compressors import CompressContext
 from headroom_core.compressors._code import CodeCompressor, parses_cleanly
 
+from .test_code_corpus import new_error_lines
+
 SAMPLE_DIR = Path(__file__).parent / "code_samples"
 SAMPLES = {p.stem: p.read_text("utf-8") for p in sorted(SAMPLE_DIR.iterdir())}
 REF = "hr_" + "a" * 20
@@ -254,12 +256,43 @@ def test_wrapper_function_is_walked_into() -> None:
     assert parses_cleanly(out, "javascript")
 
 
-def test_unparsable_original_still_gives_parsable_output() -> None:
+def test_unparsable_original_keeps_its_errors_and_adds_none() -> None:
     source = SAMPLES["c"].replace("int ring_pop(", "int ring_pop(MACRO_ATTR(x) ) ) ", 1)
     assert not parses_cleanly(source, "c")
     out = _run(source, "c", None)
-    assert parses_cleanly(out, "c"), out
+    assert new_error_lines(source, out, "c") == [], out
     assert "#define RING_SIZE 256" in out
+    assert "/* " in out and "lines omitted */ }" in out  # bodies elsewhere still go
+    assert not any(ln.startswith("// ") for ln in out.split("\n")[1:])
+
+
+def _macro_header(n: int) -> str:
+    """A C++ header written like the standard library's: macros the grammar cannot expand."""
+    parts = [
+        "#ifndef _RING_H\n#define _RING_H 1\n\nnamespace std _GLIBCXX_VISIBILITY(default)\n{\n"
+        "_GLIBCXX_BEGIN_NAMESPACE_VERSION\n\n  template<typename _Tp, typename _Alloc>\n"
+        "    struct _Ring_base\n    {\n      typedef _Alloc allocator_type;\n\n"
+    ]
+    for i in range(n):
+        parts.append(
+            f"      // Grow the ring by step {i}.\n      _GLIBCXX20_CONSTEXPR\n      size_t\n"
+            f"      _M_grow_{i}(size_t __n) _GLIBCXX_NOEXCEPT\n      {{\n"
+            f"\tsize_t __len = __n * {i + 2};\n\tif (__len > max_size())\n"
+            f'\t  __throw_length_error(__N("ring::_M_grow_{i}"));\n\treturn __len;\n      }}\n\n'
+        )
+    parts.append("    };\n\n_GLIBCXX_END_NAMESPACE_VERSION\n} // namespace std\n#endif\n")
+    return "".join(parts)
+
+
+def test_macro_header_is_elided_not_commented_out() -> None:
+    source = _macro_header(30)
+    assert not parses_cleanly(source, "cpp")
+    out = _run(source, "cpp", "How does _M_grow_7 check the length?")
+    assert new_error_lines(source, out, "cpp") == [], out
+    assert not any(ln.startswith("// ") for ln in out.split("\n")[1:]), out
+    assert "      _M_grow_12(size_t __n) _GLIBCXX_NOEXCEPT\n      { /* 4 lines omitted */ }" in out
+    assert '\t  __throw_length_error(__N("ring::_M_grow_7"));' in out
+    assert count_tokens(out) < count_tokens(source) * 0.75
 
 
 def test_unknown_language_gives_line_outline() -> None:

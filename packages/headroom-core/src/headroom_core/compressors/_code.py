@@ -8,14 +8,17 @@ omitted line and carries the ref: a ref costs about 20 tokens, so one per body w
 most of what eliding small bodies saves.
 
 The definitions the query names (or that score best on BM25) are kept whole, then the
-ones they call, within the budget. The output is re-parsed with the same grammar; if it
-does not parse cleanly (macros, a broken original), it is given as a commented outline,
-which always does.
+ones they call, within the budget. The output is re-parsed with the same grammar and
+introduces no parse errors the input did not have: an input that parses cleanly gives an
+output that does; an input that does not (C/C++ macros the grammar cannot expand, a broken
+file) keeps its own errors, and only statements whose errors are new are turned into
+comments. If too many would be, the whole output is given as a commented outline.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -68,6 +71,7 @@ class CodeCompressor:
         src = text.encode("utf-8")
         language, spec, tree = _best_grammar(src, ctx.language or "", spec)
         parser = _parser(spec.grammar)
+        regions = _error_regions(tree.root_node, src)
         plan = plan_skeleton(tree.root_node, src, spec)
         if not (plan.definitions or plan.comments or plan.literals):
             return CompressorResult(text, ("code: nothing to elide",), language)
@@ -83,6 +87,7 @@ class CodeCompressor:
                 literals = plan.literals  # still over: long data tables go too
         elided = _choose_elisions(plan, skeleton_tokens, src, ctx)
         edits = non_overlapping([*comments, *literals, *(d.edit for d in elided)])
+        edits, clean = _without_new_errors(src, edits, parser, regions)
         body = apply_edits(src, edits).decode("utf-8")
         omitted = sum(e.omitted for e in edits)
         if omitted == 0:
@@ -97,7 +102,9 @@ class CodeCompressor:
         header = _comment(ctx.marker(omitted, "lines", detail), spec)
         out = _with_header(body, header)
         notes = [f"code: {bodies} of {len(plan.definitions)} bodies elided"]
-        repaired = _comment_out_errors(out, parser, spec)
+        repaired = out if clean else None
+        if not (clean or regions):
+            repaired = _comment_out_errors(out, parser, spec)
         if repaired is None:
             out = _with_header(_commented_outline(body, spec), header)
             notes.append("skeleton did not re-parse cleanly: commented outline")
@@ -169,21 +176,162 @@ _REPAIR_ROUNDS = 4
 _REPAIR_MAX_SHARE = 0.5
 
 
-def _error_rows(root: Any) -> set[int]:
-    """Rows of the smallest whole statements that hold an ERROR or MISSING node."""
-    rows: set[int] = set()
+def _error_nodes(root: Any) -> list[Any]:
+    """The outermost ERROR and MISSING nodes under ``root``."""
+    found: list[Any] = []
     stack = [root]
     while stack:
         node = stack.pop()
-        if not node.has_error:
-            continue
         if node.type == "ERROR" or node.is_missing:
-            unit = node
-            while unit.parent is not None and unit.parent.type not in _SEQUENCES:
-                unit = unit.parent
-            rows.update(range(unit.start_point.row, unit.end_point.row + 1))
-            continue
-        stack.extend(node.children)
+            found.append(node)
+        elif node.has_error:
+            stack.extend(node.children)
+    return found
+
+
+def _error_regions(root: Any, src: bytes) -> list[tuple[int, int]]:
+    """Byte ranges of the whole lines holding each parse error of ``root``, sorted."""
+    regions = []
+    for node in _error_nodes(root):
+        start = src.rfind(b"\n", 0, node.start_byte) + 1
+        end = src.find(b"\n", node.end_byte)
+        regions.append((start, end if end >= 0 else len(src)))
+    return sorted(regions)
+
+
+def _new_errors(
+    root: Any,
+    edits: list[Edit],
+    spans: list[tuple[int, int]],
+    regions: list[tuple[int, int]],
+) -> list[Any]:
+    """Errors of the edited text (``root``) that lie outside every error region of the original.
+
+    ``spans`` are where ``edits`` landed in the edited text; a position inside one maps
+    to the original range the edit replaced.
+    """
+    if not root.has_error:
+        return []
+    ends = [b for _, b in spans]
+
+    def original(pos: int, *, end: bool) -> int:
+        k = bisect_right(ends, pos)  # edits before k ended at or before pos
+        if k < len(spans) and spans[k][0] <= pos < spans[k][1]:
+            return edits[k].end if end else edits[k].start
+        if k == 0:
+            return pos
+        return pos - spans[k - 1][1] + edits[k - 1].end
+
+    new = []
+    for node in _error_nodes(root):
+        lo = original(node.start_byte, end=False)
+        hi = original(node.end_byte, end=True)
+        if not any(a <= hi and lo <= b for a, b in regions):
+            new.append(node)
+    return new
+
+
+#: Rounds of putting back the edits next to new parse errors before commenting out.
+_RESTORE_ROUNDS = 8
+
+
+def _without_new_errors(
+    src: bytes, edits: list[Edit], parser: Any, regions: list[tuple[int, int]]
+) -> tuple[list[Edit], bool]:
+    """``edits`` minus those next to a parse error the original did not have; and whether
+    the result is free of such errors.
+
+    The edits overlapping a new error and the nearest ones around it are put back, more
+    each round (1, 4, 16 ... before it; 1, 2, 4 ... after it): the cause of an error can
+    sit well before it (an unexpanded C/C++ macro makes the grammar recover differently
+    once a body is gone). Then the put-back edits are tried again in small groups.
+    """
+    wanted = edits
+    for round_ in range(_RESTORE_ROUNDS + 1):
+        new = _errors_after(src, edits, parser, regions)
+        if not new:
+            return _readd(src, edits, wanted, parser, regions), True
+        if round_ == _RESTORE_ROUNDS:
+            return edits, False
+        _, spans = _apply_with_spans(src, edits)
+        drop: set[int] = set()
+        for lo, hi in _windows(new):
+            drop.update(k for k, (a, b) in enumerate(spans) if a < hi and b > lo)
+            before = [k for k, (_, b) in enumerate(spans) if b <= lo]
+            after = [k for k, (a, _) in enumerate(spans) if a >= hi]
+            drop.update(before[-(4**round_) :], after[: 2**round_])
+        if not drop:
+            break
+        edits = [e for k, e in enumerate(edits) if k not in drop]
+    return edits, False
+
+
+def _errors_after(
+    src: bytes, edits: list[Edit], parser: Any, regions: list[tuple[int, int]]
+) -> list[Any]:
+    out, spans = _apply_with_spans(src, edits)
+    return _new_errors(parser.parse(out).root_node, edits, spans, regions)
+
+
+#: Edits put back by ``_without_new_errors`` are tried again in groups of this many.
+_READD_GROUP = 8
+
+
+def _readd(
+    src: bytes, edits: list[Edit], wanted: list[Edit], parser: Any, regions: list[tuple[int, int]]
+) -> list[Edit]:
+    """``edits`` plus each group of the put-back ones that adds no new error on its own."""
+    kept = {id(e) for e in edits}
+    back = [e for e in wanted if id(e) not in kept]
+    for i in range(0, len(back), _READD_GROUP):
+        group = back[i : i + _READD_GROUP]
+        trial = sorted([*edits, *group], key=lambda e: e.start)
+        if not _errors_after(src, trial, parser, regions):
+            edits = trial
+    return edits
+
+
+#: New errors this many lines apart or closer are one disturbance (a misread class body
+#: shows as a missing ``;`` at its first method and a stray ``}`` at its end).
+_ERROR_WINDOW_LINES = 80
+
+
+def _windows(nodes: list[Any]) -> list[tuple[int, int]]:
+    """Byte ranges covering ``nodes``, merged where they are close together."""
+    windows: list[tuple[int, int, int]] = []  # start byte, end byte, end row
+    for node in sorted(nodes, key=lambda n: n.start_byte):
+        if windows and node.start_point.row - windows[-1][2] <= _ERROR_WINDOW_LINES:
+            lo, hi, _ = windows[-1]
+            windows[-1] = (lo, max(hi, node.end_byte), node.end_point.row)
+        else:
+            windows.append((node.start_byte, node.end_byte, node.end_point.row))
+    return [(lo, hi) for lo, hi, _ in windows]
+
+
+def _apply_with_spans(src: bytes, edits: list[Edit]) -> tuple[bytes, list[tuple[int, int]]]:
+    """``src`` with non-overlapping, sorted ``edits`` applied, and where each edit landed."""
+    out: list[bytes] = []
+    spans: list[tuple[int, int]] = []
+    pos = size = 0
+    for edit in edits:
+        out.append(src[pos : edit.start])
+        size += edit.start - pos
+        out.append(edit.text)
+        spans.append((size, size + len(edit.text)))
+        size += len(edit.text)
+        pos = edit.end
+    out.append(src[pos:])
+    return b"".join(out), spans
+
+
+def _statement_rows(nodes: list[Any]) -> set[int]:
+    """Rows of the smallest whole statements holding ``nodes``."""
+    rows: set[int] = set()
+    for node in nodes:
+        unit = node
+        while unit.parent is not None and unit.parent.type not in _SEQUENCES:
+            unit = unit.parent
+        rows.update(range(unit.start_point.row, unit.end_point.row + 1))
     return rows
 
 
@@ -195,7 +343,7 @@ def _comment_out_errors(text: str, parser: Any, spec: LangSpec) -> str | None:
         tree = parser.parse("\n".join(lines).encode("utf-8"))
         if not tree.root_node.has_error:
             return "\n".join(lines)
-        rows = _error_rows(tree.root_node) - commented
+        rows = _statement_rows(_error_nodes(tree.root_node)) - commented
         if not rows or len(commented | rows) > len(lines) * _REPAIR_MAX_SHARE:
             return None
         for r in rows:
