@@ -20,8 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ._base import CompressContext, CompressorResult
-from ._json_compact import dedupe_objects, factor_lookups, has_reserved_keys, tabulate
-from ._json_factor import MAX_DEPTH, Factoring, dumps, factor_groups
+from ._json_compact import (
+    dedupe_objects,
+    factor_lookups,
+    has_reserved_keys,
+    still_walked_alike,
+    tabulate,
+)
+from ._json_factor import MAX_DEPTH, Factoring, dumps, factor_groups, walk_dicts
 from ._json_select import (
     DEEP_KIND,
     FIELD_KINDS,
@@ -171,8 +177,11 @@ def _render(data: Any, shape: _Shape, ctx: CompressContext) -> str:
     uses: set[str] = set()
     lookups: dict[str, dict[str, Any]] = {}
     if shape.compact:
-        lookups = factor_lookups(data)
-        if dedupe_objects(data):
+        dicts = list(walk_dicts(data))
+        lookups = factor_lookups(data, dicts)
+        if not still_walked_alike(dicts, lookups):
+            dicts = list(walk_dicts(data))
+        if dedupe_objects(data, dicts):
             uses.add("@same")
         data, tables = tabulate(data)
         if tables:

@@ -9,7 +9,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._json_factor import ID_KEYS, MAX_DEPTH, dumps, is_scalar, same_value, walk_dicts
+from ._json_factor import (
+    ID_KEYS,
+    MAX_DEPTH,
+    Dicts,
+    dumps,
+    is_map,
+    is_scalar,
+    same_value,
+    walk_dicts,
+)
 
 _dumps = dumps
 
@@ -19,14 +28,15 @@ RESERVED_KEYS = frozenset({"@cols", "@rows", "@same", "@legend", "@data"})
 ABSENT = "@"
 
 
-def factor_lookups(root: Any) -> dict[str, dict[str, Any]]:
+def factor_lookups(root: Any, dicts: Dicts | None = None) -> dict[str, dict[str, Any]]:
     """Move fields that follow from an object's id into one table per path (in place).
 
     For objects that repeat (the same user or label on many rows), fields whose value is a
     function of the id key (``login``, ``name``...) are stated once per id in the legend.
+    ``dicts`` is ``walk_dicts(root)`` if the caller has it.
     """
     groups: dict[str, list[dict[str, Any]]] = {}
-    for path, obj, _ in walk_dicts(root):
+    for path, obj, _ in walk_dicts(root) if dicts is None else dicts:
         if path:
             groups.setdefault(path, []).append(obj)
     out: dict[str, dict[str, Any]] = {}
@@ -69,7 +79,15 @@ def _lookup(objs: list[dict[str, Any]]) -> dict[str, Any] | None:
     return {"by": by, "fields": fields, "values": values}
 
 
-def dedupe_objects(root: Any) -> bool:
+def still_walked_alike(dicts: Dicts, lookups: dict[str, dict[str, Any]]) -> bool:
+    """True if ``dicts`` still walks the tree after ``factor_lookups`` took ``lookups`` out.
+
+    Only objects that lost fields can change, and only by becoming maps.
+    """
+    return not lookups or not any(is_map(obj) for path, obj, _ in dicts if path in lookups)
+
+
+def dedupe_objects(root: Any, dicts: Dicts | None = None) -> bool:
     """Replace repeats of an object by ``{id_key: value, "@same": id_key}``; True if any.
 
     The id key is one whose value names a single distinct object in the whole document, so
@@ -81,7 +99,8 @@ def dedupe_objects(root: Any) -> bool:
     # biggest to serialise: only what they contain is considered. Only objects whose scalar
     # fields repeat can repeat at all, so only those are serialised; any other object is a
     # content of its own (its identity stands for its text)
-    objs = [obj for path, obj, _ in walk_dicts(root) if path and not _is_row_path(path)]
+    walked = walk_dicts(root) if dicts is None else dicts
+    objs = [obj for path, obj, _ in walked if path and not _is_row_path(path)]
     prints = [_fingerprint(obj) for obj in objs]
     counts: dict[tuple[Any, ...], int] = {}
     for fp in prints:

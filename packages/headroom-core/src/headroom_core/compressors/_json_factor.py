@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 #: Subtrees deeper than this are left as they are (bounded work on pathological nesting).
@@ -48,6 +50,10 @@ MAP_MIN_KEYS = 8
 def is_map(obj: dict[str, Any]) -> bool:
     """True for objects keyed by data (ids, versions, names) rather than by field names."""
     return len(obj) >= MAP_MIN_KEYS and all(isinstance(v, dict) for v in obj.values())
+
+
+#: Objects with their schema path and nearest enclosing object, as ``walk_dicts`` gives them.
+Dicts = list[tuple[str, dict[str, Any], dict[str, Any] | None]]
 
 
 def walk_dicts(root: Any) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:
@@ -171,7 +177,11 @@ def render_template(
         if src is None or key not in src:
             out.append(placeholder)  # a literal brace pair such as {/other_user}
             continue
-        s = _source_text(src[key])
+        v = src[key]
+        if v.__class__ is str and v and v.isascii():  # the common case, as _source_text
+            out.append(v)
+            continue
+        s = _source_text(v)
         if s is None:
             return None
         out.append(s)
@@ -193,7 +203,8 @@ def factor_groups(root: Any) -> Factoring:
         if len(members) < 2:
             continue
         first = members[0][0]
-        common = [k for k in first if all(k in m[0] for m in members)]
+        shared = set(first).intersection(*[m[0].keys() for m in members])
+        common = [k for k in first if k in shared]
         defaults = _defaults(members, common, path.endswith("[]")) if len(members) >= 3 else {}
         derived: dict[str, str] = {}
         hits: dict[str, list[bool]] = {}
@@ -201,7 +212,7 @@ def factor_groups(root: Any) -> Factoring:
         for k in common:
             if k in defaults or k in KEEP_LITERAL_KEYS:
                 continue
-            if sum(isinstance(m[0][k], str) and _looks_like_url(k, m[0][k]) for m in members) < 2:
+            if not _links_at_least_twice(k, members):
                 continue
             if sources is None:  # once per group: the same for every key tried
                 sources = [_sources(o, p, set(defaults)) for o, p in members[:3]]
@@ -229,6 +240,19 @@ def factor_groups(root: Any) -> Factoring:
     return fact
 
 
+def _links_at_least_twice(key: str, members: list[tuple[dict[str, Any], Any]]) -> bool:
+    """True if at least two of the objects hold a link (a URL-like string) under ``key``."""
+    found = 0
+    link_key = key.endswith(("url", "href"))
+    for obj, _ in members:
+        v = obj[key]
+        if isinstance(v, str) and (link_key or "://" in v):
+            found += 1
+            if found == 2:
+                return True
+    return False
+
+
 #: A value counts as a path's default when at least this share of its objects have it.
 DEFAULT_SHARE = 0.75
 
@@ -237,28 +261,37 @@ def _defaults(
     members: list[tuple[dict[str, Any], dict[str, Any] | None]], common: list[str], rows: bool
 ) -> dict[str, Any]:
     n = len(members)
+    objs = [obj for obj, _ in members]
     out: dict[str, Any] = {}
     for k in common:
-        counts: dict[tuple[type, Any], int] = {}
-        first_value: dict[tuple[type, Any], Any] = {}
-        for obj, _ in members:
-            v = obj[k]
-            if is_scalar(v):
-                key = (v.__class__, v)
-            elif v == [] or v == {}:
-                key = (v.__class__, None)
-            else:
-                break
-            counts[key] = counts.get(key, 0) + 1
-            if key not in first_value:
-                first_value[key] = v
-        else:
-            key, c = max(counts.items(), key=lambda kv: kv[1])
-            v = first_value[key]
-            # in table rows a sparse default leaves "@" cells: worth it for longer values only
-            if c == n or (c >= DEFAULT_SHARE * n and (not rows or len(_dumps(v)) >= 6)):
-                out[k] = v
+        values = [obj[k] for obj in objs]
+        try:
+            keys = [(v.__class__, v) for v in values]
+            counts = Counter(keys)
+        except TypeError:  # a list or an object: only empty ones can be a default
+            found = _container_counts(values)
+            if found is None:
+                continue
+            keys, counts = found
+        key, c = max(counts.items(), key=itemgetter(1))
+        v = values[keys.index(key)]
+        # in table rows a sparse default leaves "@" cells: worth it for longer values only
+        if c == n or (c >= DEFAULT_SHARE * n and (not rows or len(_dumps(v)) >= 6)):
+            out[k] = v
     return out
+
+
+def _container_counts(values: list[Any]) -> tuple[list[Any], Counter[Any]] | None:
+    """``_defaults``' keys and counts where empty lists and objects count as one value each."""
+    keys: list[Any] = []
+    for v in values:
+        if is_scalar(v):
+            keys.append((v.__class__, v))
+        elif v == [] or v == {}:
+            keys.append((v.__class__, None))
+        else:
+            return None
+    return keys, Counter(keys)
 
 
 def _derive(
