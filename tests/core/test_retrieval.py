@@ -210,7 +210,10 @@ def test_large_originals_are_embedded_in_the_background(monkeypatch: pytest.Monk
     first = retrieve(ref, query="kitten", config=config)
     assert "index still building" in first or "hybrid" in first
     deadline = time.time() + 10
-    while _retrieval._cache._items[("default", ref)].dense != "ready" and time.time() < deadline:
+    while (
+        _retrieval._cache._items[("default", ref)].dense.get("test-concepts") != "ready"
+        and time.time() < deadline
+    ):
         time.sleep(0.05)
     later = retrieve(ref, query="kitten", config=config)
     assert "hybrid" in later and "feline behaviour" in later

@@ -65,7 +65,8 @@ class ChunkIndex:
     bm25: Any
     starts: list[int]  # start offsets of the verbatim chunks, ascending
     verbatim: list[int]  # their chunk numbers
-    dense: str = "none"  # "none", "building", "ready" or "failed": its vectors in Chroma
+    #: per embedding model: "building", "ready" or "failed" (its chunk vectors in Chroma)
+    dense: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property

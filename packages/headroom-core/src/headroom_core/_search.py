@@ -41,14 +41,14 @@ SYNC_EMBED_CHUNKS = 256
 LEXICAL = "lexical BM25; no embedding function configured"
 
 _dense_lock = threading.Lock()
-_dense: dict[tuple[str, str], DenseIndex] = {}
+_dense: dict[tuple[str, str, int], DenseIndex] = {}
 
 
 def _dense_index(config: HeadroomConfig) -> DenseIndex | None:
     embed = resolve_embedding(config.embedding)
     if embed is None:
         return None
-    key = (config.chroma_url or str(config.resolved_home), embedding_name(embed))
+    key = (config.chroma_url or str(config.resolved_home), embedding_name(embed), id(embed))
     with _dense_lock:
         index = _dense.get(key)
         if index is None:
@@ -59,28 +59,30 @@ def _dense_index(config: HeadroomConfig) -> DenseIndex | None:
 
 def _ensure_vectors(dense: DenseIndex, namespace: str, ref: str, index: ChunkIndex) -> bool:
     """Whether the chunk vectors of ``ref`` are ready; starts indexing them if not."""
+    model = embedding_name(dense.embed)
     with index.lock:
-        if index.dense != "none":
-            return index.dense == "ready"
-        index.dense = "building"
+        state = index.dense.get(model)
+        if state is not None:
+            return state == "ready"
+        index.dense[model] = "building"
     texts = [f"{c.context}\n{c.text}" if c.context else c.text for c in index.chunks]
 
     def build() -> None:
         try:
             if not dense.has(namespace, ref, len(texts)):
                 dense.add(namespace, ref, texts)
-            index.dense = "ready"
+            index.dense[model] = "ready"
         except Exception:
             log.exception("headroom: dense indexing of %s failed; lexical search only", ref)
-            index.dense = "failed"
+            index.dense[model] = "failed"
 
     if not texts:
-        index.dense = "ready"
+        index.dense[model] = "ready"
     elif len(texts) <= SYNC_EMBED_CHUNKS:
         build()
     else:
         threading.Thread(target=build, name=f"headroom-embed-{ref}", daemon=True).start()
-    return index.dense == "ready"
+    return index.dense[model] == "ready"
 
 
 def _method(dense: DenseIndex | None, ready: bool) -> str:
