@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -189,26 +190,35 @@ def _error_nodes(root: Any) -> list[Any]:
     return found
 
 
-def _error_regions(root: Any, src: bytes) -> list[tuple[int, int]]:
-    """Byte ranges of the whole lines holding each parse error of ``root``, sorted."""
+@dataclass(frozen=True)
+class _Region:
+    """The whole lines holding one parse error of the original, and what the error is."""
+
+    start: int
+    end: int
+    missing: str | None  # the node type of a MISSING node; None for an ERROR node
+
+
+def _error_regions(root: Any, src: bytes) -> list[_Region]:
+    """One region per parse error of ``root``, in order."""
     regions = []
     for node in _error_nodes(root):
         start = src.rfind(b"\n", 0, node.start_byte) + 1
         end = src.find(b"\n", node.end_byte)
-        regions.append((start, end if end >= 0 else len(src)))
-    return sorted(regions)
+        missing = node.type if node.is_missing else None
+        regions.append(_Region(start, end if end >= 0 else len(src), missing))
+    return sorted(regions, key=lambda r: (r.start, r.end))
 
 
 def _new_errors(
-    root: Any,
-    edits: list[Edit],
-    spans: list[tuple[int, int]],
-    regions: list[tuple[int, int]],
+    root: Any, edits: list[Edit], spans: list[tuple[int, int]], regions: list[_Region]
 ) -> list[Any]:
-    """Errors of the edited text (``root``) that lie outside every error region of the original.
+    """Errors of the edited text (``root``) that the original did not have.
 
-    ``spans`` are where ``edits`` landed in the edited text; a position inside one maps
-    to the original range the edit replaced.
+    An error is the original's if it lies where one of the original's errors was: an
+    ERROR node anywhere in such a region, a MISSING node in an ERROR region or in the
+    region of a MISSING node of the same type (one each). ``spans`` are where ``edits``
+    landed in the edited text; a position inside one maps to the range it replaced.
     """
     if not root.has_error:
         return []
@@ -222,12 +232,21 @@ def _new_errors(
             return pos
         return pos - spans[k - 1][1] + edits[k - 1].end
 
+    used: set[int] = set()
     new = []
-    for node in _error_nodes(root):
+    for node in sorted(_error_nodes(root), key=lambda n: n.start_byte):
         lo = original(node.start_byte, end=False)
         hi = original(node.end_byte, end=True)
-        if not any(a <= hi and lo <= b for a, b in regions):
+        near = [i for i, r in enumerate(regions) if r.start <= hi and lo <= r.end]
+        if not node.is_missing and near:
+            continue
+        if any(regions[i].missing is None for i in near):
+            continue
+        same = next((i for i in near if regions[i].missing == node.type and i not in used), None)
+        if same is None:
             new.append(node)
+        else:
+            used.add(same)
     return new
 
 
@@ -236,7 +255,7 @@ _RESTORE_ROUNDS = 8
 
 
 def _without_new_errors(
-    src: bytes, edits: list[Edit], parser: Any, regions: list[tuple[int, int]]
+    src: bytes, edits: list[Edit], parser: Any, regions: list[_Region]
 ) -> tuple[list[Edit], bool]:
     """``edits`` minus those next to a parse error the original did not have; and whether
     the result is free of such errors.
@@ -266,9 +285,7 @@ def _without_new_errors(
     return edits, False
 
 
-def _errors_after(
-    src: bytes, edits: list[Edit], parser: Any, regions: list[tuple[int, int]]
-) -> list[Any]:
+def _errors_after(src: bytes, edits: list[Edit], parser: Any, regions: list[_Region]) -> list[Any]:
     out, spans = _apply_with_spans(src, edits)
     return _new_errors(parser.parse(out).root_node, edits, spans, regions)
 
@@ -278,7 +295,7 @@ _READD_GROUP = 8
 
 
 def _readd(
-    src: bytes, edits: list[Edit], wanted: list[Edit], parser: Any, regions: list[tuple[int, int]]
+    src: bytes, edits: list[Edit], wanted: list[Edit], parser: Any, regions: list[_Region]
 ) -> list[Edit]:
     """``edits`` plus each group of the put-back ones that adds no new error on its own."""
     kept = {id(e) for e in edits}
