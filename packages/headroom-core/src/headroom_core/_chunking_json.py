@@ -45,6 +45,7 @@ _decoder = json.JSONDecoder()
 class _Member:
     path: str  # JSON path of the member: .items[3].title
     start: int  # offset of its key (object member) or value (array item)
+    value_start: int  # offset of its value
     end: int  # offset just past its value
     value: Any
 
@@ -86,7 +87,7 @@ def _members(
             child_path = f"{path}[{key}]"
         value_start = pos
         _child, pos = _decoder.raw_decode(text, value_start)
-        yield _Member(child_path, member_start, pos, (value_start, child))
+        yield _Member(child_path, member_start, value_start, pos, child)
         pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
         if pos < len(text) and text[pos] == ",":
             pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
@@ -111,14 +112,22 @@ def _split(
             group.clear()
 
     for member in _members(text, start, value, path):
-        value_start, child = member.value
+        child = member.value
         size = member.end - member.start
         if size > max_chars and isinstance(child, (list, dict)) and child and depth < _MAX_DEPTH:
             flush()
             label = _labels(child)
             sub_context = " > ".join(p for p in (context, f"{member.path} {label}".strip()) if p)
             _split(
-                text, lines, value_start, child, member.path, sub_context, max_chars, out, depth + 1
+                text,
+                lines,
+                member.value_start,
+                child,
+                member.path,
+                sub_context,
+                max_chars,
+                out,
+                depth + 1,
             )
             continue
         if group and (member.end - group[0].start > max_chars or isinstance(value, list)):
@@ -138,8 +147,8 @@ def _piece(text: str, lines: Lines, group: list[_Member], context: str) -> Chunk
     if text[end:line_end].strip() in ("", ","):
         end = line_end
     position = group[0].path if len(group) == 1 else f"{group[0].path} .. {group[-1].path}"
-    if len(group) == 1 and isinstance(group[0].value[1], dict):
-        label = _labels(group[0].value[1])
+    if len(group) == 1 and isinstance(group[0].value, dict):
+        label = _labels(group[0].value)
         if label:
             context = " > ".join(p for p in (context, label) if p)
     first_line, last_line = lines.index_of(start), lines.index_of(max(start, end - 1))
