@@ -38,6 +38,7 @@ from ._json_select import (
     cut_strings,
     drop_fields,
     field_groups,
+    long_strings,
     sample_long_arrays,
     select_entries,
     select_rows,
@@ -296,10 +297,11 @@ class JSONCompressor:
             if excess <= 0:
                 break
             if step.startswith("cap"):
-                cap = choose_string_cap(value, excess, floor=int(step[3:] or 0))
+                found = list(long_strings(value))
+                cap = choose_string_cap(value, excess, floor=int(step[3:] or 0), found=found)
                 if cap is None:
                     continue
-                excess -= cut_strings(value, cap, ctx.marker)
+                excess -= cut_strings(value, cap, ctx.marker, found)
                 cut_strings(f.const, cap, ctx.marker)
                 notes.append(f"lossy: long strings cut to {cap} characters")
             else:

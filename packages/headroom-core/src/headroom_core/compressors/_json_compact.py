@@ -7,6 +7,7 @@ points at something that was dropped.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from ._json_factor import (
@@ -102,10 +103,8 @@ def dedupe_objects(root: Any, dicts: Dicts | None = None) -> bool:
     walked = walk_dicts(root) if dicts is None else dicts
     objs = [obj for path, obj, _ in walked if path and not _is_row_path(path)]
     prints = [_fingerprint(obj) for obj in objs]
-    counts: dict[tuple[Any, ...], int] = {}
-    for fp in prints:
-        counts[fp] = counts.get(fp, 0) + 1
-    if all(n == 1 for n in counts.values()):
+    counts = Counter(prints)
+    if len(counts) == len(prints):
         return False
     texts: dict[tuple[Any, ...], str] = {}  # objects of scalars: the print is the content
     members: list[tuple[dict[str, Any], str]] = []
@@ -164,8 +163,14 @@ _PRINTED_EXACTLY = frozenset({str, int, bool, type(None)})
 def _fingerprint(obj: dict[str, Any]) -> tuple[Any, ...]:
     """Equal for equal objects (scalars by value, containers by type and size)."""
     return tuple(
-        (k, v.__class__, v) if is_scalar(v) else (k, v.__class__, len(v)) for k, v in obj.items()
+        [
+            (k, v.__class__, len(v)) if v.__class__ in _CONTAINERS else (k, v.__class__, v)
+            for k, v in obj.items()
+        ]
     )
+
+
+_CONTAINERS = frozenset({dict, list})
 
 
 def _is_row_path(path: str) -> bool:

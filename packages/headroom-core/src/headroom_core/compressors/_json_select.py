@@ -174,11 +174,21 @@ def _relevant_texts(
     return {i for i in ranked[:KEEP_RELEVANT_TEXTS] if scores[i] > 0}
 
 
-def choose_string_cap(root: Any, excess_chars: float, *, floor: int = 0) -> int | None:
-    """The loosest cap whose cuts save ``excess_chars``; None if no cut is needed."""
+LongStrings = list[tuple[Any, Any, str]]
+
+
+def choose_string_cap(
+    root: Any, excess_chars: float, *, floor: int = 0, found: LongStrings | None = None
+) -> int | None:
+    """The loosest cap whose cuts save ``excess_chars``; None if no cut is needed.
+
+    ``found`` is ``list(long_strings(root))`` if the caller has it.
+    """
     if excess_chars <= 0:
         return None
-    lengths = [len(s) for _, _, s in long_strings(root)] if isinstance(root, (dict, list)) else []
+    if found is None:
+        found = list(long_strings(root)) if isinstance(root, (dict, list)) else []
+    lengths = [len(s) for _, _, s in found]
     caps = [c for c in STRING_CAPS if c >= floor]
     for cap in caps:
         saved = sum(n - cap - MARKER_CHARS for n in lengths if n > cap)
@@ -187,10 +197,13 @@ def choose_string_cap(root: Any, excess_chars: float, *, floor: int = 0) -> int 
     return caps[-1] if lengths and caps else None
 
 
-def cut_strings(root: Any, cap: int, marker: Marker) -> int:
-    """Cut every long string to ``cap`` characters plus a marker; returns characters saved."""
+def cut_strings(root: Any, cap: int, marker: Marker, found: LongStrings | None = None) -> int:
+    """Cut every long string to ``cap`` characters plus a marker; returns characters saved.
+
+    ``found`` is ``list(long_strings(root))`` if the caller has it.
+    """
     cut = 0
-    for container, key, s in list(long_strings(root)):
+    for container, key, s in list(long_strings(root)) if found is None else found:
         full = len(s)
         done = _CUT_TAIL.search(s)
         if done:  # cut before: cut the kept head further, count from the original length
