@@ -381,3 +381,43 @@ def test_any_slice_compresses_without_new_parse_errors(
     if parses_cleanly(source, language):
         assert parses_cleanly(out, language), out
     assert len(find_markers(out)) <= 1
+
+
+def _rust_with_trait_impls() -> str:
+    """A serializer-like Rust file: one inherent impl, many trait impls of one-line methods."""
+    kinds = ["bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "char"]
+    parts = [
+        "use std::io;\n\npub struct Writer<W> {\n    out: W,\n    depth: usize,\n}\n\n"
+        "impl<W: io::Write> Writer<W> {\n"
+        "    /// Creates a writer over `out`.\n"
+        "    pub fn new(out: W) -> Self {\n        Writer { out, depth: 0 }\n    }\n\n"
+        "    pub fn into_inner(self) -> W {\n        self.out\n    }\n}\n"
+    ]
+    for target in ("Compact", "Pretty", "KeyOnly", "Escaped"):
+        parts.append(f"\nimpl<'a, W: io::Write> Emit for {target}Emitter<'a, W> {{\n")
+        for k in kinds:
+            parts.append(
+                f"    fn emit_{k}(self, value: {k}) -> Result<()> {{\n"
+                f"        self.inner.write_{k}(value)\n    }}\n\n"
+            )
+        parts.append("}\n")
+    return "".join(parts)
+
+
+def test_over_budget_trait_impls_collapse_whole() -> None:
+    source = _rust_with_trait_impls()
+    out = _run(source, "rust", "How is a Writer created?", share=0.3)
+    assert parses_cleanly(out, "rust"), out
+    assert "    pub fn new(out: W) -> Self {" in out
+    assert "impl<'a, W: io::Write> Emit for CompactEmitter<'a, W> {" in out
+    assert "lines omitted; fn emit_bool, emit_i8, emit_i16," in out
+    assert "fn emit_u64(self, value: u64)" not in out
+    assert count_tokens(out) <= count_tokens(source) * 0.3
+    assert "4 impl blocks whole" in find_markers(out)[0].detail
+
+
+def test_short_bodies_stay_when_nothing_is_over_budget() -> None:
+    source = _rust_with_trait_impls()
+    out = _run(source, "rust", None, share=0.9)
+    assert "    fn emit_u64(self, value: u64) -> Result<()> {\n" in out
+    assert "impl blocks" not in out

@@ -27,7 +27,15 @@ from typing import Any, ClassVar
 from .._relevance import STOPWORDS, bm25_scores, terms
 from ._base import CompressContext, CompressorResult
 from ._code_langs import LangSpec, spec_for
-from ._code_skeleton import Definition, Edit, Plan, apply_edits, non_overlapping, plan_skeleton
+from ._code_skeleton import (
+    Container,
+    Definition,
+    Edit,
+    Plan,
+    apply_edits,
+    non_overlapping,
+    plan_skeleton,
+)
 
 #: Bodies whose elision saves fewer tokens than this stay: the placeholder costs about 8.
 _MIN_SAVING = 6
@@ -86,8 +94,20 @@ class CodeCompressor:
             skeleton_tokens = ctx.count_tokens(skeleton)
             if skeleton_tokens > ctx.budget:
                 literals = plan.literals  # still over: long data tables go too
+        collapsed: list[Container] = []
+        if skeleton_tokens > ctx.budget and plan.containers:
+            base = [*comments, *literals, *_all_bodies(plan)]
+            skeleton = apply_edits(src, base).decode("utf-8")
+            skeleton_tokens = ctx.count_tokens(skeleton)
+            collapsed = _collapse(plan.containers, src, base, skeleton_tokens, ctx)
+            if collapsed:
+                edits = [*(c.edit for c in collapsed), *base]
+                skeleton_tokens = ctx.count_tokens(apply_edits(src, edits).decode("utf-8"))
+                plan = _outside(plan, collapsed)
         elided = _choose_elisions(plan, skeleton_tokens, src, ctx)
-        edits = non_overlapping([*comments, *literals, *(d.edit for d in elided)])
+        edits = non_overlapping(
+            [*(c.edit for c in collapsed), *comments, *literals, *(d.edit for d in elided)]
+        )
         edits, clean = _without_new_errors(src, edits, parser, regions)
         body = apply_edits(src, edits).decode("utf-8")
         omitted = sum(e.omitted for e in edits)
@@ -99,6 +119,8 @@ class CodeCompressor:
         detail = f"{bodies} function bodies and {comment_lines} comment lines"
         if literals:
             detail += f", {sum(1 for e in literals if id(e) in kept)} data literals"
+        if collapsed:
+            detail += f", {len(collapsed)} impl blocks whole"
         detail += "; each elided body shows its line count in place"
         header = _comment(ctx.marker(omitted, "lines", detail), spec)
         out = _with_header(body, header)
@@ -410,6 +432,64 @@ def _query_words(query: str | None) -> set[str]:
 
 def _all_bodies(plan: Plan) -> list[Edit]:
     return [d.edit for d in plan.definitions]
+
+
+#: Collapsing containers stops once the skeleton is down to this share of the budget,
+#: leaving the rest for the bodies the query asks about.
+_COLLAPSE_TARGET = 0.85
+
+
+def _collapse(
+    containers: list[Container],
+    src: bytes,
+    edits: list[Edit],
+    skeleton_tokens: int,
+    ctx: CompressContext,
+) -> list[Container]:
+    """Containers to collapse whole: trait implementations, then the rest, least relevant
+    to the query first, until the skeleton fits; none that the query names."""
+    words = _query_words(ctx.query)
+    docs = [
+        _term_counts(
+            src[c.start : min(c.end, c.start + _RELEVANCE_CHARS)].decode("utf-8", "replace")
+            + f" {c.name}" * 3
+        )
+        for c in containers
+    ]
+    scores = bm25_scores(docs, ctx.query) if ctx.query else [0.0] * len(containers)
+
+    def named(c: Container) -> bool:
+        head = _WORD.findall(c.name)[:1]
+        return bool(head) and head[0].lower() in words
+
+    order = sorted(
+        (i for i, c in enumerate(containers) if not named(c)),
+        key=lambda i: (not containers[i].implements, scores[i], containers[i].start),
+    )
+    target = int(ctx.budget * _COLLAPSE_TARGET)
+    chosen: list[Container] = []
+    for i in order:
+        if skeleton_tokens <= target:
+            break
+        c = containers[i]
+        inner = [
+            Edit(e.start - c.edit.start, e.end - c.edit.start, e.text, e.omitted)
+            for e in edits
+            if c.edit.start <= e.start and e.end <= c.edit.end
+        ]
+        current = apply_edits(src[c.edit.start : c.edit.end], inner).decode("utf-8", "replace")
+        saving = ctx.count_tokens(current) - ctx.count_tokens(c.edit.text.decode())
+        if saving > _MIN_SAVING:
+            chosen.append(c)
+            skeleton_tokens -= saving
+    return chosen
+
+
+def _outside(plan: Plan, collapsed: list[Container]) -> Plan:
+    """``plan`` without the definitions inside ``collapsed`` containers."""
+    spans = [(c.edit.start, c.edit.end) for c in collapsed]
+    defs = [d for d in plan.definitions if not any(a <= d.start and d.end <= b for a, b in spans)]
+    return Plan(defs, plan.comments, plan.bare_comments, plan.literals, plan.containers)
 
 
 def _choose_elisions(

@@ -21,7 +21,9 @@ class LangSpec:
     placeholder: ``brace`` bodies become ``{ /* N lines omitted */ }``, ``indent`` bodies
     (Python) ``...  # N lines omitted``, ``end`` bodies (Ruby, Lua) a comment line.
     ``definitions``: node types counted as nested definitions (classes, functions), used to
-    tell a wrapper function (a UMD/IIFE module) from an ordinary one.
+    tell a wrapper function (a UMD/IIFE module) from an ordinary one. ``containers``: blocks
+    of methods (Rust ``impl``) collapsed whole, least relevant first, when the skeleton
+    alone is over budget.
     """
 
     grammar: str
@@ -32,6 +34,7 @@ class LangSpec:
     line_comment: str
     definitions: frozenset[str] = frozenset()
     block_comment: tuple[str, str] | None = ("/*", "*/")
+    containers: frozenset[str] = frozenset()
 
 
 def _spec(
@@ -43,6 +46,7 @@ def _spec(
     line_comment: str = "//",
     definitions: str = "",
     block_comment: tuple[str, str] | None = ("/*", "*/"),
+    containers: str = "",
 ) -> LangSpec:
     return LangSpec(
         grammar,
@@ -53,6 +57,7 @@ def _spec(
         line_comment,
         frozenset(definitions.split()) | frozenset(functions.split()),
         block_comment,
+        frozenset(containers.split()),
     )
 
 
@@ -94,6 +99,7 @@ LANGUAGES: dict[str, LangSpec] = {
         "block",
         comments="line_comment block_comment",
         definitions="struct_item enum_item trait_item impl_item mod_item",
+        containers="impl_item",
     ),
     "java": _spec(
         "java",

@@ -48,6 +48,21 @@ class Definition:
 
 
 @dataclass
+class Container:
+    """A block of methods (a Rust ``impl``) that ``edit`` collapses whole, names listed.
+
+    ``implements``: the block implements a trait declared elsewhere, so its signatures
+    restate that trait's.
+    """
+
+    name: str
+    start: int
+    end: int
+    edit: Edit
+    implements: bool
+
+
+@dataclass
 class Plan:
     """Everything the skeleton could elide, in source order."""
 
@@ -55,6 +70,7 @@ class Plan:
     comments: list[Edit]
     bare_comments: list[Edit]
     literals: list[Edit] = field(default_factory=list)
+    containers: list[Container] = field(default_factory=list)
 
 
 class _Source:
@@ -162,6 +178,10 @@ def _visit(
                     )
                 )
                 return
+    if child.type in spec.containers:
+        container = _container(child, source, spec)
+        if container is not None:
+            plan.containers.append(container)
     if child.type in _LITERALS:
         edit = _literal_edit(child, source, spec)
         if edit is not None:
@@ -222,6 +242,32 @@ def _literal_edit(node: Node, source: _Source, spec: LangSpec) -> Edit | None:
     else:
         text = b"%s /* %d lines omitted */ %s" % (open_text, omitted, close_text)
     return Edit(node.start_byte, closing.end_byte, text, omitted)
+
+
+#: A collapsed container names at most this many of its methods.
+_CONTAINER_NAMES = 12
+
+
+def _container(node: Node, source: _Source, spec: LangSpec) -> Container | None:
+    """``node``'s body as one placeholder naming its methods; None if it is short."""
+    body = node.child_by_field_name("body")
+    if body is None or body.end_point.row - body.start_point.row < 3:
+        return None
+    raw = source.src[body.start_byte : body.end_byte]
+    if not (raw.startswith(b"{") and raw.endswith(b"}")):
+        return None
+    names = [definition_name(c, source) for c in body.named_children if c.type in spec.functions]
+    names = [n for n in names if n and "*/" not in n]
+    listed = ", ".join(names[:_CONTAINER_NAMES])
+    if len(names) > _CONTAINER_NAMES:
+        listed += f" and {len(names) - _CONTAINER_NAMES} more"
+    omitted = body.end_point.row - body.start_point.row - 1
+    text = f"{{ /* {omitted} lines omitted" + (f"; fn {listed}" if listed else "") + " */ }"
+    edit = Edit(body.start_byte, body.end_byte, text.encode(), omitted)
+    type_node = node.child_by_field_name("type")
+    name = source.text(type_node) if type_node is not None else ""
+    implements = node.child_by_field_name("trait") is not None
+    return Container(name, node.start_byte, node.end_byte, edit, implements)
 
 
 def _is_comment(child: Node, parent: Node, index: int, spec: LangSpec) -> bool:
