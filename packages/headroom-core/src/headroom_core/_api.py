@@ -252,6 +252,7 @@ def _compress(
         options=config.options(kind),
     )
     notes: tuple[str, ...]
+    known_tokens: int | None = None
     if huge:
         out = head_tail(text, ctx, reason=f"input over {config.max_input_bytes} bytes, not parsed")
         notes = (
@@ -262,8 +263,9 @@ def _compress(
         result = get_compressor(kind).compress(text, ctx)
         out, notes = result.text, result.notes
         language = result.language or language
+        known_tokens = result.tokens
 
-    out_tokens = tokenizer.count(out)
+    out_tokens = tokenizer.count(out) if known_tokens is None else known_tokens
     if faithful and (out == text or out_tokens >= original_tokens):
         return Compression(
             text,

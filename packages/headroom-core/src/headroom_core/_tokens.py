@@ -23,12 +23,6 @@ _PARALLEL_MIN_CHARS = 256 * 1024
 _PARALLEL_PIECE_CHARS = 128 * 1024
 _THREADS = max(1, min(8, os.cpu_count() or 1))
 _BOUNDARY = re.compile(r"\n(?=[^\s])")
-#: Counts of the last few large texts, per encoding: a compressor's own check of its output
-#: and ``compress()``'s count of the same output cost one encoding, not two.
-_recent: dict[tuple[str, str], int] = {}
-_RECENT_ENTRIES = 8
-_RECENT_CHARS = (4 * 1024, 256 * 1024)  # smaller texts are cheap, larger ones stay unpinned
-_recent_lock = threading.Lock()
 
 
 def split_at_token_boundaries(text: str, size: int) -> list[str]:
@@ -70,19 +64,6 @@ class Tokenizer:
             return 0
         if self._encoding is None:
             return (len(text) + 3) // 4
-        if _RECENT_CHARS[0] <= len(text) <= _RECENT_CHARS[1]:
-            key = (self.name, text)
-            n = _recent.get(key)
-            if n is None:
-                n = self._count(text)
-                with _recent_lock:
-                    if len(_recent) >= _RECENT_ENTRIES:
-                        del _recent[next(iter(_recent))]
-                    _recent[key] = n
-            return n
-        return self._count(text)
-
-    def _count(self, text: str) -> int:
         if len(text) >= _PARALLEL_MIN_CHARS:
             pieces = split_at_token_boundaries(text, _PARALLEL_PIECE_CHARS)
             if len(pieces) > 1:

@@ -36,11 +36,16 @@ class CompressContext:
 
 @dataclass(frozen=True)
 class CompressorResult:
-    """A compressor's output: the text and what it did (for ``Compression.notes``)."""
+    """A compressor's output: the text and what it did (for ``Compression.notes``).
+
+    ``tokens`` is the exact count of ``text`` with ``ctx.count_tokens`` when the compressor
+    already has it (so it is not counted twice), else None.
+    """
 
     text: str
     notes: tuple[str, ...] = ()
     language: str | None = None
+    tokens: int | None = None
 
 
 class Compressor(Protocol):

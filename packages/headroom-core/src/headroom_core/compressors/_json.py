@@ -264,7 +264,9 @@ class JSONCompressor:
                 break
             target *= 0.98 * ctx.budget / got
         text_out, final_notes = best or last
-        return CompressorResult(text_out, tuple(dict.fromkeys(final_notes)))
+        return CompressorResult(
+            text_out, tuple(dict.fromkeys(final_notes)), tokens=counted.get(text_out)
+        )
 
     def _select(
         self,
