@@ -178,10 +178,10 @@ def _render(data: Any, shape: _Shape, ctx: CompressContext) -> str:
     uses: set[str] = set()
     lookups: dict[str, dict[str, Any]] = {}
     if shape.compact:
-        dicts = list(walk_dicts(data))
+        dicts = walk_dicts(data)
         lookups = factor_lookups(data, dicts)
         if not still_walked_alike(dicts, lookups):
-            dicts = list(walk_dicts(data))
+            dicts = walk_dicts(data)
         if dedupe_objects(data, dicts):
             uses.add("@same")
         data, tables = tabulate(data)

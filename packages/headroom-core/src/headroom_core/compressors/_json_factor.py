@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -56,30 +55,32 @@ def is_map(obj: dict[str, Any]) -> bool:
 Dicts = list[tuple[str, dict[str, Any], dict[str, Any] | None]]
 
 
-def walk_dicts(root: Any) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:
+def walk_dicts(root: Any) -> Dicts:
     """Every object in document order with its schema path and nearest enclosing object."""
-    stack: list[tuple[Any, str, dict[str, Any] | None, int]] = [(root, "", None, 0)]
-    while stack:
-        value, path, parent, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            continue
-        if isinstance(value, dict):
-            yield path, value, parent
-            if is_map(value):  # entries keyed by id or version share one schema path
-                children = [(v, f"{path}.*", value, depth + 1) for v in value.values()]
-            else:
-                children = [
-                    (v, f"{path}.{k}", value, depth + 1)
-                    for k, v in value.items()
-                    if isinstance(v, (dict, list))
-                ]
-            stack.extend(reversed(children))
-        elif isinstance(value, list):
-            stack.extend(
-                (v, f"{path}[]", parent, depth + 1)
-                for v in reversed(value)
-                if isinstance(v, (dict, list))
-            )
+    out: Dicts = []
+    if isinstance(root, (dict, list)):
+        _walk(root, "", None, 0, out)
+    return out
+
+
+def _walk(value: Any, path: str, parent: dict[str, Any] | None, depth: int, out: Dicts) -> None:
+    if depth > MAX_DEPTH:
+        return
+    if not isinstance(value, dict):  # a list
+        sub = path + "[]"
+        for v in value:
+            if isinstance(v, (dict, list)):
+                _walk(v, sub, parent, depth + 1, out)
+        return
+    out.append((path, value, parent))
+    if len(value) >= MAP_MIN_KEYS and is_map(value):  # entries keyed by id share one path
+        sub = path + ".*"
+        for v in value.values():
+            _walk(v, sub, value, depth + 1, out)
+        return
+    for k, v in value.items():
+        if isinstance(v, (dict, list)):
+            _walk(v, f"{path}.{k}", value, depth + 1, out)
 
 
 def _looks_like_url(key: str, value: str) -> bool:
