@@ -421,3 +421,82 @@ def test_short_bodies_stay_when_nothing_is_over_budget() -> None:
     out = _run(source, "rust", None, share=0.9)
     assert "    fn emit_u64(self, value: u64) -> Result<()> {\n" in out
     assert "impl blocks" not in out
+
+
+def test_minified_one_line_bodies_are_elided() -> None:
+    fns = "".join(
+        f"function clamp{i}(v,lo,hi){{if(v<lo){{return lo}}if(v>hi){{return hi}}"
+        f"for(var k=0;k<{i};k++){{v=v*0.5+lo}}return v}}"
+        for i in range(40)
+    )
+    exports = ",".join(f"clamp{i}:clamp{i}" for i in range(40))
+    source = f"!function(root){{'use strict';{fns}root.lib={{{exports}}}}}(this);\n"
+    assert source.count("\n") == 1
+    out = _run(source, "javascript", "How does clamp12 limit the value?", share=0.5)
+    assert parses_cleanly(out, "javascript"), out
+    assert "function clamp30(v,lo,hi){ /* " in out and " chars omitted */ }" in out
+    assert "for(var k=0;k<12;k++){v=v*0.5+lo}" in out  # the body the query names stays
+    assert "root.lib={clamp0:clamp0," in out
+    marker = find_markers(out)[0]
+    assert marker.unit == "chars" and marker.count > 1000
+    assert count_tokens(out) <= count_tokens(source) * 0.5
+
+
+GUARDED = '''"""Platform helpers."""
+import os
+import sys
+
+try:
+    import fcntl
+except ImportError:
+    def lock_file(fd: int, exclusive: bool = True) -> None:
+        """Lock ``fd`` (no-op without fcntl)."""
+        del fd, exclusive
+        return None
+else:
+    def lock_file(fd: int, exclusive: bool = True) -> None:
+        """Lock ``fd`` with flock."""
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        fcntl.flock(fd, mode)
+        return None
+
+if sys.platform == "win32":
+    def home_dir(user: str | None = None) -> str:
+        """The user's home directory on Windows."""
+        base = os.environ.get("USERPROFILE", "C:\\\\Users")
+        if user:
+            return os.path.join(os.path.dirname(base), user)
+        return base
+
+
+def make_opener(mode: str):
+    """An opener for ``mode``."""
+    flags = os.O_RDONLY if mode == "r" else os.O_WRONLY | os.O_CREAT
+    if sys.platform == "win32":
+        def opener(path: str, extra: int = 0) -> int:
+            fd = os.open(path, flags | extra | os.O_BINARY)
+            lock_file(fd)
+            return fd
+    else:
+        def opener(path: str, extra: int = 0) -> int:
+            fd = os.open(path, flags | extra)
+            lock_file(fd)
+            return fd
+    return opener
+'''
+
+
+@pytest.mark.parametrize("query", [None, "unrelated question about parsing"])
+def test_definitions_under_if_try_with_keep_their_signatures(query: str | None) -> None:
+    out = _run(GUARDED, "python", query, share=0.3)
+    assert parses_cleanly(out, "python"), out
+    for signature in (
+        "except ImportError:\n    def lock_file(fd: int, exclusive: bool = True) -> None:",
+        "else:\n    def lock_file(fd: int, exclusive: bool = True) -> None:",
+        'if sys.platform == "win32":\n    def home_dir(user: str | None = None) -> str:',
+        '    if sys.platform == "win32":\n        def opener(path: str, extra: int = 0) -> int:',
+        "    else:\n        def opener(path: str, extra: int = 0) -> int:",
+    ):
+        assert signature in out, out
+    assert "fcntl.flock(fd, mode)" not in out
+    assert "fd = os.open(path, flags | extra | os.O_BINARY)" not in out

@@ -111,7 +111,8 @@ class CodeCompressor:
         edits, clean = _without_new_errors(src, edits, parser, regions)
         body = apply_edits(src, edits).decode("utf-8")
         omitted = sum(e.omitted for e in edits)
-        if omitted == 0:
+        chars = sum(e.chars for e in edits)
+        if omitted == 0 and chars == 0:
             return CompressorResult(text, ("code: nothing to elide",), language)
         kept = {id(e) for e in edits}
         comment_lines = sum(e.omitted for e in comments if id(e) in kept)
@@ -121,8 +122,13 @@ class CodeCompressor:
             detail += f", {sum(1 for e in literals if id(e) in kept)} data literals"
         if collapsed:
             detail += f", {len(collapsed)} impl blocks whole"
-        detail += "; each elided body shows its line count in place"
-        header = _comment(ctx.marker(omitted, "lines", detail), spec)
+        detail += "; each elided body shows its size in place"
+        if chars and omitted:
+            detail += f"; and {chars} chars from within lines"
+        marker = (
+            ctx.marker(omitted, "lines", detail) if omitted else ctx.marker(chars, "chars", detail)
+        )
+        header = _comment(marker, spec)
         out = _with_header(body, header)
         notes = [f"code: {bodies} of {len(plan.definitions)} bodies elided"]
         repaired = out if clean else None

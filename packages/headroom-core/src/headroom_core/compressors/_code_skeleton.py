@@ -20,6 +20,11 @@ from ._code_langs import LangSpec
 #: definitions, is a wrapper (UMD/IIFE module, namespace-like closure): it is walked into
 #: rather than elided.
 _WRAPPER_MIN_LINES = 60
+#: A body on one line this long (bytes) may be elided too (minified code); whether it
+#: is worth it is decided by its token count, as for any body.
+_ONE_LINE_BODY = 60
+#: Bytes counted as one line when sizing minified code.
+_LINE_BYTES = 80
 _TAG_LINE = re.compile(rb"@default|@defaultValue|@deprecated|\bDeprecated\b")
 _COMMENT_NOISE = re.compile(rb"^[\s/*#!\-=\"'`rRuUbBf]*$")
 _CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:<[^<>()]*>)?\s*\(")
@@ -27,12 +32,17 @@ _CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:<[^<>()]*>)?\s*\(")
 
 @dataclass
 class Edit:
-    """Replace ``src[start:end]`` with ``text``; ``omitted`` lines of the original go."""
+    """Replace ``src[start:end]`` with ``text``; ``omitted`` lines of the original go.
+
+    ``chars``: characters omitted from within one line (minified code), not counted in
+    ``omitted``.
+    """
 
     start: int
     end: int
     text: bytes
     omitted: int
+    chars: int = 0
 
 
 @dataclass
@@ -295,15 +305,20 @@ def _body_of(node: Node, spec: LangSpec) -> Node | None:
     return body
 
 
+def _extent(node: Node) -> int:
+    """``node``'s size in lines, counting a long line as several (minified code)."""
+    rows = node.end_point.row - node.start_point.row + 1
+    return max(rows, (node.end_byte - node.start_byte) // _LINE_BYTES)
+
+
 def _is_wrapper(body: Node, spec: LangSpec) -> bool:
-    rows = body.end_point.row - body.start_point.row + 1
-    if rows < _WRAPPER_MIN_LINES:
+    size = _extent(body)
+    if size < _WRAPPER_MIN_LINES:
         return False
-    nested = 0
-    for stmt in body.named_children:
-        if _holds_definition(stmt, spec, depth=3):
-            nested += stmt.end_point.row - stmt.start_point.row + 1
-    return nested * 2 >= rows
+    nested = sum(
+        _extent(stmt) for stmt in body.named_children if _holds_definition(stmt, spec, depth=3)
+    )
+    return nested * 2 >= size
 
 
 def _holds_definition(node: Node, spec: LangSpec, depth: int) -> bool:
@@ -321,7 +336,12 @@ def _body_edit(fn: Node, body: Node, source: _Source, spec: LangSpec) -> Edit | 
         return _composite_edit(fn, body, source, spec)
     if spec.style == "brace":
         raw = src[body.start_byte : body.end_byte]
-        if not (raw.startswith(b"{") and raw.endswith(b"}")) or last - first < 2:
+        if not (raw.startswith(b"{") and raw.endswith(b"}")):
+            return None
+        if last == first and len(raw) >= _ONE_LINE_BODY:  # minified: one line holds it all
+            text = b"{ /* %d chars omitted */ }" % len(raw)
+            return Edit(body.start_byte, body.end_byte, text, 0, len(raw))
+        if last - first < 2:
             return None
         omitted = last - first - 1
         text = b"{ /* %d lines omitted */ }" % omitted
@@ -348,8 +368,19 @@ def _body_edit(fn: Node, body: Node, source: _Source, spec: LangSpec) -> Edit | 
     return Edit(body.start_byte, body.end_byte, text, omitted)
 
 
+#: Python statements whose blocks often hold alternative definitions
+#: (``if sys.platform == ...: def f``, ``try: import x / except ImportError: def f``).
+_GUARDS = frozenset(["if_statement", "try_statement", "with_statement"])
+
+
 def _is_nested(node: Node, spec: LangSpec) -> bool:
-    """A definition written directly in a body (a closure, a local class), kept as a signature."""
+    """A definition written in a body (a closure, a local class), kept as a signature.
+
+    In Python, also a guard statement holding one: it is kept with the definitions'
+    bodies elided.
+    """
+    if node.type in _GUARDS and spec.style == "indent":
+        return _holds_definition(node, spec, depth=3)
     return node.type in spec.definitions and node.type not in (
         "lexical_declaration",
         "variable_declaration",
