@@ -82,6 +82,23 @@ def test_identical_hunks_in_many_files_are_counted_once() -> None:
     )
 
 
+def test_one_line_data_hunk_goes_first_and_dropped_hunks_that_fit_come_back() -> None:
+    blob = "[" + ", ".join(f'{{"id": {i}, "sha": "{i:040x}"}}' for i in range(80)) + "]"
+    lines = ["diff --git a/lib/user.py b/lib/user.py", "--- a/lib/user.py", "+++ b/lib/user.py"]
+    lines += ["@@ -10,3 +10,4 @@", " a", "+import projects", " b", " c"]
+    lines += ["@@ -90,2 +91,15 @@ def get_orgs(self):", " def get_orgs(self):"]
+    lines += ["+def get_projects(self, state=None):"]
+    lines += [f"+    params_{k} = self._requester.get(self.url, state={k})" for k in range(12)]
+    lines += [" x"]
+    lines += ["diff --git a/tests/data.json b/tests/data.json", "new file mode 100644"]
+    lines += ["--- /dev/null", "+++ b/tests/data.json", "@@ -0,0 +1 @@", "+" + blob]
+    text = "\n".join(lines) + "\n"
+    c = compress(text, kind="diff")
+    assert "+def get_projects(self, state=None):" in c.text and "+import projects" in c.text
+    assert blob not in c.text
+    assert len(PatchSet(c.text)) == 2
+
+
 def test_parse_keeps_every_line() -> None:
     lines = _diff().splitlines()
     parsed = parse_diff(lines)

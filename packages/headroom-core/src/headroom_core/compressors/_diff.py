@@ -11,7 +11,9 @@ Steps, cheapest loss first, until ``ctx.budget`` is met:
 1. lockfiles, minified and other generated files are summarised (header + counts);
 2. long runs of unchanged context are cut to one line each side of a change;
 3. over budget, hunks lose all context (changed lines only, still exact sub-hunks);
-4. then whole hunks are dropped, least relevant to the query first, largest first.
+4. then whole hunks are dropped: data hunks (mostly one very long line) first, then the
+   least relevant to the query, largest first; afterwards dropped hunks that fit the
+   budget again are put back, best first.
 """
 
 from __future__ import annotations
@@ -138,6 +140,12 @@ def _is_generated(f: DiffFile) -> bool:
     return long_lines >= 3
 
 
+def _is_data(hunk: Hunk) -> bool:
+    """A hunk that is mostly one very long line (a fixture, an inlined blob): data, not code."""
+    longest = max((len(ln) for ln in hunk.body), default=0)
+    return longest > _MINIFIED_LINE and 2 * longest >= sum(len(ln) + 1 for ln in hunk.body)
+
+
 def _trim(hunk: Hunk, context: int = CONTEXT) -> list[list[str]]:
     """The hunk re-cut around its changes with ``context`` lines of context each side."""
     body = hunk.body
@@ -228,10 +236,12 @@ def _drop_to_budget(
     docs = [Counter(terms(f.path + "\n" + "\n".join(c.hunk.body))) for f, _, c in flat]
     scores = bm25_scores(docs, ctx.query) if ctx.query else [0.0] * len(flat)
     top = max(scores, default=0.0) or 1.0
+    data = [_is_data(c.hunk) for _, _, c in flat]
     order = sorted(
         range(len(flat)),
-        key=lambda j: (scores[j] >= 0.5 * top, flat[j][1] == 0, -costs[j], j),
+        key=lambda j: (not data[j], scores[j] >= 0.5 * top, flat[j][1] == 0, -costs[j], j),
     )
+    dropped: list[tuple[int, str]] = []
     for j in order:
         if used <= ctx.budget:
             break
@@ -241,7 +251,13 @@ def _drop_to_budget(
             continue  # the marker would cost as much as the hunk
         used -= saving
         marked.add(id(f))
+        dropped.append((j, c.mode))
         c.mode = "drop"
+    # a large hunk dropped last can overshoot by far: put back what fits, best first
+    for j, mode in reversed(dropped):
+        if not data[j] and used + costs[j] <= ctx.budget:
+            flat[j][2].mode = mode
+            used += costs[j]
 
 
 def _render_file(f: DiffFile, choices: list[_Choice] | None, ctx: CompressContext) -> list[str]:
