@@ -249,8 +249,10 @@ class JSONCompressor:
         last = (out, notes)
         counted: dict[str, int] = {}  # a round may give the same text as an earlier one
         memo = SelectionMemo()  # every round starts from the same tree
-        for _ in range(MAX_ROUNDS):
-            work, wshape, wnotes = json.loads(pristine), shape.copy(), list(notes)
+        for n in range(MAX_ROUNDS):
+            # the lossless output was rendered from a copy: the first round may use the tree
+            work = value if n == 0 else json.loads(pristine)
+            wshape, wnotes = shape.copy(), list(notes)
             lossy = self._select(work, wshape, len(out), scale, ratio, target, ctx, wnotes, memo)
             if lossy not in counted:
                 counted[lossy] = max(1, ctx.count_tokens(lossy))
