@@ -70,6 +70,17 @@ def test_parse_ripgrep_heading_and_json() -> None:
     assert parsed.json_fields_dropped == ("score",)
 
 
+def _is_trimmed_from(line: str, text: str) -> bool:
+    """``line`` is ``path:line:`` of an input line, then the start of its text, then ``…``."""
+    m = re.match(r"([^:]+:\d+:)(.*)…$", line)
+    if m is None:
+        return False
+    return any(
+        raw.startswith(m[1]) and raw[len(m[1]) :].lstrip().startswith(m[2])
+        for raw in text.splitlines()
+    )
+
+
 def test_tally_ranking_and_prefixes() -> None:
     text = _grep()
     out = _run(text, "where is open_connection defined")
@@ -77,8 +88,8 @@ def test_tally_ranking_and_prefixes() -> None:
     assert first.startswith("121 matches in 6 files (shown/total): pkg/module_0.py ")
     assert "/21" in first
     assert "pkg/module_0.py:500:def open_connection(host, port, *, ssl=None):" in out
-    for line in out.splitlines()[1:-1]:  # every kept match is a verbatim input line
-        assert line in text.splitlines()
+    for line in out.splitlines()[1:-1]:  # every kept match is an input line, or its start
+        assert line in text.splitlines() or _is_trimmed_from(line, text), line
     markers = find_markers(out)
     assert len(markers) == 1 and markers[0].unit == "matches"
     kept = len(out.splitlines()) - 2
@@ -160,3 +171,24 @@ def test_corpus_search_case(case: dict[str, Any]) -> None:
     structural = [n for n in case["needles"] if n["type"] == "structural"]
     for needle in structural:  # "which file has the most matches" is in the tally
         assert needle["answer"] in result.text.splitlines()[0]
+
+
+def test_low_ranked_matches_trimmed_to_keep_more_locations() -> None:
+    text = "\n".join(
+        f"src/handlers/h{i % 9}.py:{40 + i}:    def handle_event_{i}(self, event: Event, *, retries: int = 3) -> Result:"
+        for i in range(90)
+    )
+    whole = _run(text, "handle_event_5 retries", share=0.12)
+    lines = whole.splitlines()
+    trimmed = [ln for ln in lines if ln.endswith("…")]
+    assert (
+        "src/handlers/h5.py:45:    def handle_event_5(self, event: Event, *, retries: int = 3) -> Result:"
+        in lines
+    )
+    assert trimmed and all(_is_trimmed_from(ln, text) for ln in trimmed)
+    assert "src/handlers/h1.py:" in whole and "def handle_event_" in trimmed[0]
+    marker = find_markers(whole)[0]
+    assert "cut after their first name" in (marker.detail or "")
+    shown = sum(1 for ln in lines[1:-1] if re.match(r"src/handlers/h\d\.py:\d+:", ln))
+    assert marker.count == 90 - shown
+    assert count_tokens(whole) <= int(count_tokens(text) * 0.12)

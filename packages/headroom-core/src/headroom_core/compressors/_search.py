@@ -2,7 +2,9 @@
 
 The output starts with a one-line tally of matches per file (so "which file has the most
 matches" survives any cut), then the kept matches grouped by file, each line exactly as the
-tool printed it (its ``path:line`` prefix verbatim), then one marker for what was left out.
+tool printed it (its ``path:line`` prefix verbatim) or, for low-ranked matches once half the
+room is used, that prefix and the start of the text up to its first name, ending in ``…``;
+then one marker for what was left out.
 Definitions rank above references, and identifiers named in the query rank first.
 """
 
@@ -29,7 +31,7 @@ _COMMENT = re.compile(r"^\s*(?://|#(?!\s*define)|/\*|\*|--|;)")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 #: The per-file tally may take at most this share of the budget; files past it are summed.
-_TALLY_SHARE = 0.35
+_TALLY_SHARE = 0.2
 #: ... and at most this many tokens: past the top few dozen files a tally stops helping.
 _TALLY_MAX = 400
 #: Share of the budget to fill: token counts of joined lines differ slightly from the sum
@@ -38,6 +40,15 @@ _BUDGET_USE = 0.92
 #: Each further kept match of one file counts this much less, so top files do not crowd
 #: out every other file.
 _SAME_FILE_DECAY = 0.35
+#: Share of the room for whole match lines; past it, matches the query does not name are
+#: shown trimmed (``path:line:`` verbatim, then the start of the text up to its first
+#: name, then ``…``): about half the tokens, so about twice as many locations survive.
+_FULL_SHARE = 0.5
+#: A match scoring this much names an identifier of the query: always shown whole.
+_NAMED_SCORE = 4.0
+_TRIM_MARK = "…"
+_TRIM_TO_NAME = re.compile(r"\s*(.{0,48}?[A-Za-z_][A-Za-z0-9_]*)\s*[(<\[{:]")
+_TRIM_MAX = 32
 
 
 def _query_identifiers(query: str) -> set[str]:
@@ -149,6 +160,8 @@ def _select(parsed: ParsedSearch, ctx: CompressContext) -> CompressorResult:
     omitted = len(hits) - len(picked)
     context_total = sum(len(h.context) for h in hits)
     detail = ["per-file counts above"]
+    if sel.trimmed:
+        detail.append(f"{len(sel.trimmed)} shown lines cut after their first name ({_TRIM_MARK})")
     if context_total - context_kept:
         detail.append(f"and {context_total - context_kept} context lines")
     if parsed.other:
@@ -170,10 +183,30 @@ class _Selection:
     picked: list[int] = field(default_factory=list)
     same: dict[int, list[int]] = field(default_factory=dict)
     with_context: set[int] = field(default_factory=set)
+    trimmed: dict[int, str] = field(default_factory=dict)
 
 
 def _location(hit: Hit) -> str:
     return f"{hit.path}:{hit.line}"
+
+
+def trimmed(hit: Hit) -> str | None:
+    """``hit``'s line cut after its first name (``path:line:def find_caller…``), or None
+    when that would not make it shorter."""
+    if not hit.raw.endswith(hit.text):
+        return None
+    prefix = hit.raw[: len(hit.raw) - len(hit.text)]
+    m = _TRIM_TO_NAME.match(hit.text)
+    if m:
+        head = m.group(1)
+    else:
+        head = hit.text.strip()[:_TRIM_MAX]
+        if " " in head:
+            head = head.rsplit(" ", 1)[0]
+    head = head.strip()
+    if len(head) + 8 >= len(hit.text.strip()):
+        return None
+    return f"{prefix}{head}{_TRIM_MARK}"
 
 
 def _pick(hits: list[Hit], scores: list[float], room: int, ctx: CompressContext) -> _Selection:
@@ -184,6 +217,7 @@ def _pick(hits: list[Hit], scores: list[float], room: int, ctx: CompressContext)
     costs only its location.
     """
     per_file: Counter[str] = Counter()
+    full_room = int(room * _FULL_SHARE)
 
     def key(i: int) -> tuple[int, float]:
         n = per_file[hits[i].path]
@@ -203,11 +237,14 @@ def _pick(hits: list[Hit], scores: list[float], room: int, ctx: CompressContext)
             continue
         text = hits[i].text.strip()
         rep = first_with_text.get(text)
+        short = None
         if rep is not None and not hits[i].context:
             cost = ctx.count_tokens(_location(hits[i])) + 1
         else:
             rep = None
-            cost = ctx.count_tokens(hits[i].raw) + 1
+            if used >= full_room and scores[i] < _NAMED_SCORE:
+                short = trimmed(hits[i])
+            cost = ctx.count_tokens(short or hits[i].raw) + 1
         if used + cost > room and sel.picked:
             if cost > room // 4:
                 continue  # one huge line: smaller ones may still fit
@@ -217,6 +254,9 @@ def _pick(hits: list[Hit], scores: list[float], room: int, ctx: CompressContext)
         used += cost
         if rep is not None:
             sel.same.setdefault(rep, []).append(i)
+            continue
+        if short is not None:
+            sel.trimmed[i] = short
             continue
         first_with_text.setdefault(text, i)
         if scores[i] > 0 and hits[i].context:
@@ -247,6 +287,9 @@ def _render_picked(hits: list[Hit], sel: _Selection, scores: list[float]) -> tup
         if hits[group[0]].heading:
             lines.append(path)
         for i in group:
+            if i in sel.trimmed:
+                lines.append(sel.trimmed[i])
+                continue
             lines.extend(_hit_lines(hits[i], with_context=i in with_context))
             if i in sel.same:
                 where = ", ".join(_location(hits[j]) for j in sorted(sel.same[i]))
