@@ -124,6 +124,19 @@ def test_rare_events_stretch_the_budget_a_little() -> None:
     )
 
 
+def test_every_failed_test_result_is_kept() -> None:
+    rng = random.Random(3)
+    lines = [f"Running suite {k}/dg.exp ..." for k in range(20)]
+    lines += [
+        f"PASS: gcc.dg/t{i}.c  -O{rng.randint(0, 3)}  (test for excess errors)" for i in range(2000)
+    ]
+    fails = [f"FAIL: gcc.dg/f{i}.c  -O{i % 4}  (test for excess errors)" for i in range(12)]
+    for n, line in enumerate(fails):
+        lines.insert(40 + n * 150, line)
+    c = compress("\n".join(lines), kind="log", query="which tests failed?")
+    assert all(line in c.text for line in fails)
+
+
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
@@ -172,6 +185,11 @@ def test_events_group_stack_traces() -> None:
         ("03-17 16:13:38.811  1702  2395 W Binder: slow", 1),
         ("2015-07-29 19:29:08,571 - WARN  [SendWorker] - leaving", 1),
         ("081109 203615 148 INFO dfs.DataNode: Receiving block", 0),
+        ('PASS: gcc.dg/pr1.c scan-tree-dump-not "FAILED:"', 0),  # the result word decides
+        ("XPASS: gcc.dg/pr2.c -O2 line 28 j == 65", 2),
+        ("not ok 4 - parses empty input", 2),
+        ("--- FAIL: TestParse (0.00s)", 2),
+        ("ok 5 - timed out request is retried", 0),
     ],
 )
 def test_severity(line: str, level: int) -> None:

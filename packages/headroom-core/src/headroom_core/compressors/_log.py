@@ -24,12 +24,22 @@ from typing import ClassVar
 
 from .._relevance import bm25_scores
 from ._base import CompressContext, CompressorResult
-from ._log_events import LogEvent, letter_severity, split_events, timestamp, word_severity
+from ._log_events import (
+    LogEvent,
+    letter_severity,
+    result_severity,
+    split_events,
+    timestamp,
+    word_severity,
+)
 from ._log_templates import WILDCARD, LogTemplateMiner, MinedLog, mask_line
 
 #: Templates with at most this many events are rare: all their events are candidates for
 #: keeping ahead of the repeats of common templates (loghub's anomalies are mostly 1-3x).
 RARE_MAX = 3
+#: A template of failed test results (``FAIL: name``) is rare too while it is at most this
+#: share of the events: each of its lines names another test, unlike a repeated error.
+RARE_FAILED_SHARE = 0.01
 #: Rare events may take the output this far over ``ctx.budget`` (they are the anomalies a
 #: reader looks for); a log with few of them stays within the budget.
 RARE_OVERFLOW = 1.4
@@ -149,9 +159,8 @@ class _Planner:
         cap = self.ctx.config.max_output_tokens
         if cap is not None and budget >= cap:
             return budget  # a hard cap is never stretched
-        rare = sum(
-            self.costs[i] for t in self.mined.templates if t.count <= RARE_MAX for i in t.members
-        )
+        rare_ids = _rare_templates(self.mined, len(self.events))
+        rare = sum(self.costs[i] for t in rare_ids for i in self.mined.templates[t].members)
         return min(budget * RARE_OVERFLOW, max(budget, rare + 0.5 * budget))
 
     def _count(self, keep: set[int], markers: list[str]) -> int:
@@ -203,16 +212,12 @@ def _priorities(
 ) -> list[tuple[float, int]]:
     """(priority, event index) for every event, best first."""
     query_bonus = _query_bonus(lines, events, mined, query)
-    # lines with different level or outcome words never share a template, so the words a
-    # template's lines share rate all of them
-    rated = [
-        max(word_severity(t.text), letter_severity(lines[events[t.members[0]].first]))
-        for t in mined.templates
-    ]
+    rated = _template_severities(lines, events, mined)
     typical = sorted(costs)[len(costs) // 2] or 1.0
+    rare_templates = _rare_templates(mined, len(events))
     ranked: list[tuple[float, int]] = []
     for template in mined.templates:
-        rare = template.count <= RARE_MAX
+        rare = template.id in rare_templates
         for rank, i in enumerate(template.members):
             if i == 0 or i == len(events) - 1 or events[i].header:
                 base = 1000.0
@@ -228,6 +233,28 @@ def _priorities(
             ranked.append((base + 15.0 * sev + query_bonus[i] - size, i))
     ranked.sort(key=lambda pi: (-pi[0], pi[1]))
     return ranked
+
+
+def _template_severities(
+    lines: Sequence[str], events: Sequence[LogEvent], mined: MinedLog
+) -> list[int]:
+    """Per template, the severity its words rate (lines with different level or outcome
+    words never share a template, so the words a template's lines share rate all of them)."""
+    return [
+        max(word_severity(t.text), letter_severity(lines[events[t.members[0]].first]))
+        for t in mined.templates
+    ]
+
+
+def _rare_templates(mined: MinedLog, n_events: int) -> set[int]:
+    """Templates whose events are all anomalies: a few events, or a small share of failed
+    test results."""
+    failed_max = RARE_FAILED_SHARE * n_events
+    return {
+        t.id
+        for t in mined.templates
+        if t.count <= RARE_MAX or (t.count <= failed_max and result_severity(t.text) == 2)
+    }
 
 
 def _select(

@@ -54,6 +54,17 @@ _SCREEN = (
     "invalid",
 )
 
+#: A leading test result: DejaGnu ``FAIL: name``, TAP ``not ok 3 - name``, go test
+#: ``--- FAIL: TestX`` (the line's first word, after go's ``--- ``).
+_RESULT = re.compile(
+    r"^(?:--- )?(PASS|FAIL|XPASS|XFAIL|KPASS|KFAIL|UNSUPPORTED|UNRESOLVED|UNTESTED|ERROR|SKIP)"
+    r":\s|^(not ok|ok)\s+\d+\b",
+    re.IGNORECASE,
+)
+_RESULT_START = frozenset("-PFXKUESnoOpfxkuesN")
+_RESULT_ERROR = frozenset({"FAIL", "XPASS", "KPASS", "UNRESOLVED", "ERROR", "NOT OK"})
+_RESULT_WARN = frozenset({"UNTESTED"})
+
 _TIMESTAMP = re.compile(
     r"\d{4}-\d\d-\d\d[T -]\d\d[:.]\d\d[:.]\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
     r"|\d\d/\d\d/\d\d(?:\d\d)? \d\d:\d\d:\d\d(?:[.,]\d+)?"
@@ -96,8 +107,27 @@ def severity(line: str) -> int:
     return max(letter_severity(line), word_severity(line))
 
 
+def result_severity(line: str) -> int | None:
+    """Severity from a test result word leading the line (DejaGnu, TAP, go test), else None.
+
+    Such a line names its test after the result word, and a test name may contain any word
+    ("PASS: ... internal compiler error"): the result word alone decides.
+    """
+    m = _RESULT.match(line)
+    if m is None:
+        return None
+    word = (m.group(1) or m.group(2)).upper()
+    if word in _RESULT_ERROR:
+        return 2
+    return 1 if word in _RESULT_WARN else 0
+
+
 def word_severity(line: str) -> int:
     """Severity from level and outcome words (``ERROR``, ``failed``, ``WARN``...)."""
+    if line[:1] in _RESULT_START:
+        result = result_severity(line)
+        if result is not None:
+            return result
     low = line.lower()
     if not any(word in low for word in _SCREEN):
         return 0
