@@ -14,6 +14,8 @@ from headroom_core._markers import MARKER_RE, find_markers, format_marker
 from headroom_core._tokens import get_tokenizer
 from headroom_core.compressors import CompressContext
 from headroom_core.compressors._json import JSONCompressor
+from headroom_core.compressors._json_compact import ABSENT, _table_growth
+from headroom_core.compressors._json_factor import dumps
 from headroom_core.compressors._json_select import cut_strings, select_rows
 from tests.conftest import case_text
 
@@ -136,6 +138,24 @@ def test_cut_strings_keep_a_prefix_and_count_the_rest(texts: list[str], caps: li
 
 
 @SETTINGS
+@given(
+    items=st.lists(
+        st.one_of(
+            st.dictionaries(st.text(max_size=6), json_values, max_size=6),
+            st.just(format_marker(3, "items", REF, "items 1-3")),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_table_growth_is_the_exact_difference_in_characters(items: list[Any]) -> None:
+    rows = [r for r in items if isinstance(r, dict)]
+    names = list(dict.fromkeys(k for r in rows for k in r))
+    table_rows = [[r.get(k, ABSENT) for k in names] if isinstance(r, dict) else r for r in items]
+    table = {"@cols": names, "@rows": table_rows}
+    assert _table_growth(names, rows) == len(dumps(table)) - len(dumps(items))
+
+
 @given(value=st.one_of(json_values, rows_of_objects))
 def test_retrieve_returns_the_original_byte_exact(value: Any) -> None:
     text = json.dumps(value, indent=2)

@@ -252,9 +252,24 @@ def _table(items: list[Any]) -> dict[str, Any] | None:
         [r.get(k, ABSENT) for k in names] if isinstance(r, dict) else r for r in items
     ]
     table = {"@cols": names, "@rows": table_rows}
-    if len(rows) < 8 and len(_dumps(table)) >= len(_dumps(items)):
+    if len(rows) < 8 and _table_growth(names, rows) >= 0:
         return None  # too few rows for the column names to pay for themselves
     return table
+
+
+def _table_growth(names: list[str], rows: list[dict[str, Any]]) -> int:
+    """``len(dumps(table)) - len(dumps(items))``, from the key lengths alone.
+
+    Values and marker strings are written the same in both forms, so only the column
+    names, the keys each object repeats, the ``"@"`` cells and the commas differ.
+    """
+    key_len = {k: len(_dumps(k)) for k in names}
+    n = len(names)
+    growth = len('{"@cols":,"@rows":}') + 2 + sum(key_len.values()) + max(n - 1, 0)
+    for r in rows:
+        growth += 4 * (n - len(r)) + len(r) - sum(key_len[k] + 2 for k in r)
+        growth -= 1 if not r else 0  # "{}" has no comma to drop
+    return growth
 
 
 def has_reserved_keys(root: Any) -> bool:
