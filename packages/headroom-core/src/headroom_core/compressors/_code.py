@@ -22,6 +22,7 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any, ClassVar
 
 from .._relevance import STOPWORDS, bm25_scores, terms
@@ -260,14 +261,20 @@ def _new_errors(
             return pos
         return pos - spans[k - 1][1] + edits[k - 1].end
 
+    starts = [r.start for r in regions]
+    reach = list(accumulate((r.end for r in regions), max))  # furthest end so far
     used: set[int] = set()
     new = []
     for node in sorted(_error_nodes(root), key=lambda n: n.start_byte):
         lo = original(node.start_byte, end=False)
         hi = original(node.end_byte, end=True)
-        near = [i for i, r in enumerate(regions) if r.start <= hi and lo <= r.end]
-        if not node.is_missing and near:
+        j = bisect_right(starts, hi)  # regions[:j] start before the error ends
+        if j == 0 or reach[j - 1] < lo:
+            new.append(node)
             continue
+        if not node.is_missing:
+            continue
+        near = [i for i in range(j) if regions[i].end >= lo]
         if any(regions[i].missing is None for i in near):
             continue
         same = next((i for i in near if regions[i].missing == node.type and i not in used), None)
@@ -318,21 +325,28 @@ def _errors_after(src: bytes, edits: list[Edit], parser: Any, regions: list[_Reg
     return _new_errors(parser.parse(out).root_node, edits, spans, regions)
 
 
-#: Edits put back by ``_without_new_errors`` are tried again in groups of this many.
-_READD_GROUP = 8
+#: Edits put back by ``_without_new_errors`` are tried again by halves down to groups of
+#: this many, within ``_READD_PARSES`` parses of the whole file.
+_READD_GROUP = 6
+_READD_PARSES = 10
 
 
 def _readd(
     src: bytes, edits: list[Edit], wanted: list[Edit], parser: Any, regions: list[_Region]
 ) -> list[Edit]:
-    """``edits`` plus each group of the put-back ones that adds no new error on its own."""
+    """``edits`` plus the groups of put-back ones that add no new error."""
     kept = {id(e) for e in edits}
-    back = [e for e in wanted if id(e) not in kept]
-    for i in range(0, len(back), _READD_GROUP):
-        group = back[i : i + _READD_GROUP]
+    pending = [[e for e in wanted if id(e) not in kept]]
+    parses = 0
+    while pending and parses < _READD_PARSES:
+        group = pending.pop(0)
         trial = sorted([*edits, *group], key=lambda e: e.start)
+        parses += 1
         if not _errors_after(src, trial, parser, regions):
             edits = trial
+        elif len(group) > _READD_GROUP:
+            half = len(group) // 2
+            pending.extend([group[:half], group[half:]])
     return edits
 
 
