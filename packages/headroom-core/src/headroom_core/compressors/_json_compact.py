@@ -265,10 +265,12 @@ def _table_growth(names: list[str], rows: list[dict[str, Any]]) -> int:
     """
     key_len = {k: len(_dumps(k)) for k in names}
     n = len(names)
-    growth = len('{"@cols":,"@rows":}') + 2 + sum(key_len.values()) + max(n - 1, 0)
+    commas = max(n - 1, 0)
+    growth = len('{"@cols":,"@rows":}') + 2 + sum(key_len.values()) + commas
     for r in rows:
-        growth += 4 * (n - len(r)) + len(r) - sum(key_len[k] + 2 for k in r)
-        growth -= 1 if not r else 0  # "{}" has no comma to drop
+        # a row adds an "@" cell per key it lacks and its commas; it drops its '"key":'s
+        absent = 3 * (n - len(r))
+        growth += absent + commas - sum(key_len[k] + 1 for k in r) - max(len(r) - 1, 0)
     return growth
 
 
