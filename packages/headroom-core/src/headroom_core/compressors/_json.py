@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 
 from ._base import CompressContext, CompressorResult
 from ._json_compact import (
-    dedupe_objects,
     factor_lookups,
     has_reserved_keys,
+    repeated_objects,
     still_walked_alike,
     tabulate,
 )
@@ -182,9 +182,10 @@ def _render(data: Any, shape: _Shape, ctx: CompressContext) -> str:
         lookups = factor_lookups(data, dicts)
         if not still_walked_alike(dicts, lookups):
             dicts = walk_dicts(data)
-        if dedupe_objects(data, dicts):
+        replaced = repeated_objects(data, dicts)
+        if replaced:
             uses.add("@same")
-        data, tables = tabulate(data)
+        data, tables = tabulate(data, replaced=replaced)
         if tables:
             uses.add("@cols")
     f = shape.factoring

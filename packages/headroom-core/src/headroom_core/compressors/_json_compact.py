@@ -89,7 +89,15 @@ def still_walked_alike(dicts: Dicts, lookups: dict[str, dict[str, Any]]) -> bool
 
 
 def dedupe_objects(root: Any, dicts: Dicts | None = None) -> bool:
-    """Replace repeats of an object by ``{id_key: value, "@same": id_key}``; True if any.
+    """Replace repeats of an object by ``{id_key: value, "@same": id_key}``; True if any."""
+    replaced = repeated_objects(root, dicts)
+    if replaced:
+        _replace_by_identity(root, replaced)
+    return bool(replaced)
+
+
+def repeated_objects(root: Any, dicts: Dicts | None = None) -> dict[int, dict[str, Any]]:
+    """The ``@same`` reference each repeated object is to be replaced by, by ``id``.
 
     The id key is one whose value names a single distinct object in the whole document, so
     the reference stands for exactly the one full object shown earlier with that value.
@@ -105,7 +113,7 @@ def dedupe_objects(root: Any, dicts: Dicts | None = None) -> bool:
     prints = [_fingerprint(obj) for obj in objs]
     counts = Counter(prints)
     if len(counts) == len(prints):
-        return False
+        return {}
     texts: dict[tuple[Any, ...], str] = {}  # objects of scalars: the print is the content
     members: list[tuple[dict[str, Any], str]] = []
     for obj, fp in zip(objs, prints, strict=True):
@@ -147,10 +155,7 @@ def dedupe_objects(root: Any, dicts: Dicts | None = None) -> bool:
                 if len(_dumps(ref)) + 12 < len(text):
                     replaced[id(obj)] = ref
         seen.add(text)
-    if not replaced:
-        return False
-    _replace_by_identity(root, replaced)
-    return True
+    return replaced
 
 
 _ID_NAME = re.compile(r"(^|_)(id|name|key|slug|number|sha|login|title|uuid)$", re.I)
@@ -203,12 +208,15 @@ def _replace_by_identity(root: Any, replaced: dict[int, dict[str, Any]]) -> None
                     stack.append((v, depth + 1))
 
 
-def tabulate(value: Any, depth: int = 0) -> tuple[Any, int]:
+def tabulate(
+    value: Any, depth: int = 0, replaced: dict[int, dict[str, Any]] | None = None
+) -> tuple[Any, int]:
     """Arrays of two or more objects with mostly the same keys become ``@cols``/``@rows``.
 
     Works in place where it can; returns the new value and how many tables it made.
     Strings in such an array (omission markers) stay in ``@rows`` as they are; a key an
-    object lacks is the cell ``"@"``.
+    object lacks is the cell ``"@"``. Objects in ``replaced`` (from ``repeated_objects``)
+    are swapped for their reference first, on the same walk.
     """
     if depth > MAX_DEPTH:
         return value, 0
@@ -216,14 +224,18 @@ def tabulate(value: Any, depth: int = 0) -> tuple[Any, int]:
     if isinstance(value, dict):
         for k, v in value.items():
             if isinstance(v, (dict, list)):
-                value[k], n = tabulate(v, depth + 1)
+                if replaced and id(v) in replaced:
+                    value[k] = v = replaced[id(v)]
+                value[k], n = tabulate(v, depth + 1, replaced)
                 made += n
         return value, made
     if not isinstance(value, list):
         return value, 0
     for i, v in enumerate(value):
         if isinstance(v, (dict, list)):
-            value[i], n = tabulate(v, depth + 1)
+            if replaced and id(v) in replaced:
+                value[i] = v = replaced[id(v)]
+            value[i], n = tabulate(v, depth + 1, replaced)
             made += n
     table = _table(value)
     return (value, made) if table is None else (table, made + 1)
