@@ -137,6 +137,36 @@ def test_every_failed_test_result_is_kept() -> None:
     assert all(line in c.text for line in fails)
 
 
+def test_mostly_rare_log_lists_the_asked_for_addresses_of_dropped_lines() -> None:
+    shapes = [
+        "sshd[{p}]: Invalid user {u} from {ip}",
+        "sshd[{p}]: error: PAM: Authentication failure for {u} from {ip}",
+        "sshd[{p}]: User {u} from {ip} not allowed because not listed in AllowUsers",
+        "sshd[{p}]: Did not receive identification string from {ip}",
+        "dovecot: pop3-login: Aborted login (auth failed): user=<{u}>, rip={ip}, lip=10.0.0.1",
+        "sshd[{p}]: reverse mapping checking getaddrinfo for h{p}.example [{ip}] failed",
+    ]
+    rng = random.Random(5)
+    lines: list[str] = []
+    ips: list[str] = []
+    for i in range(120):
+        ip = f"198.{51 + i % 7}.{i}.{200 - i}"
+        ips.append(ip)
+        msg = shapes[i % len(shapes)].format(p=3000 + i, u=f"user{i}", ip=ip)
+        # mixed daemons and formats: no two lines share a template (nor a token count)
+        tag = " ".join(f"w{rng.randint(0, 9)}x" for _ in range(i // len(shapes)))
+        msg = f"{tag} {msg}"
+        lines.append(f"Mar {1 + i % 28:2d} 0{i % 10}:{i % 60:02d}:{i % 59:02d} host{i % 13} {msg}")
+    text = "\n".join(lines)
+    c = compress(text, kind="log", query="Which remote IPs failed to authenticate?")
+    assert c.compressed_tokens < 0.3 * c.original_tokens
+    kept = [ln for ln in c.text.splitlines() if not MARKER_RE.fullmatch(ln)]
+    assert sum(m.count for m in find_markers(c.text)) + len(kept) == len(lines)
+    # addresses cost a few tokens, lines dozens: most addresses survive, most lines do not
+    assert len(kept) < 0.5 * len(lines)
+    assert sum(ip in c.text for ip in ips) >= 0.75 * len(ips)
+
+
 @pytest.mark.parametrize(
     ("line", "expected"),
     [

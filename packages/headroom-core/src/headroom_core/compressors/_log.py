@@ -33,6 +33,7 @@ from ._log_events import (
     word_severity,
 )
 from ._log_templates import WILDCARD, LogTemplateMiner, MinedLog, mask_line
+from ._log_values import value_runs, wanted
 
 #: Templates with at most this many events are rare: all their events are candidates for
 #: keeping ahead of the repeats of common templates (loghub's anomalies are mostly 1-3x).
@@ -43,6 +44,13 @@ RARE_FAILED_SHARE = 0.01
 #: Rare events may take the output this far over ``ctx.budget`` (they are the anomalies a
 #: reader looks for); a log with few of them stays within the budget.
 RARE_OVERFLOW = 1.4
+#: Share of the output that markers may spend listing values the query asks for (the
+#: addresses of dropped lines when it asks which hosts) in a log made mostly of rare lines,
+#: where lines cannot be collapsed; an address is ~2 characters a token.
+VALUE_SHARE = 0.4
+_VALUE_CHARS_PER_TOKEN = 2
+#: Added to ``RARE_OVERFLOW`` as the rare events' share of the log grows from half to all.
+RARE_SHARE_OVERFLOW = 2.0
 #: Query words that look like values (ids, IPs, paths, numbers): matched literally in lines.
 _QUERY_VALUE = re.compile(r"[\w./:@-]*\d[\w./:@-]*|[\w.-]*[/_][\w./-]+")
 _VALUE_POSITIONS = 1  # varying fields described per marker
@@ -97,6 +105,7 @@ class _Planner:
         self.priorities = _priorities(lines, events, mined, self.costs, ctx.query)
         self._allowance_share = 1.0
         self._event_tokens: dict[int, int] = {}
+        self._mostly_rare = False  # set by _target
 
     def _absorb_cheap_omissions(self, keep: set[int]) -> None:
         """Keep dropped events wherever their lines cost no more than the marker they need."""
@@ -161,7 +170,11 @@ class _Planner:
             return budget  # a hard cap is never stretched
         rare_ids = _rare_templates(self.mined, len(self.events))
         rare = sum(self.costs[i] for t in rare_ids for i in self.mined.templates[t].members)
-        return min(budget * RARE_OVERFLOW, max(budget, rare + 0.5 * budget))
+        # a log made mostly of one-off lines has little to collapse: it may stretch further
+        share = rare / (sum(self.costs) or 1.0)
+        self._mostly_rare = share >= 0.5
+        overflow = RARE_OVERFLOW + RARE_SHARE_OVERFLOW * max(0.0, 2 * share - 1)
+        return min(budget * overflow, max(budget, rare + 0.5 * budget))
 
     def _count(self, keep: set[int], markers: list[str]) -> int:
         """Tokens of a rendering: its kept events (each counted once) and its markers.
@@ -189,7 +202,8 @@ class _Planner:
         # estimates are per character: correct them by the exact count of the rendering
         for _ in range(3):
             keep = self._choose(scaled)
-            out, markers = _render(self.lines, self.events, self.mined, keep, self.ctx)
+            room = int(VALUE_SHARE * _VALUE_CHARS_PER_TOKEN * target) if self._mostly_rare else 0
+            out, markers = _render(self.lines, self.events, self.mined, keep, self.ctx, room)
             used = self._count(keep, markers)
             if smallest is None or used < smallest[0]:
                 smallest = (used, keep, out)
@@ -315,8 +329,11 @@ def _render(
     mined: MinedLog,
     keep: set[int],
     ctx: CompressContext,
+    value_room: int = 0,
 ) -> tuple[str, list[str]]:
-    """The output text and the markers in it."""
+    """The output text and the markers in it (``value_room``: characters of values the
+    query asks for that markers may list)."""
+    room = [value_room]
     by_template: dict[int, list[int]] = {}
     for i, t in enumerate(mined.assignment):
         by_template.setdefault(t, []).append(i)
@@ -337,57 +354,94 @@ def _render(
                 gap.append(i)
             continue
         if gap:
-            markers.append(_gap_marker(lines, events, mined, gap, ctx))
-            out.append(markers[-1])
+            new = _gap_markers(lines, events, mined, gap, ctx, room)
+            markers.extend(new)
+            out.extend(new)
             gap = []
         out.extend(lines[e.first : e.last + 1])
         if i in summary_after:
             t = summary_after[i]
             dropped = [j for j in by_template[t] if j not in keep]
-            markers.append(_summary_marker(lines, events, mined, t, dropped, ctx))
-            out.append(markers[-1])
+            new = _summary_markers(lines, events, mined, t, dropped, ctx, room)
+            markers.extend(new)
+            out.extend(new)
     if gap:
-        markers.append(_gap_marker(lines, events, mined, gap, ctx))
-        out.append(markers[-1])
+        new = _gap_markers(lines, events, mined, gap, ctx, room)
+        markers.extend(new)
+        out.extend(new)
     return "\n".join(out), markers
 
 
-def _summary_marker(
+def _summary_markers(
     lines: Sequence[str],
     events: Sequence[LogEvent],
     mined: MinedLog,
     template: int,
     dropped: Sequence[int],
     ctx: CompressContext,
-) -> str:
+    room: list[int],
+) -> list[str]:
+    """One marker for a template's dropped events; more when they list asked-for values."""
     heads = [lines[events[j].first] for j in dropped[:_VALUE_SAMPLE]]
     if len(dropped) > _VALUE_SAMPLE:
         heads.append(lines[events[dropped[-1]].first])
     parts = [f"x{mined.templates[template].count} in all"]
     parts.extend(_span(heads))
-    parts.extend(_varying(heads, mined.templates[template].tokens))
-    n_lines = sum(events[j].size for j in dropped)
-    return ctx.marker(n_lines, "lines", ", ".join(parts))
+    runs = _value_runs(heads, dropped, ctx, room)
+    if runs is None:
+        asked = any(label == "IPs" for label, _ in wanted(ctx.query))
+        parts.extend(_varying(heads, mined.templates[template].tokens, addresses=asked))
+        n_lines = sum(events[j].size for j in dropped)
+        return [ctx.marker(n_lines, "lines", ", ".join(parts))]
+    out: list[str] = []
+    for run, values in runs:
+        detail = ", ".join([*parts, values] if not out else [values])
+        out.append(ctx.marker(sum(events[j].size for j in run), "lines", detail))
+    return out
 
 
-def _gap_marker(
+def _gap_markers(
     lines: Sequence[str],
     events: Sequence[LogEvent],
     mined: MinedLog,
     gap: Sequence[int],
     ctx: CompressContext,
-) -> str:
-    per_template: dict[int, int] = {}
-    for i in gap:
-        t = mined.assignment[i]
-        per_template[t] = per_template.get(t, 0) + 1
-    top = sorted(per_template.items(), key=lambda tc: (-tc[1], tc[0]))
-    # no time span: the kept lines around a gap already show when it was
-    parts = [f"{len(top)} templates"] if len(top) > 1 else []
-    if len(top) == 1:
-        parts.append(_shape(mined.templates[top[0][0]].tokens))
-    n_lines = sum(events[i].size for i in gap)
-    return ctx.marker(n_lines, "lines", ", ".join(parts))
+    room: list[int],
+) -> list[str]:
+    """One marker for a run of dropped events; more when they list asked-for values."""
+    runs = _value_runs([lines[events[i].first] for i in gap], gap, ctx, room)
+    out: list[str] = []
+    for run, values in runs or [(list(gap), "")]:
+        per_template = Counter(mined.assignment[i] for i in run)
+        # no time span: the kept lines around a gap already show when it was
+        parts = [f"{len(per_template)} templates"] if len(per_template) > 1 else []
+        if len(per_template) == 1:
+            parts.append(_shape(mined.templates[next(iter(per_template))].tokens))
+        if values:
+            parts.append(values)
+        n_lines = sum(events[i].size for i in run)
+        out.append(ctx.marker(n_lines, "lines", ", ".join(parts)))
+    return out
+
+
+def _value_runs(
+    heads: Sequence[str], members: Sequence[int], ctx: CompressContext, room: list[int]
+) -> list[tuple[list[int], str]] | None:
+    """``members`` (whose head lines are ``heads``) cut into runs listing the values the
+    query asks for; ``None`` when it asks for none or none are found."""
+    kinds = wanted(ctx.query)
+    if not kinds or room[0] <= 0:
+        return None
+    runs = value_runs(heads, kinds, room)
+    if len(runs) == 1 and not runs[0][1]:
+        return None
+    out: list[tuple[list[int], str]] = []
+    at = 0
+    for k, (size, values) in enumerate(runs):
+        end = len(members) if k == len(runs) - 1 else at + size
+        out.append((list(members[at:end]), values))
+        at = end
+    return out
 
 
 def _span(heads: Sequence[str]) -> list[str]:
@@ -419,19 +473,25 @@ def _shape(tokens: Sequence[str]) -> str:
     return text[:40].strip()
 
 
-def _varying(heads: Sequence[str], tokens: Sequence[str]) -> list[str]:
-    """Short descriptions of the fields that vary among ``heads``."""
+def _varying(heads: Sequence[str], tokens: Sequence[str], *, addresses: bool = False) -> list[str]:
+    """Short descriptions of the fields that vary among ``heads``; with ``addresses`` (the
+    query asks for them) a field holding IP addresses comes first."""
     split = [h.split() for h in heads]
     split = [s for s in split if len(s) == len(tokens)]
     if len(split) < 2:
         return []
-    out: list[str] = []
+    fields: list[tuple[bool, int, str]] = []
     for p, tok in enumerate(tokens):
         if tok != WILDCARD and "<" not in tok:
             continue
-        shape = _MASKED.sub("*", mask_line(split[0][p]) if tok == WILDCARD else tok)
-        if not _LETTERS.search(shape):  # dates, counters, bare numbers: the span says enough
-            continue
+        masked = mask_line(split[0][p]) if tok == WILDCARD else tok
+        is_ip = addresses and "<ip>" in masked
+        shape = "IPs" if is_ip else _MASKED.sub("*", masked)
+        # dates, counters, bare numbers: the span says enough
+        if is_ip or _LETTERS.search(shape):
+            fields.append((not is_ip, p, shape))
+    out: list[str] = []
+    for _, p, shape in sorted(fields):
         values = {s[p] for s in split}
         if len(values) < 2:
             continue
