@@ -21,8 +21,9 @@ from typing import Any, ClassVar
 
 from ._base import CompressContext, CompressorResult
 from ._json_compact import (
+    ABSENT,
+    RESERVED_KEYS,
     factor_lookups,
-    has_reserved_keys,
     repeated_objects,
     still_walked_alike,
     tabulate,
@@ -84,15 +85,26 @@ def parse(text: str) -> tuple[Any, bool]:
         return [json.loads(ln) for ln in lines], True
 
 
-def expand_embedded(root: Any) -> list[str]:
-    """Replace strings holding a JSON object or array by the parsed value (in place)."""
+def expand_embedded(root: Any) -> tuple[list[str], bool]:
+    """Replace strings holding a JSON object or array by the parsed value (in place).
+
+    Returns the paths of those strings, and whether the document (with them) already uses
+    a key in ``RESERVED_KEYS`` or the value ``ABSENT``, which the compact form gives a
+    meaning.
+    """
     paths: dict[str, None] = {}
+    reserved = False
     stack: list[tuple[Any, str, int]] = [(root, "", 0)]
     while stack:
         value, path, depth = stack.pop()
         if depth > MAX_DEPTH:
             continue
-        pairs = value.items() if isinstance(value, dict) else enumerate(value)
+        if isinstance(value, dict):
+            # strings this loop parses are never "@": checking before it is the same
+            reserved = reserved or not RESERVED_KEYS.isdisjoint(value) or ABSENT in value.values()
+            pairs: Any = value.items()
+        else:
+            pairs = enumerate(value)
         for key, v in pairs:
             if isinstance(v, str):
                 if len(v) < MIN_EMBEDDED_CHARS or _JSON_START.match(v) is None:
@@ -105,7 +117,7 @@ def expand_embedded(root: Any) -> list[str]:
             if isinstance(v, (dict, list)):
                 sub = f"{path}.{key}" if isinstance(value, dict) else f"{path}[]"
                 stack.append((v, sub, depth + 1))
-    return sorted(paths)
+    return sorted(paths), reserved
 
 
 _JSON_START = re.compile(r"\s*[\[{]")
@@ -222,8 +234,8 @@ class JSONCompressor:
             notes.append(f"sampled: {shape.sampled} items of long arrays skipped")
         # the plain minified form, for inputs too small or too varied for a legend to pay off
         plain = None if (shape.sampled or jsonl) else _dumps(value)
-        shape.embedded = expand_embedded(value)
-        if has_reserved_keys(value):
+        shape.embedded, reserved = expand_embedded(value)
+        if reserved:
             shape.compact = False
         else:
             shape.factoring = factor_groups(value)

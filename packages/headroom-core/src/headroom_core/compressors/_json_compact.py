@@ -284,21 +284,3 @@ def _table_growth(names: list[str], rows: list[dict[str, Any]]) -> int:
         absent = 3 * (n - len(r))
         growth += absent + commas - sum(key_len[k] + 1 for k in r) - max(len(r) - 1, 0)
     return growth
-
-
-def has_reserved_keys(root: Any) -> bool:
-    """True if the document already uses a key or value the compact form gives a meaning."""
-    stack: list[tuple[Any, int]] = [(root, 0)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            continue
-        if isinstance(value, dict):
-            if not RESERVED_KEYS.isdisjoint(value):
-                return True
-            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
-        if isinstance(value, dict) and ABSENT in value.values():
-            return True
-    return False
