@@ -23,6 +23,9 @@ _WRAPPER_MIN_LINES = 60
 #: A body on one line this long (bytes) may be elided too (minified code); whether it
 #: is worth it is decided by its token count, as for any body.
 _ONE_LINE_BODY = 60
+#: A line this long (bytes) is minified code, where one-line bodies may go; elsewhere a
+#: one-line body stays (it costs about what its placeholder would).
+_MINIFIED_LINE = 400
 #: Bytes counted as one line when sizing minified code.
 _LINE_BYTES = 80
 _TAG_LINE = re.compile(rb"@default|@defaultValue|@deprecated|\bDeprecated\b")
@@ -338,7 +341,11 @@ def _body_edit(fn: Node, body: Node, source: _Source, spec: LangSpec) -> Edit | 
         raw = src[body.start_byte : body.end_byte]
         if not (raw.startswith(b"{") and raw.endswith(b"}")):
             return None
-        if last == first and len(raw) >= _ONE_LINE_BODY:  # minified: one line holds it all
+        if (
+            last == first
+            and len(raw) >= _ONE_LINE_BODY
+            and len(source.row(first)) >= _MINIFIED_LINE
+        ):  # minified: one long line holds many bodies
             text = b"{ /* %d chars omitted */ }" % len(raw)
             return Edit(body.start_byte, body.end_byte, text, 0, len(raw))
         if last - first < 2:
