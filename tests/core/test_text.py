@@ -121,3 +121,25 @@ def test_fenced_code_blocks_stay_whole() -> None:
     c = compress(text, kind="text", query="how do I install widget-spool?", config=config)
     assert "```bash\npip install widget-spool\n\nspool --init\n```" in c.text
     assert c.text.count("```") % 2 == 0
+
+
+def test_text_without_blank_lines_is_cut_into_windows_that_can_be_kept() -> None:
+    lines = [f"Case {i}: option set {i % 9} checked against the reference, ok" for i in range(600)]
+    lines[433] = "Case 433: option set 1 checked against the reference, MISMATCH in field zeta"
+    text = "\n".join(lines) + "\n"
+    c = compress(text, kind="text", query="which case had a MISMATCH in field zeta?")
+    assert c.compressed_tokens < 0.4 * c.original_tokens
+    assert lines[433] in c.text.splitlines()
+    kept = [ln for ln in c.text.splitlines() if ln and not MARKER_RE.fullmatch(ln)]
+    assert sum(m.count for m in find_markers(c.text)) + len(kept) == len(lines)
+
+
+def test_tilde_underline_is_a_heading_not_a_fence() -> None:
+    sections = []
+    for k in range(8):
+        title = f"Feature number {k}"
+        body = " ".join(f"word{k}_{j}" for j in range(60))
+        sections.append(f"{title}\n{'~' * len(title)}\n\n{body}\n")
+    c = compress("\n".join(sections), kind="text", query="word5_3")
+    assert sum(f"Feature number {k}\n~~~" in c.text for k in range(8)) >= 6  # the outline
+    assert "word5_3" in c.text and "word2_3" not in c.text

@@ -34,6 +34,13 @@ _SALIENT = re.compile(
     r"\w+=[\w'\".-]+|versionadded|versionchanged|deprecated|``[^`]+``|`[^`]+`|\b\d[\d.]*\b"
     r"|\bPEP \d+"
 )
+#: A block costing more than this share of the budget, or longer than ``_WINDOW`` lines,
+#: is cut into sub-blocks so that selection can keep its relevant part.
+_OVERSIZED_SHARE = 0.25
+_WINDOW = 40
+_MIN_UNIT = 3  # lines: smaller sub-blocks cost more in markers than they save
+_UNIT_START = re.compile(r"^\s*(?:[*+-]|\d+[.)]|#\.|\.\. |>>> |:\w[\w -]*:)\s?")
+_TABLE_RULE = re.compile(r"^\s*\+[-=+]+\+\s*$")
 _NEAR_DUPLICATE = 0.8  # Jaccard share of terms above which a block repeats a kept one
 
 
@@ -50,7 +57,7 @@ class TextCompressor:
     def compress(self, text: str, ctx: CompressContext) -> CompressorResult:
         trailing = text.endswith("\n")
         lines = (text[:-1] if trailing else text).split("\n")
-        blocks = _blocks(lines)
+        blocks = _split_oversized(lines, _blocks(lines), ctx)
         if len(blocks) < 3:
             return CompressorResult(text, ("text: too few blocks",))
         if ctx.options.get("ml_model"):
@@ -178,13 +185,58 @@ def _blocks(lines: list[str]) -> list[_Block]:
     return blocks
 
 
+def _split_oversized(lines: list[str], blocks: list[_Block], ctx: CompressContext) -> list[_Block]:
+    """Blocks too large to keep or drop whole (a page without blank lines, a long directive
+    or table) cut into sub-blocks: at lines that start a unit (list item, directive,
+    doctest, table row, dedent), and into windows of at most ``_WINDOW`` lines."""
+    limit = max(ctx.budget * _OVERSIZED_SHARE, 1.0)
+    out: list[_Block] = []
+    for b in blocks:
+        size = b.last - b.first + 1
+        if b.heading or size < 2 * _MIN_UNIT:
+            out.append(b)
+            continue
+        if size <= _WINDOW and ctx.count_tokens("\n".join(lines[b.first : b.last + 1])) <= limit:
+            out.append(b)
+            continue
+        start = b.first
+        for j in range(b.first + 1, b.last + 1):
+            if j - start >= _WINDOW or (
+                j - start >= _MIN_UNIT
+                and b.last + 1 - j >= _MIN_UNIT
+                and _starts_unit(lines[j - 1], lines[j])
+            ):
+                out.append(_Block(start, j - 1, False))
+                start = j
+        out.append(_Block(start, b.last, False))
+    return out
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _starts_unit(previous: str, line: str) -> bool:
+    """``line`` begins a unit of its own within a block (or ``previous`` was a unit's end)."""
+    if _UNIT_START.match(line):
+        # a doctest session is one unit until its output
+        return not (line.lstrip().startswith(">>>") and previous.lstrip().startswith(">>>"))
+    if _TABLE_RULE.match(line):
+        return True
+    return _indent(line) < _indent(previous) and not previous.strip().startswith("...")
+
+
 def _is_underline(title: str, line: str) -> bool:
-    """``line`` underlines ``title`` (reST): an adornment at least as long as the title."""
+    """``line`` underlines ``title`` (reST): an adornment at least as long as the title.
+
+    A run of ``~`` as long as the title (give or take two) is an underline, not a fence.
+    """
+    width = len(line.rstrip()) - len(title.rstrip())
     return (
         bool(title.strip())
         and _UNDERLINE.match(line) is not None
-        and _FENCE.match(line) is None
-        and len(line.rstrip()) >= len(title.rstrip())
+        and width >= 0
+        and (_FENCE.match(line) is None or (line.lstrip()[:1] == "~" and width <= 2))
     )
 
 
