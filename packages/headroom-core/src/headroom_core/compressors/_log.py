@@ -12,6 +12,11 @@ templates have nothing kept becomes one marker in place. What is kept, best firs
    errors before warnings before the rest, query matches first within each group;
 3. further events of frequent templates: errors, warnings and query matches first, spread
    over templates (a template's k-th event ranks below another's first).
+
+Rare means at most ``RARE_MAX`` events, or failed test results (``FAIL: name``) that are a
+small share of the log. A log made mostly of rare lines (an auth log mixing daemons and
+formats) has little to collapse: it may stretch the budget further, and when the query asks
+for addresses or users, its markers list those values of the lines they stand for.
 """
 
 from __future__ import annotations
