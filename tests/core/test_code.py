@@ -401,18 +401,26 @@ def _rust_with_trait_impls() -> str:
                 f"        self.inner.write_{k}(value)\n    }}\n\n"
             )
         parts.append("}\n")
+    parts.append(
+        "\nimpl<W: io::Write> fmt::Debug for Writer<W> {\n"
+        "    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {\n"
+        '        f.debug_struct("Writer").field("depth", &self.depth).finish()\n'
+        "    }\n}\n"
+    )
     return "".join(parts)
 
 
 def test_over_budget_trait_impls_collapse_whole() -> None:
     source = _rust_with_trait_impls()
-    out = _run(source, "rust", "How is a Writer created?", share=0.3)
+    out = _run(source, "rust", "How do emitters write values out?", share=0.4)
     assert parses_cleanly(out, "rust"), out
     assert "    pub fn new(out: W) -> Self {" in out
     assert "impl<'a, W: io::Write> Emit for CompactEmitter<'a, W> {" in out
     assert "lines omitted; fn emit_bool, emit_i8, emit_i16," in out
     assert "fn emit_u64(self, value: u64)" not in out
-    assert count_tokens(out) <= count_tokens(source) * 0.3
+    # a trait impl whose method is declared nowhere else stays longest
+    assert "    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {" in out
+    assert count_tokens(out) <= count_tokens(source) * 0.4
     assert "4 impl blocks whole" in find_markers(out)[0].detail
 
 

@@ -466,8 +466,12 @@ def _collapse(
     skeleton_tokens: int,
     ctx: CompressContext,
 ) -> list[Container]:
-    """Containers to collapse whole: trait implementations, then the rest, least relevant
-    to the query first, until the skeleton fits; none that the query names."""
+    """Containers to collapse whole until the skeleton fits; none that the query names.
+
+    Trait implementations go first (their signatures restate the trait's), and among
+    them those declaring fewest methods found nowhere else in the file, then the least
+    relevant to the query.
+    """
     words = _query_words(ctx.query)
     docs = [
         _term_counts(
@@ -482,9 +486,12 @@ def _collapse(
         head = _WORD.findall(c.name)[:1]
         return bool(head) and head[0].lower() in words
 
+    # methods whose names occur once in the file are the ones only this block declares
+    seen = Counter(m for c in containers for m in c.methods)
+    unique = [sum(1 for m in c.methods if seen[m] == 1) for c in containers]
     order = sorted(
         (i for i, c in enumerate(containers) if not named(c)),
-        key=lambda i: (not containers[i].implements, scores[i], containers[i].start),
+        key=lambda i: (not containers[i].implements, unique[i], scores[i], containers[i].start),
     )
     target = int(ctx.budget * _COLLAPSE_TARGET)
     chosen: list[Container] = []

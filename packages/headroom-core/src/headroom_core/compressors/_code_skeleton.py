@@ -73,6 +73,7 @@ class Container:
     end: int
     edit: Edit
     implements: bool
+    methods: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -280,7 +281,7 @@ def _container(node: Node, source: _Source, spec: LangSpec) -> Container | None:
     type_node = node.child_by_field_name("type")
     name = source.text(type_node) if type_node is not None else ""
     implements = node.child_by_field_name("trait") is not None
-    return Container(name, node.start_byte, node.end_byte, edit, implements)
+    return Container(name, node.start_byte, node.end_byte, edit, implements, names)
 
 
 def _is_comment(child: Node, parent: Node, index: int, spec: LangSpec) -> bool:
