@@ -2,17 +2,21 @@
 
 Kept byte-identical: imports, declarations with their fields, every signature with its
 decorators and annotations, constants and top-level assignments. Function bodies become a
-placeholder with their line count (``{ /* 12 lines omitted */ }``, ``...  # 12 lines
-omitted``) and comment blocks keep their first line. One marker at the top counts every
-omitted line and carries the ref: a ref costs about 20 tokens, so one per body would eat
-most of what eliding small bodies saves.
+placeholder with their size (``{ /* 12 lines omitted */ }``, ``...  # 12 lines omitted``,
+``{ /* 240 chars omitted */ }`` on minified lines); a body about as short as its
+placeholder stays. Comment blocks keep their first line. One marker at the top counts
+everything omitted and carries the ref: a ref costs about 20 tokens, so one per body
+would eat most of what eliding small bodies saves. When the skeleton alone is still over
+budget, comments shrink to their tags, long data literals go, and then whole method
+containers (Rust ``impl`` blocks) collapse to a placeholder naming their methods.
 
 The definitions the query names (or that score best on BM25) are kept whole, then the
 ones they call, within the budget. The output is re-parsed with the same grammar and
 introduces no parse errors the input did not have: an input that parses cleanly gives an
-output that does; an input that does not (C/C++ macros the grammar cannot expand, a broken
-file) keeps its own errors, and only statements whose errors are new are turned into
-comments. If too many would be, the whole output is given as a commented outline.
+output that does; an input that does not (C/C++ macros the grammar cannot expand, a
+truncated slice) keeps its own errors, and the edits next to any new error are put back.
+A clean input whose output still fails gets its failing statements as comments, or as a
+last resort a commented outline.
 """
 
 from __future__ import annotations
