@@ -43,9 +43,9 @@ from ._log_values import value_runs, wanted
 #: Templates with at most this many events are rare: all their events are candidates for
 #: keeping ahead of the repeats of common templates (loghub's anomalies are mostly 1-3x).
 RARE_MAX = 3
-#: A template of failed test results (``FAIL: name``) is rare too while it is at most this
-#: share of the events: each of its lines names another test, unlike a repeated error.
-RARE_FAILED_SHARE = 0.01
+#: Failed test results (``FAIL: name``) are rare too while together they are at most this
+#: share of the events: each of them names another test, unlike a repeated error.
+RARE_FAILED_SHARE = 0.05
 #: Rare events may take the output this far over ``ctx.budget`` (they are the anomalies a
 #: reader looks for); a log with few of them stays within the budget.
 RARE_OVERFLOW = 1.4
@@ -268,12 +268,11 @@ def _template_severities(
 def _rare_templates(mined: MinedLog, n_events: int) -> set[int]:
     """Templates whose events are all anomalies: a few events, or a small share of failed
     test results."""
-    failed_max = RARE_FAILED_SHARE * n_events
-    return {
-        t.id
-        for t in mined.templates
-        if t.count <= RARE_MAX or (t.count <= failed_max and result_severity(t.text) == 2)
-    }
+    rare = {t.id for t in mined.templates if t.count <= RARE_MAX}
+    failed = {t.id for t in mined.templates if result_severity(t.text) == 2}
+    if sum(mined.templates[t].count for t in failed) <= RARE_FAILED_SHARE * n_events:
+        rare |= failed
+    return rare
 
 
 def _select(
