@@ -184,7 +184,7 @@ def test_long_strings_are_cut_with_an_exact_count() -> None:
     for m in cut:
         assert m.detail is not None
         full = int(m.detail.removeprefix("of "))
-        assert full == len(rows[0]["body"]) or full in {len(r["body"]) for r in rows}
+        assert full in {len(str(r["body"])) for r in rows}
     assert data["@legend"]["original"] == REF
 
 
