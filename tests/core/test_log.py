@@ -14,6 +14,7 @@ from headroom_core import MARKER_RE, HeadroomConfig, compress, find_markers, ret
 from headroom_core.compressors._log import RARE_OVERFLOW
 from headroom_core.compressors._log_events import severity, split_events, timestamp
 from headroom_core.compressors._log_templates import LogTemplateMiner, mask_line
+from headroom_core.compressors._log_values import ValueLister, wanted
 
 
 def _service_log(n: int = 600, seed: int = 7) -> str:
@@ -165,6 +166,16 @@ def test_mostly_rare_log_lists_the_asked_for_addresses_of_dropped_lines() -> Non
     # addresses cost a few tokens, lines dozens: most addresses survive, most lines do not
     assert len(kept) < 0.5 * len(lines)
     assert sum(ip in c.text for ip in ips) >= 0.75 * len(ips)
+
+
+def test_value_lister_lists_each_asked_value_once_within_its_room() -> None:
+    heads = ["a from 1.2.3.4 user=<bob>", "b 1.2.3.4", "c for alice from 10.0.0.7", "d none"]
+    lister = ValueLister(wanted("which users and IPs?"), 1000)
+    assert lister.runs(heads) == [(4, "IPs 1.2.3.4 10.0.0.7, users bob alice")]
+    assert lister.runs(heads) == [(4, "")]  # all shown already
+    assert wanted("summarise the errors") == []
+    tight = ValueLister(wanted("which IPs?"), 10)
+    assert tight.runs(heads) == [(4, "IPs 1.2.3.4, 1 more values")]
 
 
 @pytest.mark.parametrize(

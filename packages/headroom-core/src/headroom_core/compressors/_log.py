@@ -38,7 +38,7 @@ from ._log_events import (
     word_severity,
 )
 from ._log_templates import WILDCARD, LogTemplateMiner, MinedLog, mask_line
-from ._log_values import value_runs, wanted
+from ._log_values import ValueLister, wanted
 
 #: Templates with at most this many events are rare: all their events are candidates for
 #: keeping ahead of the repeats of common templates (loghub's anomalies are mostly 1-3x).
@@ -337,7 +337,8 @@ def _render(
 ) -> tuple[str, list[str]]:
     """The output text and the markers in it (``value_room``: characters of values the
     query asks for that markers may list)."""
-    room = [value_room]
+    kinds = wanted(ctx.query) if value_room > 0 else []
+    room = ValueLister(kinds, value_room) if kinds else None
     by_template: dict[int, list[int]] = {}
     for i, t in enumerate(mined.assignment):
         by_template.setdefault(t, []).append(i)
@@ -383,7 +384,7 @@ def _summary_markers(
     template: int,
     dropped: Sequence[int],
     ctx: CompressContext,
-    room: list[int],
+    room: ValueLister | None,
 ) -> list[str]:
     """One marker for a template's dropped events; more when they list asked-for values."""
     heads = [lines[events[j].first] for j in dropped[:_VALUE_SAMPLE]]
@@ -391,7 +392,7 @@ def _summary_markers(
         heads.append(lines[events[dropped[-1]].first])
     parts = [f"x{mined.templates[template].count} in all"]
     parts.extend(_span(heads))
-    runs = _value_runs(heads, dropped, ctx, room)
+    runs = _value_runs(heads, dropped, room)
     if runs is None:
         asked = any(label == "IPs" for label, _ in wanted(ctx.query))
         parts.extend(_varying(heads, mined.templates[template].tokens, addresses=asked))
@@ -410,10 +411,10 @@ def _gap_markers(
     mined: MinedLog,
     gap: Sequence[int],
     ctx: CompressContext,
-    room: list[int],
+    room: ValueLister | None,
 ) -> list[str]:
     """One marker for a run of dropped events; more when they list asked-for values."""
-    runs = _value_runs([lines[events[i].first] for i in gap], gap, ctx, room)
+    runs = _value_runs([lines[events[i].first] for i in gap], gap, room)
     out: list[str] = []
     for run, values in runs or [(list(gap), "")]:
         per_template = Counter(mined.assignment[i] for i in run)
@@ -429,14 +430,13 @@ def _gap_markers(
 
 
 def _value_runs(
-    heads: Sequence[str], members: Sequence[int], ctx: CompressContext, room: list[int]
+    heads: Sequence[str], members: Sequence[int], room: ValueLister | None
 ) -> list[tuple[list[int], str]] | None:
     """``members`` (whose head lines are ``heads``) cut into runs listing the values the
     query asks for; ``None`` when it asks for none or none are found."""
-    kinds = wanted(ctx.query)
-    if not kinds or room[0] <= 0:
+    if room is None or room.room <= 0:
         return None
-    runs = value_runs(heads, kinds, room)
+    runs = room.runs(heads)
     if len(runs) == 1 and not runs[0][1]:
         return None
     out: list[tuple[list[int], str]] = []

@@ -1,5 +1,7 @@
 """Values a query asks about (addresses, user names), listed in the markers of dropped lines.
 
+Each value is listed once per output, in the first marker whose lines hold it.
+
 "Which hosts failed to log in" is answered by the addresses of the dropped lines even when
 the lines themselves do not fit: an address costs a few tokens, its line dozens.
 """
@@ -55,35 +57,40 @@ def _text(listed: dict[str, dict[str, None]], more: int) -> str:
     return ", ".join(parts)
 
 
-def value_runs(
-    heads: Sequence[str], kinds: Sequence[tuple[str, re.Pattern[str]]], room: list[int]
-) -> list[tuple[int, str]]:
-    """``heads`` cut into consecutive runs whose asked-for values fit one marker each.
+class ValueLister:
+    """Lists the values ``kinds`` in the markers of one output: each value once (where it is
+    first dropped), within ``room`` characters for the whole output."""
 
-    Returns (number of heads, values text) per run. ``room`` (one item: characters left for
-    values in the whole output) is spent as values are listed; once it is gone, the rest of
-    ``heads`` is one last run that only counts its values.
-    """
-    runs: list[tuple[int, str]] = []
-    start = 0
-    listed: dict[str, dict[str, None]] = {}
-    used = 0
-    for k, head in enumerate(heads):
-        found = list(dict.fromkeys(_values(head, kinds)))
-        new = [(label, v) for label, v in found if v not in listed.get(label, {})]
-        cost = sum(len(v) + 1 for _, v in new)
-        if cost > room[0]:
-            rest = {v for h in heads[k:] for _, v in _values(h, kinds)}
-            runs.append((len(heads) - start, _text(listed, len(rest))))
-            return runs
-        if used + cost > PER_MARKER and k > start:
-            runs.append((k - start, _text(listed, 0)))
-            start, listed, used = k, {}, 0
-            new = found
+    def __init__(self, kinds: Sequence[tuple[str, re.Pattern[str]]], room: int) -> None:
+        self.kinds, self.room = kinds, room
+        self._shown: set[str] = set()
+
+    def runs(self, heads: Sequence[str]) -> list[tuple[int, str]]:
+        """``heads`` cut into consecutive runs whose new values fit one marker each.
+
+        Returns (number of heads, values text) per run; once the room is spent, the rest of
+        ``heads`` is one last run that only counts the values it does not list.
+        """
+        runs: list[tuple[int, str]] = []
+        start = 0
+        listed: dict[str, dict[str, None]] = {}
+        used = 0
+        for k, head in enumerate(heads):
+            new = [
+                lv for lv in dict.fromkeys(_values(head, self.kinds)) if lv[1] not in self._shown
+            ]
             cost = sum(len(v) + 1 for _, v in new)
-        for label, v in new:
-            listed.setdefault(label, {})[v] = None
-        used += cost
-        room[0] -= cost
-    runs.append((len(heads) - start, _text(listed, 0)))
-    return runs
+            if cost > self.room:
+                rest = {v for h in heads[k:] for _, v in _values(h, self.kinds)} - self._shown
+                runs.append((len(heads) - start, _text(listed, len(rest))))
+                return runs
+            if used + cost > PER_MARKER and k > start:
+                runs.append((k - start, _text(listed, 0)))
+                start, listed, used = k, {}, 0
+            for label, v in new:
+                listed.setdefault(label, {})[v] = None
+                self._shown.add(v)
+            used += cost
+            self.room -= cost
+        runs.append((len(heads) - start, _text(listed, 0)))
+        return runs
