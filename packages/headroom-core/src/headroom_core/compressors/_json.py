@@ -329,7 +329,7 @@ class JSONCompressor:
                 for hit, n in dropped.items():
                     shape.dropped[hit] = shape.dropped.get(hit, 0) + n
                 notes.append(f"lossy: {_STEP_NOTES[step]} dropped")
-        for rows in candidate_arrays(value):
+        for rows in candidate_arrays(value) if excess > 0 else []:
             if excess <= 0:
                 break
             if isinstance(rows, dict):
