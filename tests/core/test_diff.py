@@ -82,7 +82,7 @@ def test_identical_hunks_in_many_files_are_counted_once() -> None:
     )
 
 
-def test_one_line_data_hunk_goes_first_and_dropped_hunks_that_fit_come_back() -> None:
+def test_one_line_data_hunk_keeps_its_short_lines_and_code_hunks_stay() -> None:
     blob = "[" + ", ".join(f'{{"id": {i}, "sha": "{i:040x}"}}' for i in range(80)) + "]"
     lines = ["diff --git a/lib/user.py b/lib/user.py", "--- a/lib/user.py", "+++ b/lib/user.py"]
     lines += ["@@ -10,3 +10,4 @@", " a", "+import projects", " b", " c"]
@@ -91,12 +91,15 @@ def test_one_line_data_hunk_goes_first_and_dropped_hunks_that_fit_come_back() ->
     lines += [f"+    params_{k} = self._requester.get(self.url, state={k})" for k in range(12)]
     lines += [" x"]
     lines += ["diff --git a/tests/data.json b/tests/data.json", "new file mode 100644"]
-    lines += ["--- /dev/null", "+++ b/tests/data.json", "@@ -0,0 +1 @@", "+" + blob]
+    lines += ["--- /dev/null", "+++ b/tests/data.json", "@@ -0,0 +1,3 @@"]
+    lines += ["+GET /users/ahhda/projects?state=all", "+" + blob, "+200"]
     text = "\n".join(lines) + "\n"
     c = compress(text, kind="diff")
     assert "+def get_projects(self, state=None):" in c.text and "+import projects" in c.text
-    assert blob not in c.text
-    assert len(PatchSet(c.text)) == 2
+    assert blob not in c.text  # the data line goes, the short lines around it stay
+    assert "+GET /users/ahhda/projects?state=all" in c.text and "\n+200\n" in c.text
+    patch = PatchSet(c.text)
+    assert len(patch) == 2 and [len(h) for h in patch[1]] == [1, 1]
 
 
 def test_parse_keeps_every_line() -> None:

@@ -11,9 +11,10 @@ Steps, cheapest loss first, until ``ctx.budget`` is met:
 1. lockfiles, minified and other generated files are summarised (header + counts);
 2. long runs of unchanged context are cut to one line each side of a change;
 3. over budget, hunks lose all context (changed lines only, still exact sub-hunks);
-4. then whole hunks are dropped: data hunks (mostly one very long line) first, then the
-   least relevant to the query, largest first; afterwards dropped hunks that fit the
-   budget again are put back, best first.
+4. data hunks (mostly one very long line: fixtures, recorded responses) keep only their
+   short lines;
+5. then whole hunks are dropped, least relevant to the query first, largest first;
+   afterwards dropped hunks that fit the budget again are put back, best first.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class _Choice:
 
     hunk: Hunk
     trimmed: list[list[str]]  # sub-hunks, each a header line and its body
-    mode: str = "full"  # full | trim | bare (changed lines only) | drop
+    mode: str = "full"  # full | trim | bare (changed lines only) | data (short lines) | drop
 
     def rendered(self) -> list[str]:
         if self.mode == "full":
@@ -56,6 +57,8 @@ class _Choice:
             return [ln for sub in self.trimmed for ln in sub]
         if self.mode == "bare":
             return [ln for sub in _trim(self.hunk, 0) for ln in sub]
+        if self.mode == "data":
+            return [ln for sub in _short_lines(self.hunk) for ln in sub]
         return []
 
 
@@ -146,6 +149,45 @@ def _is_data(hunk: Hunk) -> bool:
     return longest > _MINIFIED_LINE and 2 * longest >= sum(len(ln) + 1 for ln in hunk.body)
 
 
+def _short_lines(hunk: Hunk) -> list[list[str]]:
+    """The hunk re-cut into exact sub-hunks around its very long lines, which are left out."""
+    subs: list[list[str]] = []
+    part: list[str] = []
+    old_no, new_no = hunk.old_start, hunk.new_start
+    part_old = part_new = 0
+
+    def close() -> None:
+        if any(ln[:1] in "+-" for ln in part):
+            old_count = sum(1 for ln in part if ln[:1] in (" ", "", "-"))
+            new_count = sum(1 for ln in part if ln[:1] in (" ", "", "+"))
+            old_at = part_old if old_count else max(part_old - 1, 0)
+            new_at = part_new if new_count else max(part_new - 1, 0)
+            section = hunk.section if not subs else ""
+            subs.append([f"@@ -{old_at},{old_count} +{new_at},{new_count} @@{section}", *part])
+
+    after_long = False
+    for ln in hunk.body:
+        tag = ln[:1]
+        if len(ln) > _MINIFIED_LINE or (tag == "\\" and after_long):
+            close()
+            part = []
+            after_long = tag != "\\"
+        else:
+            after_long = False
+            if not part:
+                part_old, part_new = old_no, new_no
+            part.append(ln)
+        if tag in (" ", ""):
+            old_no += 1
+            new_no += 1
+        elif tag == "-":
+            old_no += 1
+        elif tag == "+":
+            new_no += 1
+    close()
+    return subs
+
+
 def _trim(hunk: Hunk, context: int = CONTEXT) -> list[list[str]]:
     """The hunk re-cut around its changes with ``context`` lines of context each side."""
     body = hunk.body
@@ -215,6 +257,17 @@ def _drop_to_budget(
     if used <= ctx.budget:
         return
     marked = {id(f) for f, _, c in flat if c.mode != "full"}
+    # data first: a hunk that is mostly one very long line keeps only its short lines
+    for j, (f, _, c) in enumerate(flat):
+        if used <= ctx.budget:
+            return
+        if not _is_data(c.hunk):
+            continue
+        short = ctx.count_tokens("\n".join(_Choice(c.hunk, [], "data").rendered())) + 1
+        used -= costs[j] - short - (0 if id(f) in marked else marker)
+        marked.add(id(f))
+        c.mode = "data"
+        costs[j] = short
     # changed lines only (no context) before anything changed is dropped
     bare_savings = []
     for j, (_f, _, c) in enumerate(flat):
@@ -236,10 +289,9 @@ def _drop_to_budget(
     docs = [Counter(terms(f.path + "\n" + "\n".join(c.hunk.body))) for f, _, c in flat]
     scores = bm25_scores(docs, ctx.query) if ctx.query else [0.0] * len(flat)
     top = max(scores, default=0.0) or 1.0
-    data = [_is_data(c.hunk) for _, _, c in flat]
     order = sorted(
         range(len(flat)),
-        key=lambda j: (not data[j], scores[j] >= 0.5 * top, flat[j][1] == 0, -costs[j], j),
+        key=lambda j: (scores[j] >= 0.5 * top, flat[j][1] == 0, -costs[j], j),
     )
     dropped: list[tuple[int, str]] = []
     for j in order:
@@ -255,7 +307,7 @@ def _drop_to_budget(
         c.mode = "drop"
     # a large hunk dropped last can overshoot by far: put back what fits, best first
     for j, mode in reversed(dropped):
-        if not data[j] and used + costs[j] <= ctx.budget:
+        if used + costs[j] <= ctx.budget:
             flat[j][2].mode = mode
             used += costs[j]
 
@@ -286,6 +338,8 @@ def _render_file(f: DiffFile, choices: list[_Choice] | None, ctx: CompressContex
             parts.append(f"{dropped} of {len(choices)} hunks dropped")
         if any(c.mode in ("trim", "bare") for c in choices):
             parts.append("context trimmed")
+        if any(c.mode == "data" for c in choices):
+            parts.append("long data lines left out")
         parts.append(f"+{added} -{removed}")
         if choices and choices[0].mode != "full":
             parts.append(f"first hunk {first}")
