@@ -197,13 +197,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="passes over the 1 MB questions")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--skip-latency", action="store_true", help="corpus figures only")
+    parser.add_argument("--home", help="store folder to reuse (default: a temporary one)")
     args = parser.parse_args()
     if args.dense:
         from headroom_core import _search
 
         _search.SYNC_EMBED_CHUNKS = 10**9  # measure the hybrid ranking, not a half-built index
-    with tempfile.TemporaryDirectory(prefix="headroom-ccr-bench-") as home:
-        config = HeadroomConfig(home=Path(home), embedding=args.dense, chroma_url=None)
+    with tempfile.TemporaryDirectory(prefix="headroom-ccr-bench-") as tmp:
+        # --home keeps chunk vectors between runs (an embedded Chroma under that folder)
+        home = Path(args.home) if args.home else Path(tmp)
+        config = HeadroomConfig(home=home, embedding=args.dense, chroma_url=None)
         corpus = corpus_run(config)
         kinds = () if args.skip_latency else ("log", "json")
         latency = [latency_run(config, kind, args.repeat) for kind in kinds]

@@ -39,6 +39,10 @@ __all__ = [
 
 #: Reciprocal-rank-fusion constant: the usual 60 keeps one list's top hit from dominating.
 RRF_K = 60
+#: Weight of the dense ranking in the fusion (lexical: 1.0), and how many lexical hits
+#: stay first whatever the dense side says (see ``rank``).
+DENSE_WEIGHT = 0.5
+LEXICAL_FIRST = 3
 #: Dense candidates fetched per query before fusion.
 DENSE_CANDIDATES = 50
 #: Below this many free tokens no further chunk or excerpt is worth adding.
@@ -247,7 +251,13 @@ def gate_overviews(chunks: Sequence[Chunk], scores: list[float], query: str) -> 
 
 
 def rank(lexical: Sequence[float], dense: Sequence[int] | None) -> list[int]:
-    """Chunk numbers best first: BM25 order, fused with a dense order by reciprocal rank."""
+    """Chunk numbers best first: BM25 order, fused with a dense order by reciprocal rank.
+
+    The fusion is weighted towards the lexical side and keeps its first ``LEXICAL_FIRST``
+    chunks in front: questions about exact facts (an id, a path:line, a quoted name) are
+    answered by the lexical match, which similar-sounding dense neighbours must not push
+    out of the budget; dense vectors add what the words miss (paraphrases, synonyms).
+    """
     lex_order = sorted((i for i, s in enumerate(lexical) if s > 0), key=lambda i: -lexical[i])
     if not dense:
         return lex_order
@@ -255,8 +265,10 @@ def rank(lexical: Sequence[float], dense: Sequence[int] | None) -> list[int]:
     for r, i in enumerate(lex_order):
         fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r + 1)
     for r, i in enumerate(dense):
-        fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r + 1)
-    return sorted(fused, key=lambda i: (-fused[i], i))
+        fused[i] = fused.get(i, 0.0) + DENSE_WEIGHT / (RRF_K + r + 1)
+    first = lex_order[:LEXICAL_FIRST]
+    rest = sorted((i for i in fused if i not in first), key=lambda i: (-fused[i], i))
+    return [*first, *rest]
 
 
 @dataclass(frozen=True)
