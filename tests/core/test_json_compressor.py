@@ -15,6 +15,10 @@ from headroom_core.compressors import CompressContext
 from headroom_core.compressors._json import JSONCompressor
 
 REF = "hr_" + "a" * 20
+ORIGINAL_LOSSLESS = f"[headroom: 0 values omitted (lossless compact form); ref={REF}]"
+ORIGINAL_LOSSY = (
+    f"[headroom: 0 values omitted (the original, omissions marked in place); ref={REF}]"
+)
 TOKENIZER = get_tokenizer()
 
 
@@ -101,8 +105,10 @@ def test_lossless_factoring(name: str, value: Any, data: Any, legend: dict[str, 
     assert out["@data"] == data
     for key, expected in legend.items():
         assert out["@legend"][key] == expected
-    assert out["@legend"]["original"] == REF
-    assert not find_markers(json.dumps(out))  # lossless: nothing omitted
+    # the ref shows in the one marker grammar, and it stands for nothing left out
+    (original,) = find_markers(json.dumps(out))
+    assert (original.count, original.ref) == (0, REF)
+    assert out["@legend"]["original"] == ORIGINAL_LOSSLESS
 
 
 def test_small_snapshot() -> None:
@@ -110,7 +116,8 @@ def test_small_snapshot() -> None:
         '{"@legend":{"how":"@cols+@rows: an array of objects, a row each; @ cell: key absent '
         "(default or derived value applies); a string row marks an omission; default: value of "
         "a key an object at the path lacks; derived: template of a key an object lacks, "
-        '{k}/{../k}: its/its parent\'s k","original":"hr_aaaaaaaaaaaaaaaaaaaa",'
+        '{k}/{../k}: its/its parent\'s k","original":"[headroom: 0 values omitted '
+        '(lossless compact form); ref=hr_aaaaaaaaaaaaaaaaaaaa]",'
         '"default":{"[]":{"type":"User"}},'
         '"derived":{"[]":{"url":"https://api.example.com/users/{login}"}}},'
         '"@data":{"@cols":["login","id"],"@rows":[["ann",1],["bob",2],["cid",3],["dee",4],'
@@ -185,7 +192,7 @@ def test_long_strings_are_cut_with_an_exact_count() -> None:
         assert m.detail is not None
         full = int(m.detail.removeprefix("of "))
         assert full in {len(str(r["body"])) for r in rows}
-    assert data["@legend"]["original"] == REF
+    assert data["@legend"]["original"] == ORIGINAL_LOSSY
 
 
 def test_rows_are_selected_by_query_and_anomaly_and_marked() -> None:
@@ -276,3 +283,56 @@ def test_text_of_the_row_matching_the_query_is_kept() -> None:
     assert "nothing to see" not in out
     data = json.loads(out)
     assert "body" in data["@legend"]["omitted"]
+
+
+def _packages(active: float) -> list[dict[str, Any]]:
+    """Packages with daily counts, mostly zero; about ``active`` of the days have downloads."""
+    out = []
+    for i in range(16):
+        days = []
+        for d in range(60):
+            busy = (d * 7 + i * 3) % 100 < active * 100
+            days.append({"day": 20240101 + d, "count": (d * 13 + i) % 50 + 1 if busy else 0})
+        days[i * 3]["errors"] = 1
+        out.append({"name": f"pkg-{i}", "daily": days})
+    return out
+
+
+def _lossless_tokens(value: Any) -> int:
+    return TOKENIZER.count(run(value))
+
+
+@pytest.mark.parametrize("active", [0.0, 0.1, 0.8])
+def test_nested_arrays_shrink_before_rows_go(active: float) -> None:
+    packages = _packages(active)
+    budget = _lossless_tokens(packages) // 2
+    out = run(packages, budget=budget, query="which packages had errors?")
+    assert TOKENIZER.count(out) <= budget
+    rows = json.loads(out)["@data"]["@rows"]
+    assert [r[0] for r in rows] == [p["name"] for p in packages]  # every row kept
+    for row, package in zip(rows, packages, strict=True):
+        daily = row[1]["@rows"] if isinstance(row[1], dict) else row[1]
+        kept = [
+            d if isinstance(d, list) else [d["day"], d.get("errors")]
+            for d in daily
+            if not isinstance(d, str)
+        ]
+        omitted = sum(m.count for d in daily if isinstance(d, str) for m in find_markers(d))
+        assert omitted + len(kept) == len(package["daily"])
+        assert kept[0][0] == 20240101 and kept[-1][0] == 20240160
+        assert package["daily"][packages.index(package) * 3]["day"] in [d[0] for d in kept]
+    if active == 0.1:  # runs of zero days are collapsed, and say what they held
+        assert "each count=0" in out
+
+
+def test_usual_runs_name_the_values_they_stand_for() -> None:
+    packages = _packages(0.1)
+    out = run(packages, budget=_lossless_tokens(packages) * 2 // 3)
+    assert "each " in out
+    for m in find_markers(out):
+        if m.unit != "items" or m.detail is None or "each" not in m.detail:
+            continue
+        span, values = m.detail.split(", each ")
+        first, last = (int(x) for x in span.removeprefix("items ").split("-"))
+        assert m.count == last - first + 1
+        assert values == "count=0"

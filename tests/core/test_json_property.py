@@ -16,7 +16,7 @@ from headroom_core.compressors import CompressContext
 from headroom_core.compressors._json import JSONCompressor
 from headroom_core.compressors._json_compact import ABSENT, _table_growth
 from headroom_core.compressors._json_factor import dumps
-from headroom_core.compressors._json_select import cut_strings, select_rows
+from headroom_core.compressors._json_select import collapse_usual_runs, cut_strings, select_rows
 from tests.conftest import case_text
 
 REF = "hr_" + "b" * 20
@@ -115,6 +115,45 @@ def test_row_markers_count_exactly_what_was_dropped(rows: list[Any], excess: int
         else:
             assert item is original[position] or item == original[position]
             position += 1
+    assert position == len(original)
+
+
+small_records = st.lists(
+    st.one_of(
+        st.fixed_dictionaries(
+            {"w": st.integers(0, 10**6), "n": st.sampled_from([0, 0, 0, 1, 5])},
+            optional={"s": st.sampled_from(["ok", "fail", "x y"])},
+        ),
+        st.sampled_from([0, 0, 1]),
+    ),
+    max_size=60,
+)
+
+
+@SETTINGS
+@given(items=small_records, query=st.sampled_from([None, "fail", "5"]))
+def test_usual_runs_count_exactly_and_hold_the_values_they_name(
+    items: list[Any], query: str | None
+) -> None:
+    original = list(items)
+    saved = collapse_usual_runs(items, query, marker)
+    assert saved == len(dumps(original)) - len(dumps(items))
+    position = 0
+    for item in items:
+        m = MARKER_RE.fullmatch(item) if isinstance(item, str) else None
+        if m is None:
+            assert item is original[position]
+            position += 1
+            continue
+        span, _, values = m["detail"].partition(", each ")
+        first, last = (int(x) for x in span.removeprefix("items ").split("-"))
+        assert (first, last - first + 1) == (position, int(m["count"]))
+        for gone in original[first : last + 1]:
+            shown = gone if isinstance(gone, dict) else {"": gone}
+            for pair in values.split(" ") if values else []:
+                key, _, value = pair.rpartition("=")
+                assert str(shown[key]).lower() == value
+        position = last + 1
     assert position == len(original)
 
 

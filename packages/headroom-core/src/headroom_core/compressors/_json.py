@@ -5,10 +5,17 @@ fields derivable from other fields once per schema path; move fields of repeated
 entities (users, labels) to a lookup by their id; reference other repeated objects by
 their id; render arrays of objects as ``@cols``/``@rows`` tables; a short ``@legend``
 explains whichever of these were used. Lossy (only while over ``ctx.budget``), in this
-order: link templates, API links and opaque ids, long strings, long text fields, deeply
-nested detail, page links, then the least important rows; every drop is counted and
-marked with the ref. The output is always valid JSON, and the same input gives the same
-bytes.
+order: link templates, API links and opaque ids, runs of usual values (zero counts) in
+long arrays nested in rows, long strings, long text fields, deeply nested detail, page
+links, items of those nested arrays, then the least important rows; every drop is counted
+and marked with the ref. The output is always valid JSON, and the same input gives the
+same bytes.
+
+Where the ref shows: a legend's ``original`` is a marker counting 0 values omitted, so
+every output that names the ref does so in the one marker grammar. The compact form
+restates every value, yet the model may still want the original's exact text or layout,
+hence the ref even when nothing was dropped. Plain minified JSON carries no legend and
+no ref: each value and key is there as it was, so there is nothing to fetch.
 """
 
 from __future__ import annotations
@@ -36,9 +43,11 @@ from ._json_select import (
     SelectionMemo,
     candidate_arrays,
     choose_string_cap,
+    collapse_usual_runs,
     cut_strings,
     drop_fields,
     field_groups,
+    inner_arrays,
     long_strings,
     sample_long_arrays,
     select_entries,
@@ -138,7 +147,7 @@ _dumps = dumps
 
 
 def _legend(
-    shape: _Shape, out_uses: set[str], ref: str, marker: Callable[..., str]
+    shape: _Shape, out_uses: set[str], marker: Callable[..., str], *, lossy: bool
 ) -> dict[str, Any]:
     how: list[str] = []
     if "@cols" in out_uses:
@@ -159,7 +168,9 @@ def _legend(
         how.append("JSON Lines input: one @data item per line")
     if shape.entries_omitted:
         how.append("@omitted keys: markers for entries left out of a map; .* in a path: any key")
-    legend: dict[str, Any] = {"how": "; ".join(how), "original": ref}
+    # the ref in the one marker grammar; it stands for nothing dropped itself, hence 0
+    source = "the original, omissions marked in place" if lossy else "lossless compact form"
+    legend: dict[str, Any] = {"how": "; ".join(how), "original": marker(0, "values", source)}
     if f.const:
         legend["default"] = _merge_paths(f.const)
     if f.derived:
@@ -185,7 +196,7 @@ def _merge_paths(by_path: dict[str, Any]) -> dict[str, Any]:
     return {", ".join(paths): values[key] for key, paths in merged.items()}
 
 
-def _render(data: Any, shape: _Shape, ctx: CompressContext) -> str:
+def _render(data: Any, shape: _Shape, ctx: CompressContext, *, lossy: bool = False) -> str:
     """The text the model sees for ``data``, which it may rework in place."""
     uses: set[str] = set()
     lookups: dict[str, dict[str, Any]] = {}
@@ -212,7 +223,7 @@ def _render(data: Any, shape: _Shape, ctx: CompressContext) -> str:
     )
     if not (legend_needed or shape.jsonl):  # plain minified JSON needs no legend
         return _dumps(data)
-    legend = _legend(shape, uses, ctx.ref, ctx.marker)
+    legend = _legend(shape, uses, ctx.marker, lossy=lossy)
     if lookups:
         legend["how"] += "; lookup: keys an object lacks, values[its by key] in fields order"
         legend["lookup"] = lookups
@@ -310,10 +321,14 @@ class JSONCompressor:
             f.derived.clear()
             notes.append("lossy: derivable links dropped")
         groups = field_groups(value)
-        for step in ("fields", "cap240", "text", "deep", "link", "cap"):
+        for step in ("fields", "inner", "cap240", "text", "deep", "link", "cap", "inner_rows"):
             if excess <= 0:
                 break
-            if step.startswith("cap"):
+            if step == "inner":
+                excess -= self._shrink_inner(value, excess, ctx, notes, memo)
+            elif step == "inner_rows":
+                excess -= self._thin_inner(value, excess, ctx, notes, memo)
+            elif step.startswith("cap"):
                 found = list(long_strings(value))
                 cap = choose_string_cap(value, excess, floor=int(step[3:] or 0), found=found)
                 if cap is None:
@@ -340,9 +355,40 @@ class JSONCompressor:
             if saved_rows:
                 notes.append(_ROWS_NOTE)
             excess -= saved_rows
-        return _render(value, shape, ctx)
+        return _render(value, shape, ctx, lossy=True)
+
+    @staticmethod
+    def _shrink_inner(
+        value: Any, excess: float, ctx: CompressContext, notes: list[str], memo: SelectionMemo
+    ) -> float:
+        """Collapse usual runs in arrays nested in rows, so rows go only after their detail."""
+        saved = 0.0
+        for items in inner_arrays(value):
+            if saved >= excess:
+                break
+            saved += collapse_usual_runs(items, ctx.query, ctx.marker, memo)
+        if saved:
+            notes.append("lossy: runs of usual values in nested arrays collapsed")
+        return saved
+
+    @staticmethod
+    def _thin_inner(
+        value: Any, excess: float, ctx: CompressContext, notes: list[str], memo: SelectionMemo
+    ) -> float:
+        """Select items of arrays nested in rows, each giving its share, before rows go."""
+        arrays = [(items, len(dumps(items))) for items in inner_arrays(value)]
+        total = sum(size for _, size in arrays)
+        ask = min(excess * 1.05, INNER_SHARE * total)  # shares round down: a row would go
+        saved = 0.0
+        for items, size in arrays:
+            saved += select_rows(items, ask * size / total, ctx.query, ctx.marker, memo)
+        if saved:
+            notes.append("lossy: items of nested arrays kept by query, anomalies, first and last")
+        return saved
 
 
+#: At most this share of nested arrays' characters goes before whole rows start to go.
+INNER_SHARE = 0.9
 _ROWS_NOTE = "lossy: rows kept by query, anomalies, first and last"
 _STEP_KINDS = {"fields": FIELD_KINDS, "text": ("text",), "link": LINK_KIND, "deep": DEEP_KIND}
 _STEP_NOTES = {

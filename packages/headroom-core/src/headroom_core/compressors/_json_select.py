@@ -4,6 +4,8 @@ Row priority: the first and last rows, rows matching the query (BM25 over the ro
 errors and failures, rare values of a field most rows agree on (doubly so for status-like
 fields), numeric extremes and outliers, and rows where a status changes. Runs of dropped
 rows become one marker string in place; a cut string keeps its head and ends in a marker.
+Long arrays of small records nested in rows (weekly counts) shrink first: runs of items
+holding the array's usual values become a marker naming those values.
 """
 
 from __future__ import annotations
@@ -376,6 +378,137 @@ def candidate_arrays(root: Any) -> list[list[Any] | dict[str, Any]]:
             stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
     found.sort(key=lambda t: (-t[0], t[1]))
     return [a for _, _, a in found]
+
+
+#: Arrays inside a row of another array (or map) with fewer items are left whole.
+MIN_INNER_ITEMS = 12
+#: An item of such an array is small when its compact JSON is at most this long.
+SMALL_ITEM_CHARS = 200
+#: A field is usual when at least this share of the items agree on one value.
+USUAL_SHARE = 0.5
+
+
+def inner_arrays(root: Any) -> list[list[Any]]:
+    """Long arrays of small records inside a row of another array or map, largest first.
+
+    Weekly counts, per-day stats or version lists repeated in every row: mostly the same
+    values, and shrinking them keeps the rows themselves.
+    """
+    found: list[tuple[int, int, list[Any]]] = []
+    stack: list[tuple[Any, int, bool]] = [(root, 0, False)]
+    while stack:
+        value, depth, in_row = stack.pop()
+        if depth > MAX_DEPTH:
+            continue
+        if isinstance(value, list):
+            if in_row and len(value) >= MIN_INNER_ITEMS and _small_records(value):
+                found.append((len(_dumps(value)), len(found), value))
+                continue
+            children: Any = value
+        else:
+            children = value.values()
+        row = in_row or isinstance(value, list) or is_map(value)
+        stack.extend((v, depth + 1, row) for v in children if isinstance(v, (dict, list)))
+    found.sort(key=lambda t: (-t[0], t[1]))
+    return [a for _, _, a in found]
+
+
+def _small_records(items: list[Any]) -> bool:
+    for item in items:
+        if isinstance(item, dict):
+            if any(isinstance(v, (dict, list)) for v in item.values()):
+                return False
+        elif isinstance(item, list):
+            return False
+        if _size(item) > SMALL_ITEM_CHARS:
+            return False
+    return True
+
+
+def collapse_usual_runs(
+    items: list[Any], query: str | None, marker: Marker, memo: SelectionMemo | None = None
+) -> float:
+    """Replace runs of items holding the array's usual values by one marker each (in place).
+
+    Usual values are those most items share (zero counts, a default state); the marker
+    names them, so only fields that differ from item to item (a week, a date) are left
+    out. The first and last items, items with any unusual value and items matching the
+    query stay. Returns the characters saved.
+    """
+    if any(_is_marker(item) for item in items):  # collapsed or sampled before
+        return 0.0
+    fields = [item if isinstance(item, dict) else {"": item} for item in items]
+    usual: dict[str, str] = {}  # key: the usual value as JSON
+    for key in dict.fromkeys(k for f in fields for k in f):
+        counts = Counter(_value_json(f, key) for f in fields)
+        value, top = counts.most_common(1)[0]
+        if top >= USUAL_SHARE * len(items):
+            usual[key] = value
+    if not usual:
+        return 0.0
+    texts = [_row_text(r) for r in items]
+    matched: set[int] = set()
+    if query and query.strip():
+        count = term_counts if memo is None else memo.term_counts
+        scores = bm25_scores([count(t) for t in texts], query)
+        matched = {i for i, s in enumerate(scores) if s > 0}
+    n = len(items)
+    plain = [
+        0 < i < n - 1 and i not in matched and all(_value_json(f, k) == v for k, v in usual.items())
+        for i, f in enumerate(fields)
+    ]
+    detail = _usual_detail(usual)
+    out: list[Any] = []
+    saved = 0.0
+    i = 0
+    while i < n:
+        if not plain[i]:
+            out.append(items[i])
+            i += 1
+            continue
+        j = i
+        while j < n and plain[j]:
+            j += 1
+        run = sum(len(t) + 1 for t in texts[i:j])
+        span = f"items {i}-{j - 1}" + (f", each {detail}" if detail else "")
+        if j - i >= 2 and run > MARKER_CHARS + len(span):
+            out.append(marker(j - i, "items", span))
+            saved += run - len(out[-1]) - 1
+        else:
+            out.extend(items[i:j])
+        i = j
+    if not saved:
+        return 0.0
+    items[:] = out
+    return saved
+
+
+def _value_json(fields: dict[str, Any], key: str) -> str:
+    return _dumps(fields[key]) if key in fields else _ABSENT
+
+
+def _is_marker(item: Any) -> bool:
+    return isinstance(item, str) and item.startswith("[headroom: ")
+
+
+def _usual_detail(usual: dict[str, str]) -> str:
+    """``a=0 d=0 c=0``: the usual values a marker detail can hold unchanged."""
+    parts: list[str] = []
+    for key, dumped in usual.items():
+        if dumped == _ABSENT:  # usually absent: the legend's default applies, if any
+            continue
+        shown = dumped[1:-1] if dumped.startswith('"') else dumped
+        part = f"{key}={shown}" if key else shown
+        if _DETAIL_UNSAFE.search(part) or len(part) > 40:
+            continue
+        if sum(len(p) + 1 for p in parts) + len(part) > 100:
+            break
+        parts.append(part)
+    return " ".join(parts)
+
+
+_ABSENT = "absent"  # never the JSON of a value
+_DETAIL_UNSAFE = re.compile(r"[()\[\]\"\\\n\r,]|^$")
 
 
 #: Key prefix of the marker that stands for map entries left out.
