@@ -336,3 +336,20 @@ def test_usual_runs_name_the_values_they_stand_for() -> None:
         first, last = (int(x) for x in span.removeprefix("items ").split("-"))
         assert m.count == last - first + 1
         assert values == "count=0"
+
+
+def test_api_links_stated_once_as_defaults_go_before_rows() -> None:
+    repo = {"id": 7, "full_name": "acme/tool", "html_url": "https://example.com/acme/tool"}
+    repo |= {f"{k}_url": f"https://api.example.com/repos/acme/tool/{k}" for k in "abcdefghij"}
+    alerts = [
+        {"number": n, "summary": f"advisory {n} " * 6, "repository": dict(repo)} for n in range(30)
+    ]
+    lossless = json.loads(run(alerts))
+    assert lossless["@legend"]["default"]["[].repository"]["a_url"].endswith("/a")
+    out = run(alerts, budget=_lossless_tokens(alerts) - 80)
+    data = json.loads(out)
+    assert "a_url" not in json.dumps(data["@legend"]["default"])
+    assert data["@legend"]["default"]["[].repository"]["html_url"] == repo["html_url"]
+    assert [r[0] for r in data["@data"]["@rows"]] == list(range(30))  # no row dropped
+    (omitted,) = find_markers(data["@legend"]["omitted"])
+    assert omitted.count == 10 * len(alerts)  # each alert's repository lost ten links

@@ -5,7 +5,7 @@ fields derivable from other fields once per schema path; move fields of repeated
 entities (users, labels) to a lookup by their id; reference other repeated objects by
 their id; render arrays of objects as ``@cols``/``@rows`` tables; a short ``@legend``
 explains whichever of these were used. Lossy (only while over ``ctx.budget``), in this
-order: link templates, API links and opaque ids, runs of usual values (zero counts) in
+order: link templates, API links and opaque ids (stated defaults too), runs of usual values (zero counts) in
 long arrays nested in rows, long strings, long text fields, deeply nested detail, page
 links, items of those nested arrays, then the least important rows; every drop is counted
 and marked with the ref. The output is always valid JSON, and the same input gives the
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -45,6 +46,7 @@ from ._json_select import (
     choose_string_cap,
     collapse_usual_runs,
     cut_strings,
+    drop_defaults,
     drop_fields,
     field_groups,
     inner_arrays,
@@ -321,6 +323,12 @@ class JSONCompressor:
             f.derived.clear()
             notes.append("lossy: derivable links dropped")
         groups = field_groups(value)
+        if f.const and excess > 0:  # API links stated once still cost their characters
+            totals = Counter(path or "." for path, _, _ in walk_dicts(value))
+            gone, chars = drop_defaults(f.const, groups, totals, FIELD_KINDS, ctx.query)
+            excess -= chars / scale
+            for hit, n in gone.items():
+                shape.dropped[hit] = shape.dropped.get(hit, 0) + n
         for step in ("fields", "inner", "cap240", "text", "deep", "link", "cap", "inner_rows"):
             if excess <= 0:
                 break

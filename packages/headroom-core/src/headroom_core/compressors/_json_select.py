@@ -161,6 +161,36 @@ def drop_fields(
     return dropped, saved
 
 
+def drop_defaults(
+    const: dict[str, dict[str, Any]],
+    groups: Fields,
+    totals: Counter[str],
+    kinds: tuple[str, ...],
+    query: str | None,
+) -> tuple[dict[tuple[str, str], int], int]:
+    """Drop default values of the given kinds (API links) from ``const``, as ``drop_fields``.
+
+    A default stands for the value of every object at its path that lacks the key, so each
+    of those objects loses it: ``totals`` counts the objects at each path, ``groups`` those
+    that hold the key. Returns the values lost per field and the characters saved.
+    """
+    wanted = set(terms(query or ""))
+    dropped: dict[tuple[str, str], int] = {}
+    saved = 0
+    for path, defaults in list(const.items()):
+        for key in list(defaults):
+            if wanted & set(terms(key)) and not key.endswith("url"):
+                continue
+            if _field_kind(path, key, [defaults[key]]) not in kinds:
+                continue
+            saved += len(key) + _size(defaults.pop(key)) + 4
+            dropped[(path, key)] = totals[path] - len(groups.get((path, key), ()))
+        if not defaults:
+            del const[path]
+            saved += len(path) + 4
+    return dropped, saved
+
+
 #: Long texts (issue bodies, descriptions) kept for the rows that match the query best.
 KEEP_RELEVANT_TEXTS = 3
 
@@ -473,7 +503,7 @@ def collapse_usual_runs(
         span = f"items {i}-{j - 1}" + (f", each {detail}" if detail else "")
         if j - i >= 2 and run > MARKER_CHARS + len(span):
             out.append(marker(j - i, "items", span))
-            saved += run - len(out[-1]) - 1
+            saved += run - len(out[-1]) - 3  # quotes and comma
         else:
             out.extend(items[i:j])
         i = j
