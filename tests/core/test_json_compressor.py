@@ -353,3 +353,16 @@ def test_api_links_stated_once_as_defaults_go_before_rows() -> None:
     assert [r[0] for r in data["@data"]["@rows"]] == list(range(30))  # no row dropped
     (omitted,) = find_markers(data["@legend"]["omitted"])
     assert omitted.count == 10 * len(alerts)  # each alert's repository lost ten links
+
+
+def test_a_list_of_scalars_most_objects_share_is_a_default() -> None:
+    alerts = [
+        {"number": n, "tags": ["security", "cwe-275"], "scopes": [1, True]} for n in range(12)
+    ]
+    alerts[4]["tags"] = ["security"]
+    alerts[5]["scopes"] = [1, 1]  # equal in Python, not the same JSON
+    out = json.loads(run(alerts))
+    assert out["@legend"]["default"]["[]"] == {"tags": ["security", "cwe-275"], "scopes": [1, True]}
+    rows = out["@data"]
+    assert rows[4]["tags"] == ["security"] and rows[5]["scopes"] == [1, 1]
+    assert [n for n, r in enumerate(rows) if "tags" in r] == [4]

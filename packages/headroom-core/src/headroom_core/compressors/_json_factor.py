@@ -88,7 +88,9 @@ def _looks_like_url(key: str, value: str) -> bool:
 
 
 def same_value(a: Any, b: Any) -> bool:
-    """Equal and of the same type (True is not 1)."""
+    """Equal and of the same type (True is not 1), items of lists too."""
+    if isinstance(a, list) and isinstance(b, list):
+        return a == b and _dumps(a) == _dumps(b)
     return type(a) is type(b) and a == b
 
 
@@ -256,6 +258,8 @@ def _links_at_least_twice(key: str, members: list[tuple[dict[str, Any], Any]]) -
 
 #: A value counts as a path's default when at least this share of its objects have it.
 DEFAULT_SHARE = 0.75
+#: Lists of scalars up to this long can be a default value.
+MAX_DEFAULT_ITEMS = 16
 
 
 def _defaults(
@@ -269,7 +273,7 @@ def _defaults(
         try:
             keys = [(v.__class__, v) for v in values]
             counts = Counter(keys)
-        except TypeError:  # a list or an object: only empty ones can be a default
+        except TypeError:  # a list or an object: see _container_counts
             found = _container_counts(values)
             if found is None:
                 continue
@@ -283,13 +287,19 @@ def _defaults(
 
 
 def _container_counts(values: list[Any]) -> tuple[list[Any], Counter[Any]] | None:
-    """``_defaults``' keys and counts where empty lists and objects count as one value each."""
+    """``_defaults``' keys and counts for values that may be lists or objects.
+
+    Empty objects and short lists of scalars (tags, scopes) can be defaults; any other
+    container rules the key out.
+    """
     keys: list[Any] = []
     for v in values:
         if is_scalar(v):
             keys.append((v.__class__, v))
-        elif v == [] or v == {}:
-            keys.append((v.__class__, None))
+        elif v == {}:
+            keys.append((dict, None))
+        elif isinstance(v, list) and len(v) <= MAX_DEFAULT_ITEMS and all(map(is_scalar, v)):
+            keys.append((list, _dumps(v)))
         else:
             return None
     return keys, Counter(keys)
