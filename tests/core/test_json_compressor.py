@@ -366,3 +366,20 @@ def test_a_list_of_scalars_most_objects_share_is_a_default() -> None:
     rows = out["@data"]
     assert rows[4]["tags"] == ["security"] and rows[5]["scopes"] == [1, 1]
     assert [n for n, r in enumerate(rows) if "tags" in r] == [4]
+
+
+def test_nested_arrays_of_names_are_not_collapsed_as_usual_runs() -> None:
+    issues = [
+        {
+            "number": n,
+            "title": f"issue {n} " * 8,
+            "labels": [
+                {"name": f"area-{n}-{k}", "color": "fbca04" if k < 10 else "eb6420"}
+                for k in range(14)
+            ],
+        }
+        for n in range(10)
+    ]
+    out = run(issues, budget=_lossless_tokens(issues) - 40)
+    assert "each color" not in out
+    assert [r[0] for r in json.loads(out)["@data"]["@rows"]] == list(range(10))

@@ -462,8 +462,9 @@ def collapse_usual_runs(
 
     Usual values are those most items share (zero counts, a default state); the marker
     names them, so only fields that differ from item to item (a week, a date) are left
-    out. The first and last items, items with any unusual value and items matching the
-    query stay. Returns the characters saved.
+    out; an array whose items also differ in other ways (names, titles) is left whole.
+    The first and last items, items with any unusual value and items matching the query
+    stay. Returns the characters saved.
     """
     if any(_is_marker(item) for item in items):  # collapsed or sampled before
         return 0.0
@@ -474,7 +475,7 @@ def collapse_usual_runs(
         value, top = counts.most_common(1)[0]
         if top >= USUAL_SHARE * len(items):
             usual[key] = value
-    if not usual:
+    if not usual or not all(_ordinal(f, usual) for f in fields):
         return 0.0
     texts = [_row_text(r) for r in items]
     matched: set[int] = set()
@@ -511,6 +512,25 @@ def collapse_usual_runs(
         return 0.0
     items[:] = out
     return saved
+
+
+def _ordinal(fields: dict[str, Any], usual: dict[str, str]) -> bool:
+    """True if the item's fields that are not usual hold numbers or dates.
+
+    A week, a day or a count follows from its neighbours; names and titles are facts a
+    marker could not restate.
+    """
+    for key, v in fields.items():
+        if key in usual:
+            continue
+        if isinstance(v, bool) or not (
+            isinstance(v, (int, float)) or (isinstance(v, str) and _DATE.match(v))
+        ):
+            return False
+    return True
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _value_json(fields: dict[str, Any], key: str) -> str:
