@@ -383,3 +383,17 @@ def test_nested_arrays_of_names_are_not_collapsed_as_usual_runs() -> None:
     out = run(issues, budget=_lossless_tokens(issues) - 40)
     assert "each color" not in out
     assert [r[0] for r in json.loads(out)["@data"]["@rows"]] == list(range(10))
+
+
+def test_a_document_that_is_one_series_collapses_its_usual_runs() -> None:
+    daily = [{"date": f"2024-03-{d:02}T00:00:00Z", "views": 0, "uniques": 0} for d in range(1, 31)]
+    daily[17] |= {"views": 41, "uniques": 9}
+    doc = {"package": "acme-tool", "daily": daily}
+    out = run(doc, budget=_lossless_tokens(doc) // 2)
+    shown = json.loads(out)["@data"]["daily"]["@rows"]
+    kept = [d for d in shown if isinstance(d, list)]
+    omitted = sum(m.count for d in shown if isinstance(d, str) for m in find_markers(d))
+    assert omitted + len(kept) == len(daily)
+    for day in (0, 17, 29):
+        assert list(daily[day].values()) in kept
+    assert "each views=0 uniques=0" in out

@@ -369,9 +369,9 @@ class JSONCompressor:
     def _shrink_inner(
         value: Any, excess: float, ctx: CompressContext, notes: list[str], memo: SelectionMemo
     ) -> float:
-        """Collapse usual runs in arrays nested in rows, so rows go only after their detail."""
+        """Collapse usual runs in long arrays of small records, the largest first."""
         saved = 0.0
-        for items in inner_arrays(value):
+        for items in inner_arrays(value, anywhere=True):
             if saved >= excess:
                 break
             saved += collapse_usual_runs(items, ctx.query, ctx.marker, memo)

@@ -418,11 +418,12 @@ SMALL_ITEM_CHARS = 200
 USUAL_SHARE = 0.5
 
 
-def inner_arrays(root: Any) -> list[list[Any]]:
+def inner_arrays(root: Any, *, anywhere: bool = False) -> list[list[Any]]:
     """Long arrays of small records inside a row of another array or map, largest first.
 
     Weekly counts, per-day stats or version lists repeated in every row: mostly the same
-    values, and shrinking them keeps the rows themselves.
+    values, and shrinking them keeps the rows themselves. With ``anywhere``, such arrays
+    outside rows too (a document that is one series).
     """
     found: list[tuple[int, int, list[Any]]] = []
     stack: list[tuple[Any, int, bool]] = [(root, 0, False)]
@@ -431,7 +432,7 @@ def inner_arrays(root: Any) -> list[list[Any]]:
         if depth > MAX_DEPTH:
             continue
         if isinstance(value, list):
-            if in_row and len(value) >= MIN_INNER_ITEMS and _small_records(value):
+            if (in_row or anywhere) and len(value) >= MIN_INNER_ITEMS and _small_records(value):
                 found.append((len(_dumps(value)), len(found), value))
                 continue
             children: Any = value
