@@ -397,3 +397,15 @@ def test_a_document_that_is_one_series_collapses_its_usual_runs() -> None:
     for day in (0, 17, 29):
         assert list(daily[day].values()) in kept
     assert "each views=0 uniques=0" in out
+
+
+def test_a_long_list_of_omitted_fields_ends_in_a_count() -> None:
+    rows = [
+        {"id": n} | {f"link_{k:02}_url": f"https://api.example.com/{n}/{k}/x" for k in range(30)}
+        for n in range(6)
+    ]
+    out = json.loads(run(rows, budget=60))
+    (omitted,) = find_markers(out["@legend"]["omitted"])
+    assert omitted.detail is not None and omitted.detail.endswith(" more")
+    named, _, more = omitted.detail.rpartition(" and ")
+    assert len(named.split(", ")) + int(more.split()[0]) == 30

@@ -183,8 +183,22 @@ def _legend(
         keys: dict[str, int] = {}
         for (_, key), n in shape.dropped.items():
             keys[key] = keys.get(key, 0) + n
-        legend["omitted"] = marker(sum(keys.values()), "fields", ", ".join(keys))
+        legend["omitted"] = marker(sum(keys.values()), "fields", _names(list(keys)))
     return legend
+
+
+#: A marker's detail holds at most 160 characters: longer lists of names end in a count.
+_NAMES_CHARS = 140
+
+
+def _names(names: list[str]) -> str:
+    """``a, b, c`` or, when that is too long for a marker, ``a, b and 7 more``."""
+    shown = ", ".join(names)
+    n = len(names)
+    while len(shown) > _NAMES_CHARS and n > 1:
+        n -= 1
+        shown = f"{', '.join(names[:n])} and {len(names) - n} more"
+    return shown
 
 
 def _merge_paths(by_path: dict[str, Any]) -> dict[str, Any]:
