@@ -445,13 +445,19 @@ def inner_arrays(root: Any, *, anywhere: bool = False) -> list[list[Any]]:
 
 
 def _small_records(items: list[Any]) -> bool:
+    """True if every item is a scalar or a flat object, short in compact JSON."""
     for item in items:
         if isinstance(item, dict):
-            if any(isinstance(v, (dict, list)) for v in item.values()):
-                return False
+            size = 2
+            for k, v in item.items():
+                if isinstance(v, (dict, list)):
+                    return False
+                size += len(k) + _size(v) + 4
         elif isinstance(item, list):
             return False
-        if _size(item) > SMALL_ITEM_CHARS:
+        else:
+            size = _size(item)
+        if size > SMALL_ITEM_CHARS:
             return False
     return True
 
@@ -470,9 +476,9 @@ def collapse_usual_runs(
     if any(_is_marker(item) for item in items):  # collapsed or sampled before
         return 0.0
     fields = [item if isinstance(item, dict) else {"": item} for item in items]
-    usual: dict[str, str] = {}  # key: the usual value as JSON
+    usual: dict[str, ValueKey] = {}
     for key in dict.fromkeys(k for f in fields for k in f):
-        counts = Counter(_value_json(f, key) for f in fields)
+        counts = Counter(_value_key(f, key) for f in fields)
         value, top = counts.most_common(1)[0]
         if top >= USUAL_SHARE * len(items):
             usual[key] = value
@@ -486,7 +492,7 @@ def collapse_usual_runs(
         matched = {i for i, s in enumerate(scores) if s > 0}
     n = len(items)
     plain = [
-        0 < i < n - 1 and i not in matched and all(_value_json(f, k) == v for k, v in usual.items())
+        0 < i < n - 1 and i not in matched and all(_value_key(f, k) == v for k, v in usual.items())
         for i, f in enumerate(fields)
     ]
     detail = _usual_detail(usual)
@@ -515,7 +521,7 @@ def collapse_usual_runs(
     return saved
 
 
-def _ordinal(fields: dict[str, Any], usual: dict[str, str]) -> bool:
+def _ordinal(fields: dict[str, Any], usual: dict[str, ValueKey]) -> bool:
     """True if the item's fields that are not usual hold numbers or dates.
 
     A week, a day or a count follows from its neighbours; names and titles are facts a
@@ -534,20 +540,29 @@ def _ordinal(fields: dict[str, Any], usual: dict[str, str]) -> bool:
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _value_json(fields: dict[str, Any], key: str) -> str:
-    return _dumps(fields[key]) if key in fields else _ABSENT
+#: A scalar with its type (True is not 1), or ``_ABSENT``.
+ValueKey = tuple[type, Any]
+_ABSENT: ValueKey = (object, None)  # no value's type is ``object`` itself
+
+
+def _value_key(fields: dict[str, Any], key: str) -> ValueKey:
+    if key not in fields:
+        return _ABSENT
+    v = fields[key]
+    return (v.__class__, v)
 
 
 def _is_marker(item: Any) -> bool:
     return isinstance(item, str) and item.startswith("[headroom: ")
 
 
-def _usual_detail(usual: dict[str, str]) -> str:
+def _usual_detail(usual: dict[str, ValueKey]) -> str:
     """``a=0 d=0 c=0``: the usual values a marker detail can hold unchanged."""
     parts: list[str] = []
-    for key, dumped in usual.items():
-        if dumped == _ABSENT:  # usually absent: the legend's default applies, if any
+    for key, value in usual.items():
+        if value == _ABSENT:  # usually absent: the legend's default applies, if any
             continue
+        dumped = _dumps(value[1])
         shown = dumped[1:-1] if dumped.startswith('"') else dumped
         part = f"{key}={shown}" if key else shown
         if _DETAIL_UNSAFE.search(part) or len(part) > 40:
@@ -558,7 +573,6 @@ def _usual_detail(usual: dict[str, str]) -> str:
     return " ".join(parts)
 
 
-_ABSENT = "absent"  # never the JSON of a value
 _DETAIL_UNSAFE = re.compile(r"[()\[\]\"\\\n\r,]|^$")
 
 
