@@ -265,3 +265,13 @@ def test_a_budget_too_small_for_any_chunk_says_so() -> None:
     ref = put(_log(), "log")
     got = retrieve(ref, query="OOMKilled", max_tokens=20)
     assert got.startswith("[headroom: ") and "none fits in max_tokens=20" in got
+
+
+def test_a_failing_embedding_falls_back_to_lexical_and_says_so() -> None:
+    def broken(input: Sequence[str]) -> list[list[float]]:
+        raise RuntimeError("model crashed")
+
+    ref = put(_log(200), "log")
+    got = retrieve(ref, query="OOMKilled", config=HeadroomConfig(embedding=broken))
+    assert "OOMKilled: container exceeded memory limit 512Mi" in got
+    assert "dense broken index unavailable" in got

@@ -85,13 +85,15 @@ def _ensure_vectors(dense: DenseIndex, namespace: str, ref: str, index: ChunkInd
     return index.dense[model] == "ready"
 
 
-def _method(dense: DenseIndex | None, ready: bool) -> str:
+def _method(dense: DenseIndex | None, ready: bool, *, building: bool = True) -> str:
     if dense is None:
         return LEXICAL
     name = embedding_name(dense.embed)
     if ready:
         return f"hybrid: BM25 + dense {name} vectors, reciprocal rank fusion"
-    return f"lexical BM25; dense {name} index still building"
+    if building:
+        return f"lexical BM25; dense {name} index still building"
+    return f"lexical BM25; dense {name} index unavailable"
 
 
 def _room(
@@ -141,7 +143,8 @@ def query_original(
             log.exception("headroom: dense query failed; lexical search only")
             ready = False
     ranked = [(original.ref, index.chunks[i]) for i in rank(lexical, order)]
-    method, total = _method(dense, ready), len(index.chunks)
+    building = dense is not None and index.dense.get(embedding_name(dense.embed)) == "building"
+    method, total = _method(dense, ready, building=building), len(index.chunks)
     room = _room(max_tokens, count, total=total, query=query, method=method, subject=original.ref)
     hits = select(ranked, query, max_tokens=room, count_tokens=count)
     return render_hits(
