@@ -409,3 +409,23 @@ def test_a_long_list_of_omitted_fields_ends_in_a_count() -> None:
     assert omitted.detail is not None and omitted.detail.endswith(" more")
     named, _, more = omitted.detail.rpartition(" and ")
     assert len(named.split(", ")) + int(more.split()[0]) == 30
+
+
+def test_rows_that_are_tuples_keep_their_anomalies() -> None:
+    weeks = [[1329004800 + 604800 * k, 0, 0] for k in range(80)]
+    weeks[23][1:] = [1840, -310]
+    weeks[57][1:] = [12, -3]
+    out = run(weeks, budget=200)
+    data = json.loads(out)
+    kept = [w for w in data if isinstance(w, list)]
+    assert weeks[23] in kept and weeks[57] in kept
+    assert "each #1=0 #2=0" in out
+    omitted = sum(m.count for w in data if isinstance(w, str) for m in find_markers(w))
+    assert omitted + len(kept) == len(weeks)
+
+
+def test_tuple_rows_are_ranked_by_their_values() -> None:
+    rows = [[f"user-{k}", k % 3, 0] for k in range(60)]
+    rows[41][2] = 1840
+    out = run(rows, budget=60)
+    assert '["user-41",2,1840]' in out

@@ -298,6 +298,8 @@ def _row_text(row: Any) -> str:
 
 
 def _scalar_fields(row: Any) -> dict[str, Any]:
+    if isinstance(row, list):  # a tuple such as [week, additions, deletions]
+        row = _positional(row)
     if not isinstance(row, dict):
         return {}
     return {
@@ -445,16 +447,14 @@ def inner_arrays(root: Any, *, anywhere: bool = False) -> list[list[Any]]:
 
 
 def _small_records(items: list[Any]) -> bool:
-    """True if every item is a scalar or a flat object, short in compact JSON."""
+    """True if every item is a scalar, a flat object or a tuple, short in compact JSON."""
     for item in items:
-        if isinstance(item, dict):
+        if isinstance(item, (dict, list)):
             size = 2
-            for k, v in item.items():
+            for k, v in item.items() if isinstance(item, dict) else enumerate(item):
                 if isinstance(v, (dict, list)):
                     return False
-                size += len(k) + _size(v) + 4
-        elif isinstance(item, list):
-            return False
+                size += len(str(k)) + _size(v) + 4
         else:
             size = _size(item)
         if size > SMALL_ITEM_CHARS:
@@ -475,7 +475,7 @@ def collapse_usual_runs(
     """
     if any(_is_marker(item) for item in items):  # collapsed or sampled before
         return 0.0
-    fields = [item if isinstance(item, dict) else {"": item} for item in items]
+    fields = [_record_fields(item) for item in items]
     usual: dict[str, ValueKey] = {}
     for key in dict.fromkeys(k for f in fields for k in f):
         counts = Counter(_value_key(f, key) for f in fields)
@@ -550,6 +550,17 @@ def _value_key(fields: dict[str, Any], key: str) -> ValueKey:
         return _ABSENT
     v = fields[key]
     return (v.__class__, v)
+
+
+def _positional(row: list[Any]) -> dict[str, Any]:
+    """A tuple's values keyed ``#0``, ``#1``, ...: its fields, as markers name them."""
+    return {f"#{i}": v for i, v in enumerate(row)}
+
+
+def _record_fields(item: Any) -> dict[str, Any]:
+    if isinstance(item, dict):
+        return item
+    return _positional(item) if isinstance(item, list) else {"": item}
 
 
 def _is_marker(item: Any) -> bool:
