@@ -157,6 +157,43 @@ def test_usual_runs_count_exactly_and_hold_the_values_they_name(
     assert position == len(original)
 
 
+rows_with_series = st.lists(
+    st.fixed_dictionaries({"id": st.integers(0, 99), "series": small_records}),
+    min_size=1,
+    max_size=8,
+    unique_by=lambda r: r["id"],  # no row is a repeat shown by reference
+)
+
+
+@SETTINGS
+@given(rows=rows_with_series, budget=st.integers(20, 1500))
+def test_nested_series_count_every_item_they_leave_out(
+    rows: list[dict[str, Any]], budget: int
+) -> None:
+    out = json.loads(run(json.dumps(rows, indent=2), budget))
+    data = out.get("@data", out) if isinstance(out, dict) else out
+    shown = data["@rows"] if isinstance(data, dict) else data
+    cols = data["@cols"] if isinstance(data, dict) else None
+    position = 0
+    for row in shown:
+        if isinstance(row, str):  # whole rows left out
+            position += sum(m.count for m in find_markers(row))
+            continue
+        if cols is not None:
+            series = row[cols.index("series")] if "series" in cols else "@"
+        else:
+            series = row.get("series", "@")
+        if series == "@":  # the default applies: stated once in the legend, not dropped
+            position += 1
+            continue
+        items = series["@rows"] if isinstance(series, dict) else series
+        omitted = sum(m.count for i in items if isinstance(i, str) for m in find_markers(i))
+        kept = sum(not (isinstance(i, str) and MARKER_RE.fullmatch(i)) for i in items)
+        assert omitted + kept == len(rows[position]["series"])
+        position += 1
+    assert position == len(rows)
+
+
 @SETTINGS
 @given(
     texts=st.lists(words, min_size=1, max_size=10), caps=st.lists(st.integers(0, 300), max_size=3)
