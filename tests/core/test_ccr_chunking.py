@@ -176,3 +176,19 @@ def test_corpus_chunks_are_verbatim(corpus_cases: list[dict[str, Any]]) -> None:
                 _assert_json_members(c)
         else:
             _assert_whole_lines(text, chunks)
+
+
+def test_pieces_of_a_split_item_are_headed_by_its_naming_lines_verbatim() -> None:
+    """A fact about an item reads the same in a retrieved piece as in the original."""
+    alerts = [
+        {
+            "number": n,
+            "advisory": {"summary": f"pkg-{n} flaw", "description": "long text. " * 300},
+            "severity": "critical" if n == 5 else "medium",
+        }
+        for n in range(1, 8)
+    ]
+    text = json.dumps(alerts, indent=2)
+    pieces = [c for c in chunk_original(text, "json") if c.position.startswith("[4].")]
+    assert pieces and all('"number": 5,' in c.context for c in pieces)
+    assert all(c.text in text for c in pieces)

@@ -116,7 +116,7 @@ def _split(
         size = member.end - member.start
         if size > max_chars and isinstance(child, (list, dict)) and child and depth < _MAX_DEPTH:
             flush()
-            label = _labels(child)
+            label = _verbatim_labels(text, lines, member.value_start, child) or _labels(child)
             sub_context = " > ".join(p for p in (context, f"{member.path} {label}".strip()) if p)
             _split(
                 text,
@@ -157,6 +157,34 @@ def _piece(text: str, lines: Lines, group: list[_Member], context: str) -> Chunk
     else:
         position += f" (line {first_line + 1})"
     return Chunk(position.lstrip(".") or "$", text[start:end], start, context)
+
+
+#: A label line longer than this is not a line of its own (minified JSON): use ``key=value``.
+_MAX_LABEL_LINE = 200
+
+
+def _verbatim_labels(text: str, lines: Lines, start: int, value: Any) -> str:
+    """The naming members of a split container as their own original lines.
+
+    A piece of an oversized item (its ``severity`` and ``identifiers``, say) is headed by
+    the lines that name the item exactly as the original wrote them (``"number": 5,``), so
+    a fact about the item reads the same in a retrieved piece as in the original.
+    """
+    if not isinstance(value, dict):
+        return ""
+    wanted = {k for k in LABEL_KEYS if isinstance(value.get(k), (str, int, float))}
+    found: list[str] = []
+    for member in _members(text, start, value, ""):
+        key = member.path.lstrip(".").strip('[]"')
+        if key not in wanted:
+            continue
+        line = lines.line(lines.index_of(member.start)).strip()
+        if len(line) > _MAX_LABEL_LINE or not line.startswith('"'):
+            return ""
+        found.append(line)
+        if len(found) >= _MAX_LABELS:
+            break
+    return " ".join(found)
 
 
 def _is_ident(key: str) -> bool:
