@@ -16,7 +16,8 @@ from headroom_core.compressors import CompressContext
 from headroom_core.compressors._json import JSONCompressor
 from headroom_core.compressors._json_compact import ABSENT, _table_growth
 from headroom_core.compressors._json_factor import dumps
-from headroom_core.compressors._json_select import collapse_usual_runs, cut_strings, select_rows
+from headroom_core.compressors._json_select import cut_strings, select_rows
+from headroom_core.compressors._json_series import collapse_usual_runs
 from tests.conftest import case_text
 
 REF = "hr_" + "b" * 20

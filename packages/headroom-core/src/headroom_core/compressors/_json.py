@@ -44,17 +44,16 @@ from ._json_select import (
     SelectionMemo,
     candidate_arrays,
     choose_string_cap,
-    collapse_usual_runs,
     cut_strings,
     drop_defaults,
     drop_fields,
     field_groups,
-    inner_arrays,
     long_strings,
     sample_long_arrays,
     select_entries,
     select_rows,
 )
+from ._json_series import collapse_usual_runs, inner_arrays
 
 #: Arrays longer than this are sampled before analysis (head, tail, evenly spaced items).
 MAX_ITEMS = 5000
