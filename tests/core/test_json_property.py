@@ -249,7 +249,7 @@ def _top_array(value: Any) -> list[Any] | None:
     if isinstance(value, list):
         return value
     if isinstance(value, dict):
-        return next((v for v in value.values() if isinstance(v, list) and len(v) > 5), None)
+        return next((v for v in value.values() if isinstance(v, list)), None)
     return None
 
 
