@@ -429,3 +429,25 @@ def test_tuple_rows_are_ranked_by_their_values() -> None:
     rows[41][2] = 1840
     out = run(rows, budget=60)
     assert '["user-41",2,1840]' in out
+
+
+def test_a_map_of_lists_gives_up_entries_and_keeps_its_anomaly() -> None:
+    releases: dict[str, list[dict[str, Any]]] = {}
+    for i in range(60):
+        version = f"2.{i // 10}.{i % 10}"
+        releases[version] = [
+            {"filename": f"tool-{version}{ext}", "size": 9000 + 37 * i, "yanked": i == 41}
+            for ext in (".tar.gz", "-py3-none-any.whl")
+        ]
+    releases["2.6.0"] = []  # a version with no files is still an entry
+    doc = {"info": {"name": "tool"}, "releases": releases}
+    budget = _lossless_tokens(doc) // 4
+    out = run(doc, budget=budget)
+    assert TOKENIZER.count(out) <= budget
+    shown = json.loads(out)["@data"]["releases"]
+    assert "2.4.1" in shown  # the yanked release
+    kept = [k for k in shown if not k.startswith("@omitted")]
+    omitted = sum(
+        m.count for k, v in shown.items() if k.startswith("@omitted") for m in find_markers(v)
+    )
+    assert omitted + len(kept) == len(releases)

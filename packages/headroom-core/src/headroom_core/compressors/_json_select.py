@@ -21,7 +21,7 @@ from typing import Any
 
 from .._markers import MARKER_RE, REF_PATTERN
 from .._relevance import _WORD, bm25_scores, terms
-from ._json_factor import KEEP_LITERAL_KEYS, MAX_DEPTH, dumps, is_map, walk_dicts
+from ._json_factor import KEEP_LITERAL_KEYS, MAP_MIN_KEYS, MAX_DEPTH, dumps, is_map, walk_dicts
 
 Marker = Callable[[int, str, "str | None"], str]
 
@@ -298,15 +298,31 @@ def row_text(row: Any) -> str:
 
 
 def _scalar_fields(row: Any) -> dict[str, Any]:
-    if isinstance(row, list):  # a tuple such as [week, additions, deletions]
-        row = positional(row)
+    if isinstance(row, list):
+        if row and all(isinstance(x, dict) for x in row):  # a group (a release's files)
+            return _group_fields(row)
+        row = positional(row)  # a tuple such as [week, additions, deletions]
     if not isinstance(row, dict):
         return {}
-    return {
-        k: v
-        for k, v in row.items()
-        if v is None or isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= 64)
-    }
+    return {k: v for k, v in row.items() if _short_scalar(v)}
+
+
+def _short_scalar(v: Any) -> bool:
+    return v is None or isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= 64)
+
+
+def _group_fields(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each key's values across the group's objects, as one value (rare when they differ)."""
+    keys = dict.fromkeys(k for x in items for k in x)
+    values = {k: tuple(x.get(k) for x in items) for k in keys}
+    return {k: v for k, v in values.items() if all(map(_short_scalar, v))}
+
+
+def is_group_map(obj: dict[str, Any]) -> bool:
+    """A map whose entries are lists of objects (a release's files, keyed by version)."""
+    return len(obj) >= MAP_MIN_KEYS and all(
+        isinstance(v, list) and all(isinstance(x, dict) for x in v) for v in obj.values()
+    )
 
 
 def row_priorities(
@@ -404,7 +420,7 @@ def candidate_arrays(root: Any) -> list[list[Any] | dict[str, Any]]:
                 order += 1
             stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
         elif isinstance(value, dict):
-            if len(value) >= MIN_ROWS_TO_SELECT and is_map(value):
+            if len(value) >= MIN_ROWS_TO_SELECT and (is_map(value) or is_group_map(value)):
                 found.append((len(_dumps(value)), order, value))
                 order += 1
             stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
