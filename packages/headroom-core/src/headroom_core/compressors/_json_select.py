@@ -4,8 +4,9 @@ Row priority: the first and last rows, rows matching the query (BM25 over the ro
 errors and failures, rare values of a field most rows agree on (doubly so for status-like
 fields), numeric extremes and outliers, and rows where a status changes. Runs of dropped
 rows become one marker string in place; a cut string keeps its head and ends in a marker.
-A tuple's positions count as its fields. Arrays of small records nested in rows shrink
-before rows go (``_json_series``).
+A tuple's positions count as its fields, and a group of objects (a map entry listing a
+release's files) has each key's values across the group as one field. Arrays of small
+records nested in rows shrink before rows go (``_json_series``).
 """
 
 from __future__ import annotations
