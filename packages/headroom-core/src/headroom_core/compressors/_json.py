@@ -376,7 +376,8 @@ class JSONCompressor:
             if saved_rows:
                 notes.append(_ROWS_NOTE)
             excess -= saved_rows
-        return _render(value, shape, ctx, lossy=True)
+        lossy = shape.sampled > 0 or any(n.startswith("lossy") for n in notes)
+        return _render(value, shape, ctx, lossy=lossy)
 
     @staticmethod
     def _shrink_inner(
