@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from headroom_core import compress, query_from_arguments, retrieve, retrieve_from_arguments
+from headroom_core import (
+    compress,
+    query_for_tool_result,
+    query_from_arguments,
+    retrieve,
+    retrieve_from_arguments,
+)
 from headroom_core._messages_formats import build_query, call_from
 
 
@@ -58,3 +64,17 @@ def test_retrieve_from_arguments() -> None:
 )
 def test_retrieve_from_bad_arguments_explains(arguments: object, message: str) -> None:
     assert retrieve_from_arguments(arguments) == f"headroom_retrieve: {message}"  # type: ignore[arg-type]
+
+
+def test_query_for_tool_result_is_the_one_compress_messages_uses() -> None:
+    """Latest user text (string or text parts) plus the call's arguments, as the walker builds it."""
+    messages = [
+        {"role": "user", "content": "an older task"},
+        {"role": "assistant", "content": "on it"},
+        {"role": "user", "content": [{"type": "input_text", "text": "why did deploy 42 fail?"}]},
+    ]
+    assert query_for_tool_result(messages, '{"service": "api"}') == build_query(
+        "why did deploy 42 fail?", call_from(None, {"service": "api"})
+    )
+    assert query_for_tool_result(messages) == "why did deploy 42 fail?"
+    assert query_for_tool_result([], None) is None

@@ -51,6 +51,7 @@ EXPECTED_CORE = {
     "get_tokenizer",
     "guess_language",
     "open_store",
+    "query_for_tool_result",
     "query_from_arguments",
     "retrieve",
     "retrieve_from_arguments",

@@ -15,7 +15,7 @@ from headroom_core import (
     RETRIEVE_TOOL_NAME,
     CCRStore,
     HeadroomConfig,
-    query_from_arguments,
+    query_for_tool_result,
     retrieve_from_arguments,
     retrieve_tool,
 )
@@ -26,33 +26,14 @@ log = logging.getLogger("headroom.agents")
 
 T = TypeVar("T", bound=Tool)
 
-#: Longest task text used as the relevance query (the start of a long prompt says enough).
-_QUERY_CHARS = 2000
-
-
-def task_from_items(items: Iterable[Any]) -> str | None:
-    """The text of the last user message in a list of Responses input items."""
-    last: str | None = None
-    for item in items:
-        if not isinstance(item, Mapping) or item.get("role") != "user":
-            continue
-        content = item.get("content")
-        if isinstance(content, str):
-            last = content
-        elif isinstance(content, list):
-            parts = [
-                str(p.get("text", ""))
-                for p in content
-                if isinstance(p, Mapping) and p.get("type") in ("input_text", "text")
-            ]
-            last = " ".join(p for p in parts if p) or last
-    return last[:_QUERY_CHARS] if last else None
-
 
 def query_for_call(context: RunContextWrapper[Any] | None, arguments: str | None) -> str | None:
-    """The relevance query for a tool call: the user's task plus the call's arguments."""
-    task = task_from_items(context.turn_input) if context is not None else None
-    return " ".join(q for q in (task, query_from_arguments(arguments)) if q) or None
+    """The relevance query for a tool call: the user's task plus the call's arguments.
+
+    It is the query ``compress_messages`` (and so the input filter) gives the same result,
+    so both ways of adding headroom compress it to the same bytes.
+    """
+    return query_for_tool_result(context.turn_input if context is not None else (), arguments)
 
 
 def _text_of(output: Any) -> str | None:

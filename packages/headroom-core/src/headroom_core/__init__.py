@@ -24,7 +24,7 @@ from ._exceptions import (
 )
 from ._markers import MARKER_RE, REF_RE, Marker, find_markers, format_marker
 from ._messages import MessagesCompression, MessageStats, compress_messages
-from ._query import query_from_arguments
+from ._query import query_for_tool_result, query_from_arguments
 from ._records import CompressionRecord, SavingsSummary, summarize
 from ._search import search
 from ._tokens import Tokenizer, count_tokens, get_tokenizer
@@ -85,6 +85,7 @@ __all__ = [
     "get_tokenizer",
     "guess_language",
     "open_store",
+    "query_for_tool_result",
     "query_from_arguments",
     "retrieve",
     "retrieve_from_arguments",

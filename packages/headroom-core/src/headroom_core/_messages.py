@@ -58,8 +58,8 @@ from ._messages_formats import (
     is_model_output,
     live_zone_start,
     role_of,
-    text_of,
     tool_calls_of,
+    user_text_of,
 )
 from ._tokens import get_tokenizer
 from ._tool import RETRIEVE_TOOL_NAME
@@ -251,10 +251,9 @@ class _Walk:
         msg = as_mapping(msg)
         if msg is None:
             return
-        if msg.get("role") == "user":
-            text = text_of(msg.get("content"))
-            if text.strip():
-                self.user_text = text
+        text = user_text_of(msg)
+        if text is not None:
+            self.user_text = text
         if is_model_output(msg):
             for call_id, call in tool_calls_of(msg):
                 self.calls[call_id] = call

@@ -162,6 +162,15 @@ def text_of(content: Any, *, skip_tool_results: bool = True) -> str:
     return "\n".join(p for p in parts if p.strip())
 
 
+def user_text_of(msg: Any) -> str | None:
+    """The text of a user message (``None`` for other messages and blank text)."""
+    msg = as_mapping(msg)
+    if msg is None or msg.get("role") != "user":
+        return None
+    text = text_of(msg.get("content"))
+    return text if text.strip() else None
+
+
 def build_query(user_text: str, call: ToolCall | None) -> str | None:
     """The relevance query for a tool result: latest user text plus the call's arguments."""
     parts = [user_text[-QUERY_USER_CHARS:].strip()]
