@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from headroom_core import count_tokens, get_tokenizer
 from headroom_core._tokens import encoding_for_model, split_at_token_boundaries
+
+from ..conftest import case_text
 
 
 def test_model_families() -> None:
@@ -32,3 +39,54 @@ def test_parallel_count_equals_serial_count() -> None:
     pieces = split_at_token_boundaries(text, 10_000)
     assert len(pieces) > 10 and "".join(pieces) == text
     assert tok.count(text) == len(tok.encode(text))
+
+
+_PIECES = st.sampled_from(
+    [
+        "\n",
+        "\n\n",
+        "\r\n",
+        " ",
+        "  ",
+        "\t",
+        "    ",
+        "/",
+        "//",
+        "}",
+        "{",
+        ",",
+        "'s",
+        "x",
+        "Word",
+        "42",
+        "1234567",
+        "é",
+        "日本",
+        "\u00a0",
+        "-->",
+        "# ",
+        "*/",
+        '"k": ',
+        "\x0b",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, min_size=1, max_size=400), st.integers(1, 60))
+def test_cuts_fall_on_pre_token_boundaries(parts: list[str], size: int) -> None:
+    text = "".join(parts)
+    tok = get_tokenizer()
+    pieces = split_at_token_boundaries(text, size)
+    assert "".join(pieces) == text
+    assert sum(len(tok.encode(p)) for p in pieces) == len(tok.encode(text))
+
+
+def test_fast_counter_agrees_with_tiktoken_on_the_corpus(
+    corpus_cases: list[dict[str, Any]],
+) -> None:
+    tok = get_tokenizer()
+    assert tok._fast is not None  # riptoken is a dependency and passed its self-check
+    for case in corpus_cases[::2]:
+        text = case_text(case)
+        assert tok.count(text) == len(tok._encoding.encode_ordinary(text)), case["id"]
