@@ -296,9 +296,18 @@ def aggregate_all(results: Sequence[CaseResult]) -> list[Aggregate]:
     return rows
 
 
-def latency_ratios(results: Sequence[CaseResult], *, base: str = "headroom") -> dict[str, float]:
-    """Per peer: median over cases of (``base`` latency / peer latency); < 1 means base is faster."""
-    by_case = {(r.system, r.case_id): r.latency_s for r in results}
+def latency_ratios(
+    results: Sequence[CaseResult], *, base: str = "headroom", group: str = "overall"
+) -> dict[str, float]:
+    """Per peer: median over cases of (``base`` latency / peer latency); < 1 means base is faster.
+
+    ``group`` limits the cases to one workload (``"overall"``: every case).
+    """
+    by_case = {
+        (r.system, r.case_id): r.latency_s
+        for r in results
+        if group == "overall" or r.workload == group
+    }
     out: dict[str, float] = {}
     for peer in dict.fromkeys(r.system for r in results):
         if peer == base:
@@ -311,6 +320,14 @@ def latency_ratios(results: Sequence[CaseResult], *, base: str = "headroom") -> 
         if ratios:
             out[peer] = median(ratios)
     return out
+
+
+def latency_ratios_by_group(
+    results: Sequence[CaseResult], *, base: str = "headroom"
+) -> dict[str, dict[str, float]]:
+    """``latency_ratios`` for ``overall`` and for each workload, keyed by group."""
+    groups = ["overall", *dict.fromkeys(r.workload for r in results)]
+    return {g: latency_ratios(results, base=base, group=g) for g in groups}
 
 
 def result_to_dict(r: CaseResult) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.table import Table
 
 from .harness import NEEDLE_TYPES, Aggregate, CaseResult
+from .operating_points import OperatingPoint, operating_points_markdown
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,13 @@ def _type_cells(a: Aggregate) -> list[str]:
     return cells
 
 
-def summary_table(rows: Sequence[Aggregate], ratios: dict[str, float], *, group: str) -> str:
-    """Markdown table of every system's ``group`` row (``overall`` or a workload)."""
+def summary_table(
+    rows: Sequence[Aggregate], ratios: dict[str, dict[str, float]], *, group: str
+) -> str:
+    """Markdown table of every system's ``group`` row (``overall`` or a workload).
+
+    ``ratios`` is keyed by group, then system (``latency_ratios_by_group``).
+    """
     head = (
         "| system | tokens in | tokens out | savings | retention@0 | retention@1 | "
         + " | ".join(f"{t} @0 / @1" for t in NEEDLE_TYPES)
@@ -107,7 +113,7 @@ def summary_table(rows: Sequence[Aggregate], ratios: dict[str, float], *, group:
     for a in rows:
         if a.group != group:
             continue
-        ratio = ratios.get(a.system)
+        ratio = ratios.get(group, {}).get(a.system)
         lines.append(
             "| "
             + " | ".join(
@@ -132,7 +138,11 @@ def summary_table(rows: Sequence[Aggregate], ratios: dict[str, float], *, group:
 
 
 def results_markdown(
-    rows: Sequence[Aggregate], ratios: dict[str, float], info: RunInfo, chart: str | None
+    rows: Sequence[Aggregate],
+    ratios: dict[str, dict[str, float]],
+    info: RunInfo,
+    chart: str | None,
+    operating_points: Sequence[OperatingPoint] = (),
 ) -> str:
     """The whole of RESULTS.md."""
     groups = list(dict.fromkeys(a.group for a in rows if a.group != "overall"))
@@ -171,6 +181,8 @@ def results_markdown(
     ]
     if chart:
         out.append(f"![savings vs retention]({chart})\n")
+    if operating_points:
+        out.append(operating_points_markdown(operating_points))
     out.append("## Per workload\n")
     for g in groups:
         out += [f"### {g}\n", summary_table(rows, ratios, group=g)]
@@ -192,8 +204,8 @@ def results_markdown(
         "only for needles missed at @0).",
         "- **p50 / p95 ms**: percentiles over cases of each case's median compress latency. "
         "**MB/s**: total input bytes / total latency.",
-        "- **headroom÷peer latency**: median over cases of headroom's latency divided by the "
-        "peer's (below 1: headroom is faster).",
+        "- **headroom÷peer latency**: median over the group's cases of headroom's latency "
+        "divided by the peer's (below 1: headroom is faster).",
         "- The corpus file path is never passed to a compressor: a real tool output often has "
         "none, so kind detection works from content and tool name only.",
         "",
@@ -236,7 +248,7 @@ README_START = "<!-- benchmark-table:start (written by benchmarks/run.py --readm
 README_END = "<!-- benchmark-table:end -->"
 
 
-def headline_table(rows: Sequence[Aggregate], ratios: dict[str, float]) -> str:
+def headline_table(rows: Sequence[Aggregate], ratios: dict[str, dict[str, float]]) -> str:
     """The README's table: overall savings, retention and latency per system."""
     lines = [
         "| system | savings | retention@0 | retention@1 | p50 ms | headroom÷peer latency |",
@@ -245,7 +257,7 @@ def headline_table(rows: Sequence[Aggregate], ratios: dict[str, float]) -> str:
     for a in rows:
         if a.group != "overall":
             continue
-        ratio = ratios.get(a.system)
+        ratio = ratios.get("overall", {}).get(a.system)
         name = f"**{a.system}**" if a.system == "headroom" else a.system
         lines.append(
             f"| {name} | {_pct(a.savings)} | {_pct(a.retention0)} | {_pct(a.retention1)} | "
@@ -255,7 +267,7 @@ def headline_table(rows: Sequence[Aggregate], ratios: dict[str, float]) -> str:
 
 
 def update_readme(
-    readme: Path, rows: Sequence[Aggregate], ratios: dict[str, float], info: RunInfo
+    readme: Path, rows: Sequence[Aggregate], ratios: dict[str, dict[str, float]], info: RunInfo
 ) -> bool:
     """Replace the table between the README's markers; False when the markers are missing."""
     text = readme.read_text("utf-8")
@@ -341,7 +353,9 @@ def savings_chart(rows: Sequence[Aggregate], path: Path) -> None:
     plt.close(fig)
 
 
-def console_table(rows: Sequence[Aggregate], ratios: dict[str, float], *, title: str) -> Table:
+def console_table(
+    rows: Sequence[Aggregate], ratios: dict[str, dict[str, float]], *, title: str
+) -> Table:
     """A rich table for the terminal: every workload row of every system, then overall."""
     table = Table(title=title)
     for col in ("workload", "system", "tok in", "tok out", "savings", "ret@0", "ret@1"):
@@ -352,7 +366,7 @@ def console_table(rows: Sequence[Aggregate], ratios: dict[str, float], *, title:
     for g in groups:
         mine = [a for a in rows if a.group == g]
         for i, a in enumerate(mine):
-            ratio = ratios.get(a.system)
+            ratio = ratios.get(g, {}).get(a.system)
             table.add_row(
                 g if i == 0 else "",
                 a.system,

@@ -43,11 +43,12 @@ from benchmarks.harness import (
     aggregate_all,
     aggregate_to_dict,
     default_corpus,
-    latency_ratios,
+    latency_ratios_by_group,
     load_corpus,
     result_to_dict,
     score_case,
 )
+from benchmarks.operating_points import OperatingPoint, find_operating_points
 from benchmarks.peers import PEERS
 from benchmarks.report import (
     RunInfo,
@@ -110,6 +111,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--fresh", action="store_true", help="ignore cached peer outputs; re-measure all"
+    )
+    p.add_argument(
+        "--no-matched",
+        action="store_true",
+        help="skip re-running headroom at larger budgets where a peer keeps more needles @0",
     )
     args = p.parse_args(argv)
     chosen = _split(args.systems)
@@ -218,9 +224,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                         )
                     )
                 progress.update(task, case="done")
+            rows = aggregate_all(results)
+            points: list[OperatingPoint] = []
+            if "headroom" in ctx.outputs and not args.no_matched:
+                task = progress.add_task("headroom, matched @0", total=None, case="")
+                points = find_operating_points(
+                    cases,
+                    rows,
+                    Path(tmp) / "matched",
+                    original_tokens,
+                    advance=lambda label: progress.update(task, advance=1, case=label),
+                )
+                progress.update(task, total=1, completed=1, case="done")
     wall = time.perf_counter() - started
-    rows = aggregate_all(results)
-    ratios = latency_ratios(results)
+    ratios = latency_ratios_by_group(results)
     given = list(sys.argv[1:] if argv is None else argv)
     command = shlex.join(["uv", "run", "headroom", "bench", *given])
     info = RunInfo(
@@ -241,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         chart = out.parent / CHART_NAME
         savings_chart(rows, chart)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(results_markdown(rows, ratios, info, CHART_NAME), "utf-8")
+        out.write_text(results_markdown(rows, ratios, info, CHART_NAME, points), "utf-8")
         out.with_name(out.stem + "-cases" + out.suffix).write_text(cases_markdown(results), "utf-8")
         err.print(f"wrote {out}, {out.stem}-cases{out.suffix} and {chart.name} in {wall:.0f} s")
     if args.readme:
@@ -259,7 +276,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "versions": versions,
                         "wall_seconds": wall,
                         "aggregates": [aggregate_to_dict(a) for a in rows],
-                        "latency_ratios": ratios,
+                        "latency_ratios": ratios["overall"],
+                        "latency_ratios_by_group": ratios,
+                        "matched_retention": [p.to_dict() for p in points],
                         "cases": [result_to_dict(r) for r in results],
                     }
                 ),
