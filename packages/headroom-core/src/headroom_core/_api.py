@@ -158,9 +158,12 @@ def _store_original(
     config: HeadroomConfig,
     store: CCRStore | None,
     meta: dict[str, Any],
+    ref: str | None = None,
 ) -> str:
+    """Store ``original`` under its ref (``ref`` when the caller already computed it)."""
     data, encoding = encode_original(original)
-    ref = make_ref(data, config.namespace, load_secret(config.resolved_home))
+    if ref is None:
+        ref = make_ref(data, config.namespace, load_secret(config.resolved_home))
     t = now()
     (store or get_default_store(config)).put(
         StoredOriginal(ref, config.namespace, data, encoding, kind, t, t + config.ttl_seconds, meta)
@@ -279,7 +282,7 @@ def _compress(
             ("passthrough: compression did not help", *notes),
         )
     try:
-        _store_original(original, kind, config, store, {"tool": tool, "language": language})
+        _store_original(original, kind, config, store, {"tool": tool, "language": language}, ref)
     except (StoreError, OSError):
         log.exception("headroom: store unavailable; passing the original through")
         return _passthrough(
