@@ -227,6 +227,7 @@ def _compress(
         )
 
     language: str | None = None
+    parsed: Any = None
     if forced:
         kind = forced
         if kind == "code":
@@ -235,7 +236,7 @@ def _compress(
         kind = detect_kind(text[: 1024 * 1024], tool=tool, path=path).kind
     else:
         detection = detect_kind(text, tool=tool, path=path)
-        kind, language = detection.kind, detection.language
+        kind, language, parsed = detection.kind, detection.language, detection.value
 
     data, _ = encode_original(original)
     ref = make_ref(data, config.namespace, load_secret(config.resolved_home))
@@ -253,6 +254,7 @@ def _compress(
         path=path,
         language=language,
         options=config.options(kind),
+        parsed=parsed,
     )
     notes: tuple[str, ...]
     known_tokens: int | None = None

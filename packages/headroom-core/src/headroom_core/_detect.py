@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 _SAMPLE_CHARS = 64 * 1024
@@ -83,6 +83,9 @@ class Detection:
     kind: str
     language: str | None = None
     reason: str = ""
+    #: the parsed JSON value when detection parsed the whole text as JSON (else None), so
+    #: the compressor need not parse it again
+    value: object = field(default=None, repr=False, compare=False)
 
 
 # --- diff -------------------------------------------------------------------------------
@@ -349,8 +352,8 @@ def detect_kind(text: str, *, tool: str | None = None, path: str | None = None) 
     parsed = _parse_json(text) if sample.lstrip()[:1] in "[{" else _NOT_JSON
     if parsed is not _NOT_JSON:
         if _is_search_json(parsed):
-            return Detection("search", reason="JSON array of path/line matches")
-        return Detection("json", reason="parses as JSON")
+            return Detection("search", reason="JSON array of path/line matches", value=parsed)
+        return Detection("json", reason="parses as JSON", value=parsed)
     if _json_lines(lines):
         if (
             _ratio(lines, re.compile(r'"(level|severity|timestamp|time|ts|@timestamp|msg)"\s*:'))

@@ -16,6 +16,8 @@ class CompressContext:
 
     ``ref`` is where the original is (or will be) stored: every marker must carry it.
     ``budget`` is the lossy stage's token target; lossless steps ignore it.
+    ``parsed`` is the text's JSON value when kind detection already parsed it (a dict or
+    list), else None; compressors of JSON input may use it instead of parsing again.
     """
 
     ref: str
@@ -28,6 +30,7 @@ class CompressContext:
     path: str | None = None
     language: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    parsed: Any = field(default=None, repr=False, compare=False)
 
     def marker(self, count: int, unit: str, detail: str | None = None) -> str:
         """A marker for ``count`` dropped ``unit`` carrying this input's ref."""
