@@ -1,11 +1,15 @@
-"""Search compressor: code search hits grouped by file, ranked by the query, counted.
+"""Search compressor: every match once, compactly; past the budget, the best whole matches.
 
-The output starts with a one-line tally of matches per file (so "which file has the most
-matches" survives any cut), then the kept matches grouped by file, each line exactly as the
-tool printed it (its ``path:line`` prefix verbatim) or, for low-ranked matches once half the
-room is used, that prefix and the start of the text up to its first name, ending in ``…``;
-then one marker for what was left out.
-Definitions rank above references, and identifiers named in the query rank first.
+Lossless stage: each match is one ``path:line:text`` line (JSON match arrays re-rendered
+that way, fields every match shares stated once), its location verbatim, the text without
+its leading indentation (a ``-C`` block keeps its relative indentation), and matches with
+identical text folded into one line plus ``same text at: path:line, ...``. When that fits
+the budget it is the output.
+
+Lossy stage: whole match lines are kept by value per token (definitions and matches naming
+the query's words are worth more, each further match of one file a little less) and shown
+in input order; a text is never cut. A first line tallies shown/total matches per file
+(largest first) and one marker with the ref says what was left out.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import ClassVar
 
 from .._relevance import bm25_scores, terms
 from ._base import CompressContext, CompressorResult
-from ._search_parse import Hit, ParsedSearch, parse_search
+from ._search_parse import Hit, Line, ParsedSearch, parse_search
 
 _DEFINITION = re.compile(
     r"^\s*(?:export\s+|pub(?:\([\w:]+\))?\s+|public\s+|private\s+|protected\s+|static\s+|"
@@ -29,26 +33,22 @@ _DEFINITION = re.compile(
 )
 _COMMENT = re.compile(r"^\s*(?://|#(?!\s*define)|/\*|\*|--|;)")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_INDENT = re.compile(r"^[ \t]*")
 
 #: The per-file tally may take at most this share of the budget; files past it are summed.
-_TALLY_SHARE = 0.2
+_TALLY_SHARE = 0.08
 #: ... and at most this many tokens: past the top few dozen files a tally stops helping.
-_TALLY_MAX = 400
-#: Share of the budget to fill: token counts of joined lines differ slightly from the sum
-#: of their parts, and the output must not overshoot.
-_BUDGET_USE = 0.92
-#: Each further kept match of one file counts this much less, so top files do not crowd
-#: out every other file.
-_SAME_FILE_DECAY = 0.35
-#: Share of the room for whole match lines; past it, matches the query does not name are
-#: shown trimmed (``path:line:`` verbatim, then the start of the text up to its first
-#: name, then ``…``): about half the tokens, so about twice as many locations survive.
-_FULL_SHARE = 0.5
-#: A match scoring this much names an identifier of the query: always shown whole.
-_NAMED_SCORE = 4.0
-_TRIM_MARK = "…"
-_TRIM_TO_NAME = re.compile(r"\s*(.{0,48}?[A-Za-z_][A-Za-z0-9_]*)\s*[(<\[{:]")
-_TRIM_MAX = 32
+_TALLY_MAX = 300
+#: Each further kept match of one file is worth this much less (value / (1 + decay * n)),
+#: so the matches of one large file do not crowd out every other file.
+_SAME_FILE_DECAY = 0.15
+#: A match scoring above this relates to the query: its context lines are kept if they fit.
+_CONTEXT_SCORE = 0.5
+_SAME_TEXT = "  same text at: "
+#: Selection rounds: after each, the room grows by what the exact count left unused ...
+_FILL_ROUNDS = 3
+#: ... unless that is less than this many tokens.
+_FILL_SLACK = 8
 
 
 def _query_identifiers(query: str) -> set[str]:
@@ -87,7 +87,7 @@ def score_hits(hits: list[Hit], query: str | None) -> list[float]:
 
 
 class SearchCompressor:
-    """grep / ripgrep text and JSON match arrays: tally, best matches per file, one marker."""
+    """grep / ripgrep text and JSON match arrays: compact lines, then the best whole matches."""
 
     kind: ClassVar[str] = "search"
 
@@ -95,73 +95,230 @@ class SearchCompressor:
         parsed = parse_search(text)
         if not parsed.hits:
             return CompressorResult(text, ("search: no path:line matches found; unchanged",))
-        lossless = _render_all(parsed)
-        if ctx.count_tokens(lossless) <= ctx.budget:
-            if parsed.json_fields_dropped or not (parsed.duplicates or parsed.from_json):
+        costs = _Costs(parsed.hits, ctx)
+        if parsed.json_fields_dropped:
+            if ctx.original_tokens <= ctx.budget:
                 return CompressorResult(text, ("search: under budget; unchanged",))
-            notes = ["search: under budget"]
-            if parsed.duplicates:
-                notes.append(f"{parsed.duplicates} duplicate lines removed")
-            return CompressorResult(lossless, tuple(notes))
-        return _select(parsed, ctx)
+        else:
+            everything = _Selection(
+                picked=list(range(len(parsed.hits))),
+                with_context={i for i, h in enumerate(parsed.hits) if h.context},
+            )
+            lossless = "\n".join(_render(parsed, everything, costs, lossless=True))
+            tokens = ctx.count_tokens(lossless)
+            if tokens <= ctx.budget:
+                notes = [f"search: all {len(parsed.hits)} matches, one compact line each"]
+                if parsed.duplicates:
+                    notes.append(f"{parsed.duplicates} duplicate lines removed")
+                return CompressorResult(lossless, tuple(notes), tokens=tokens)
+        return _select(text, parsed, ctx, costs)
 
 
-def _render_all(parsed: ParsedSearch) -> str:
+@dataclass
+class _Selection:
+    """Matches to show (input indices) and which of them bring their context lines."""
+
+    picked: list[int] = field(default_factory=list)
+    with_context: set[int] = field(default_factory=set)
+
+
+class _Costs:
+    """Token counts of each match's compact line, location and context lines, counted once."""
+
+    def __init__(self, hits: list[Hit], ctx: CompressContext) -> None:
+        self._hits = hits
+        self._count = ctx.count_tokens
+        self._line: dict[int, int] = {}
+        self._location: dict[int, int] = {}
+        self._context: dict[int, int] = {}
+        self.same_text = ctx.count_tokens(_SAME_TEXT)
+
+    def line(self, i: int) -> int:
+        """``path:line:text`` and its newline."""
+        if i not in self._line:
+            self._line[i] = self._count(_match_line(self._hits[i])) + 1
+        return self._line[i]
+
+    def location(self, i: int) -> int:
+        """``path:line`` and its comma in a ``same text at`` list."""
+        if i not in self._location:
+            self._location[i] = self._count(_location(self._hits[i])) + 1
+        return self._location[i]
+
+    def context(self, i: int) -> int:
+        if i not in self._context:
+            self._context[i] = sum(self._count(c.raw) + 1 for c in self._hits[i].context)
+        return self._context[i]
+
+
+def _location(hit: Hit) -> str:
+    return f"{hit.path}:{hit.line}" if hit.path else str(hit.line)
+
+
+def _fold_key(hit: Hit) -> str:
+    return hit.text.strip()
+
+
+def _match_line(hit: Hit) -> str:
+    """A match on its own: its location as printed, then its text without indentation."""
+    return hit.prefix + hit.text.strip()
+
+
+def _dedent(rows: list[Line]) -> list[str]:
+    """Context blocks, dedented together by their common indentation."""
+    indents = [_INDENT.match(r.text).group() for r in rows if r.text.strip()]  # type: ignore[union-attr]
+    cut = len(_common_prefix(indents)) if indents else 0
+    return [r.prefix + r.text[cut:].rstrip() for r in rows]
+
+
+def _common_prefix(items: list[str]) -> str:
+    first, last = min(items), max(items)
+    n = 0
+    while n < len(first) and first[n] == last[n]:
+        n += 1
+    return first[:n]
+
+
+def _folds(hits: list[Hit], sel: _Selection, costs: _Costs) -> dict[int, list[int]]:
+    """Per shown match, the kept matches with the same text listed under it as locations.
+
+    Matches shown with context stay blocks; a group folds only when that saves tokens
+    (a ripgrep ``--heading`` line ``12:text`` can be shorter than ``path:12``).
+    """
+    groups: dict[str, list[int]] = {}
+    for i in sorted(sel.picked):
+        key = _fold_key(hits[i])
+        if key:
+            groups.setdefault(key, []).append(i)
+    folds: dict[int, list[int]] = {}
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        first, rest = group[0], [j for j in group[1:] if j not in sel.with_context]
+        saved = sum(costs.line(j) - costs.location(j) - 1 for j in rest)
+        if rest and saved > costs.same_text:
+            folds[first] = rest
+    return folds
+
+
+def _render(parsed: ParsedSearch, sel: _Selection, costs: _Costs, *, lossless: bool) -> list[str]:
+    """Kept matches in input order: blocks, same-text locations, ripgrep headings."""
+    hits = parsed.hits
+    folds = _folds(hits, sel, costs)
+    folded = {j for group in folds.values() for j in group}
     lines: list[str] = []
-    for hit in parsed.hits:
-        lines.extend(_hit_lines(hit, with_context=True))
-    return "\n".join([*parsed.other, *lines])
-
-
-def _hit_lines(hit: Hit, *, with_context: bool) -> list[str]:
-    if not with_context or not hit.context:
-        return [hit.raw]
-    before = [c for c in hit.context if _context_line(c) < hit.line]
-    after = [c for c in hit.context if _context_line(c) >= hit.line]
-    return [*before, hit.raw, *after]
-
-
-def _context_line(raw: str) -> int:
-    m = re.search(r"(?:^|-)(\d+)-", raw)
-    return int(m.group(1)) if m else 0
+    if lossless:
+        lines.extend(f"{key}: {value}" for key, value in parsed.json_constants)
+        lines.extend(parsed.other)
+    heading: str | None = None
+    run: list[Line] = []  # context blocks of one file printed back to back
+    last = 0  # the match of the latest block in ``run``
+    for i in sorted(sel.picked):
+        if i in folded:
+            continue
+        hit = hits[i]
+        rows = [*hit.before, Line(hit.prefix, hit.text, hit.line), *hit.after]
+        joins = run and hit.path == hits[last].path and run[-1].number + 1 == rows[0].number
+        if i not in sel.with_context or not joins:
+            lines.extend(_dedent(run))
+            run = []
+        if hit.heading and hit.path != heading:
+            lines.append(hit.path)
+        heading = hit.path if hit.heading else None
+        if i in sel.with_context:
+            run.extend(rows)
+            last = i
+        else:
+            lines.append(_match_line(hit))
+        if i in folds:
+            lines.extend(_dedent(run))
+            run = []
+            lines.append(_SAME_TEXT + ", ".join(_location(hits[j]) for j in folds[i]))
+    lines.extend(_dedent(run))
+    return lines
 
 
 def _tally(counts: Counter[str], shown: Counter[str], ctx: CompressContext, cap: int) -> str:
-    """``N matches in F files (shown/total): a.py 2/30, b.py 0/20, ...`` within ``cap`` tokens."""
+    """``N matches in F files, S shown; shown/total by file: a.py 2/30, ...`` within ``cap``."""
     order = sorted(counts, key=lambda p: (-counts[p], p))
     total = sum(counts.values())
-    head = f"{total} matches in {len(order)} files (shown/total):"
+    head = (
+        f"{total} matches in {len(order)} files, {sum(shown.values())} shown; shown/total by file:"
+    )
     parts: list[str] = []
     used = ctx.count_tokens(head)
-    for path in order:
+    for n, path in enumerate(order):
         part = f" {path or '(no path)'} {shown[path]}/{counts[path]}"
         cost = ctx.count_tokens(part) + 1
         if parts and used + cost > cap:
-            rest = len(order) - len(parts)
-            parts.append(f" +{rest} more files with {sum(counts[p] for p in order[len(parts) :])}")
+            rest = order[n:]
+            parts.append(
+                f" +{len(rest)} files {sum(shown[p] for p in rest)}/{sum(counts[p] for p in rest)}"
+            )
             break
         parts.append(part)
         used += cost
     return head + ",".join(parts)
 
 
-def _select(parsed: ParsedSearch, ctx: CompressContext) -> CompressorResult:
+def _select(
+    original: str, parsed: ParsedSearch, ctx: CompressContext, costs: _Costs
+) -> CompressorResult:
     hits = parsed.hits
-    scores = score_hits(hits, ctx.query)
     counts: Counter[str] = Counter(h.path for h in hits)
-    tally_cap = max(40, min(_TALLY_MAX, int(ctx.budget * _TALLY_SHARE)))
-    marker_cost = ctx.count_tokens(ctx.marker(len(hits), "matches", "per-file counts above")) + 8
-    tally_cost = ctx.count_tokens(_tally(counts, counts, ctx, tally_cap))
-    room = int(ctx.budget * _BUDGET_USE) - tally_cost - marker_cost
-    sel = _pick(hits, scores, room, ctx)
-    picked = sel.picked
-    shown: Counter[str] = Counter(hits[i].path for i in picked)
-    body, context_kept = _render_picked(hits, sel, scores)
-    omitted = len(hits) - len(picked)
+    tally_cap = max(30, min(_TALLY_MAX, int(ctx.budget * _TALLY_SHARE)))
+    with_tally = len(counts) > 1 and ctx.budget >= 4 * tally_cap
+    fixed = ctx.count_tokens(ctx.marker(len(hits), "matches", "x" * 120)) + 2
+    if with_tally:
+        fixed += ctx.count_tokens(_tally(counts, Counter(), ctx, tally_cap)) + 1
+    scores = score_hits(hits, ctx.query)
+    picker = _Picker(hits, scores, costs)
+    spare = ctx.budget - fixed
+    for _ in range(_FILL_ROUNDS):  # estimates are close, not exact: grow the room to fill
+        sel = picker.fill(spare)
+        text = _output(parsed, sel, ctx, costs, tally_cap if with_tally else 0)
+        tokens = ctx.count_tokens(text)
+        spare = ctx.budget - tokens
+        if spare < _FILL_SLACK or len(sel.picked) == len(hits):
+            break
+    while tokens > ctx.budget and len(sel.picked) > 1:
+        _drop_last(sel, tokens - ctx.budget, costs)
+        text = _output(parsed, sel, ctx, costs, tally_cap if with_tally else 0)
+        tokens = ctx.count_tokens(text)
+    if tokens >= ctx.original_tokens:  # a budget too small for even one match and the marker
+        return CompressorResult(original, ("search: no smaller form fits; unchanged",))
+    shown = len({hits[i].path for i in sel.picked})
+    notes = (f"search: kept {len(sel.picked)} of {len(hits)} whole matches in {shown} files",)
+    return CompressorResult(text, notes, tokens=tokens)
+
+
+def _drop_last(sel: _Selection, over: int, costs: _Costs) -> None:
+    """Unpick the latest picks (the least valuable) until about ``over`` tokens are freed."""
+    freed = 0
+    while freed < over and len(sel.picked) > 1:
+        i = sel.picked.pop()
+        freed += costs.line(i)
+        if i in sel.with_context:
+            sel.with_context.discard(i)
+            freed += costs.context(i)
+
+
+def _output(
+    parsed: ParsedSearch,
+    sel: _Selection,
+    ctx: CompressContext,
+    costs: _Costs,
+    tally_cap: int,
+) -> str:
+    hits = parsed.hits
+    out: list[str] = []
+    if tally_cap:
+        counts = Counter(h.path for h in hits)
+        out.append(_tally(counts, Counter(hits[i].path for i in sel.picked), ctx, tally_cap))
+    out.extend(_render(parsed, sel, costs, lossless=False))
     context_total = sum(len(h.context) for h in hits)
-    detail = ["per-file counts above"]
-    if sel.trimmed:
-        detail.append(f"{len(sel.trimmed)} shown lines cut after their first name ({_TRIM_MARK})")
+    context_kept = sum(len(hits[i].context) for i in sel.with_context)
+    detail = ["shown/total per file in the first line"] if tally_cap else []
     if context_total - context_kept:
         detail.append(f"and {context_total - context_kept} context lines")
     if parsed.other:
@@ -170,129 +327,84 @@ def _select(parsed: ParsedSearch, ctx: CompressContext) -> CompressorResult:
         detail.append(f"{parsed.duplicates} duplicates removed")
     if parsed.json_fields_dropped:
         detail.append("fields " + " ".join(parsed.json_fields_dropped[:6]) + " not shown")
-    out = [_tally(counts, shown, ctx, tally_cap), *body]
-    out.append(ctx.marker(omitted, "matches", "; ".join(detail)))
-    notes = (f"search: kept {len(picked)} of {len(hits)} matches in {len(shown)} files",)
-    return CompressorResult("\n".join(out), notes)
+    out.append(ctx.marker(len(hits) - len(sel.picked), "matches", "; ".join(detail)))
+    return "\n".join(out)
 
 
-@dataclass
-class _Selection:
-    """Matches to show; ``same`` lists, per shown line, the matches with identical text."""
+class _Picker:
+    """Whole matches by value per token, most valuable first, into a room that may grow.
 
-    picked: list[int] = field(default_factory=list)
-    same: dict[int, list[int]] = field(default_factory=dict)
-    with_context: set[int] = field(default_factory=set)
-    trimmed: dict[int, str] = field(default_factory=dict)
-
-
-def _location(hit: Hit) -> str:
-    return f"{hit.path}:{hit.line}"
-
-
-def trimmed(hit: Hit) -> str | None:
-    """``hit``'s line cut after its first name (``path:line:def find_caller…``), or None
-    when that would not make it shorter."""
-    if not hit.raw.endswith(hit.text):
-        return None
-    prefix = hit.raw[: len(hit.raw) - len(hit.text)]
-    m = _TRIM_TO_NAME.match(hit.text)
-    if m:
-        head = m.group(1)
-    else:
-        head = hit.text.strip()[:_TRIM_MAX]
-        if " " in head:
-            head = head.rsplit(" ", 1)[0]
-    head = head.strip()
-    if len(head) + 8 >= len(hit.text.strip()):
-        return None
-    return f"{prefix}{head}{_TRIM_MARK}"
-
-
-def _pick(hits: list[Hit], scores: list[float], room: int, ctx: CompressContext) -> _Selection:
-    """The matches to keep: best first, fewer per file as a file gets more.
-
-    A match that relates to the query brings its context lines when they fit; matches that
-    do not relate to it go round-robin over files. A match whose text equals a kept one
-    costs only its location.
+    A match's value is 1 plus its relevance, divided by ``1 + decay * k`` for the ``k``
+    matches of its file already kept. A match whose text equals a kept one costs only its
+    location (it joins that line's ``same text at:`` list). ``sel.picked`` is in pick
+    order, so its tail is the least valuable.
     """
-    per_file: Counter[str] = Counter()
-    full_room = int(room * _FULL_SHARE)
 
-    def key(i: int) -> tuple[int, float]:
-        n = per_file[hits[i].path]
-        if scores[i] > 0:
-            return (0, -scores[i] / (1 + _SAME_FILE_DECAY * n))
-        return (1, n - scores[i])
+    def __init__(self, hits: list[Hit], scores: list[float], costs: _Costs) -> None:
+        self.hits, self.scores, self.costs = hits, scores, costs
+        self.values = [1.0 + max(s, -0.5) for s in scores]
+        self.keys = [_fold_key(h) for h in hits]
+        self.members: dict[str, list[int]] = {}
+        for i, key in enumerate(self.keys):
+            if key:
+                self.members.setdefault(key, []).append(i)
+        self.per_file: Counter[str] = Counter()
+        self.per_text: Counter[str] = Counter()
+        self.sel = _Selection()
+        self.picked: set[int] = set()
+        self.used = 0
+        self.room = 0
+        self.heap = [self._entry(i) for i in range(len(hits))]
+        heapq.heapify(self.heap)
+        self.skipped: list[tuple[float, int, tuple[int, int]]] = []
 
-    heap = [(key(i), i, 0) for i in range(len(hits))]
-    heapq.heapify(heap)
-    sel = _Selection()
-    first_with_text: dict[str, int] = {}
-    used = 0
-    while heap:
-        _, i, seen = heapq.heappop(heap)
-        if seen != per_file[hits[i].path]:  # its file gained a match since: re-rank it
-            heapq.heappush(heap, (key(i), i, per_file[hits[i].path]))
-            continue
-        text = hits[i].text.strip()
-        rep = first_with_text.get(text)
-        short = None
-        if rep is not None and not hits[i].context:
-            cost = ctx.count_tokens(_location(hits[i])) + 1
-        else:
-            rep = None
-            if used >= full_room and scores[i] < _NAMED_SCORE:
-                short = trimmed(hits[i])
-            cost = ctx.count_tokens(short or hits[i].raw) + 1
-        if used + cost > room and sel.picked:
-            if cost > room // 4:
-                continue  # one huge line: smaller ones may still fit
-            break
-        sel.picked.append(i)
-        per_file[hits[i].path] += 1
-        used += cost
-        if rep is not None:
-            sel.same.setdefault(rep, []).append(i)
-            continue
-        if short is not None:
-            sel.trimmed[i] = short
-            continue
-        first_with_text.setdefault(text, i)
-        if scores[i] > 0 and hits[i].context:
-            extra = sum(ctx.count_tokens(c) + 1 for c in hits[i].context)
-            if used + extra <= room:
-                sel.with_context.add(i)
-                used += extra
-    return sel
+    def _cost(self, i: int) -> int:
+        kept = self.per_text[self.keys[i]]
+        if self.keys[i] and kept:
+            return self.costs.location(i) + (self.costs.same_text + 1 if kept == 1 else 0)
+        return self.costs.line(i)
 
+    def _entry(self, i: int) -> tuple[float, int, tuple[int, int]]:
+        stamp = (self.per_file[self.hits[i].path], self.per_text[self.keys[i]])
+        value = self.values[i] / (1.0 + _SAME_FILE_DECAY * stamp[0])
+        return (-value / self._cost(i), i, stamp)
 
-def _render_picked(hits: list[Hit], sel: _Selection, scores: list[float]) -> tuple[list[str], int]:
-    """Kept matches grouped by file (best file first), in line order within a file.
-
-    Matches with the same text as a shown one follow it as a list of locations.
-    """
-    folded = {j for dups in sel.same.values() for j in dups}
-    with_context = sel.with_context
-    by_file: dict[str, list[int]] = {}
-    for i in sel.picked:
-        if i not in folded:
-            by_file.setdefault(hits[i].path, []).append(i)
-    file_rank = sorted(
-        by_file, key=lambda p: (-max(scores[i] for i in by_file[p]), min(by_file[p]))
-    )
-    lines: list[str] = []
-    for path in file_rank:
-        group = sorted(by_file[path], key=lambda i: (hits[i].line, i))
-        if hits[group[0]].heading:
-            lines.append(path)
-        for i in group:
-            if i in sel.trimmed:
-                lines.append(sel.trimmed[i])
+    def fill(self, extra: int) -> _Selection:
+        """Grow the room by ``extra`` tokens and pick what now fits."""
+        self.room += extra
+        for item in self.skipped:
+            heapq.heappush(self.heap, item)
+        self.skipped = []
+        hits, heap = self.hits, self.heap
+        while heap:
+            item = heapq.heappop(heap)
+            i, key = item[1], self.keys[item[1]]
+            if i in self.picked:
                 continue
-            lines.extend(_hit_lines(hits[i], with_context=i in with_context))
-            if i in sel.same:
-                where = ", ".join(_location(hits[j]) for j in sorted(sel.same[i]))
-                lines.append(f"  same text at: {where}")
-    kept_context = sum(len(hits[i].context) for i in with_context)
-    return lines, kept_context
+            if item[2] != (self.per_file[hits[i].path], self.per_text[key]):
+                heapq.heappush(heap, self._entry(i))  # its file or text changed: re-rank
+                continue
+            cost = self._cost(i)
+            if self.used + cost > self.room and self.sel.picked:
+                self.skipped.append(item)  # a cheaper match may still fit
+                continue
+            self._take(i, cost)
+        return self.sel
+
+    def _take(self, i: int, cost: int) -> None:
+        key = self.keys[i]
+        self.sel.picked.append(i)
+        self.picked.add(i)
+        self.used += cost
+        self.per_file[self.hits[i].path] += 1
+        if key:
+            self.per_text[key] += 1
+            if self.per_text[key] <= 2:  # its twins just got cheaper: rank them again
+                for j in self.members[key]:
+                    if j not in self.picked:
+                        heapq.heappush(self.heap, self._entry(j))
+        if self.per_text[key] <= 1 and self.scores[i] > _CONTEXT_SCORE and self.hits[i].context:
+            extra = self.costs.context(i)
+            if self.used + extra <= self.room:
+                self.sel.with_context.add(i)
+                self.used += extra

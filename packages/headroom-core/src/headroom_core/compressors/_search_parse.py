@@ -25,32 +25,61 @@ _LINE_KEYS = ("line", "line_number", "lineno", "line_num", "start_line", "lineNu
 _TEXT_KEYS = ("text", "line_text", "content", "match", "snippet", "fragment", "lines", "code")
 
 
+@dataclass(frozen=True)
+class Line:
+    """One printed line split into its location prefix (``path:12:``, ``path-12-``, ``12:``)
+    and the source text after it."""
+
+    prefix: str
+    text: str
+    number: int
+
+    @property
+    def raw(self) -> str:
+        return self.prefix + self.text
+
+
 @dataclass
 class Hit:
     """One match line of a search result, with the context lines grep printed around it.
 
-    ``raw`` is the match line exactly as the tool printed it (for JSON input: the
-    ``path:line:text`` restatement of the item), so a kept match keeps its prefix verbatim.
+    ``prefix`` is the match's location exactly as the tool printed it (for JSON input:
+    ``path:line:``), so a kept match keeps it verbatim.
     """
 
     path: str
     line: int
     text: str
-    raw: str
+    prefix: str
     index: int
-    context: list[str] = field(default_factory=list)
+    before: list[Line] = field(default_factory=list)
+    after: list[Line] = field(default_factory=list)
     heading: bool = False
+
+    @property
+    def raw(self) -> str:
+        return self.prefix + self.text
+
+    @property
+    def context(self) -> list[Line]:
+        return [*self.before, *self.after]
 
 
 @dataclass
 class ParsedSearch:
-    """Hits in input order, plus lines that are neither matches nor context."""
+    """Hits in input order, plus lines that are neither matches nor context.
+
+    ``json_constants`` are fields every JSON match has with the same value (shown once);
+    ``json_fields_dropped`` are fields whose values vary and that a ``path:line:text``
+    line cannot carry.
+    """
 
     hits: list[Hit]
     other: list[str]
     json_fields_dropped: tuple[str, ...] = ()
     duplicates: int = 0
     from_json: bool = False
+    json_constants: tuple[tuple[str, str], ...] = ()
 
 
 def parse_search(text: str) -> ParsedSearch:
@@ -68,13 +97,13 @@ def _parse_grep(text: str) -> ParsedSearch:
     other: list[str] = []
     seen: set[str] = set()
     duplicates = 0
-    before: list[str] = []  # context lines waiting for the match they precede
+    before: list[Line] = []  # context lines waiting for the match they precede
     heading: str | None = None
     after_match = False  # context lines now follow the last match (no separator since)
     for raw in text.splitlines():
         if not raw.strip() or _SEPARATOR.match(raw):
             if before and hits:
-                hits[-1].context.extend(before)
+                hits[-1].after.extend(before)
             before = []
             after_match = False
             if not raw.strip():
@@ -88,22 +117,29 @@ def _parse_grep(text: str) -> ParsedSearch:
                 other.append(raw)
             continue
         path, line, is_match, body = located
+        printed = Line(raw[: len(raw) - len(body)], body, line)
         if not is_match:
             if after_match and path == hits[-1].path and not before and line > hits[-1].line:
-                hits[-1].context.append(raw)
+                hits[-1].after.append(printed)
             else:
-                before.append(raw)
+                before.append(printed)
             continue
         key = f"{path}\0{raw}"
         if key in seen:
             duplicates += 1
             continue
         seen.add(key)
-        hits.append(Hit(path, line, body, raw, len(hits), before, heading is not None))
+        hits.append(Hit(path, line, body, printed.prefix, len(hits), heading=heading is not None))
+        hits[-1].before = before
         before = []
         after_match = True
     if before and hits:
-        hits[-1].context.extend(before)
+        hits[-1].after.extend(before)
+    for hit in hits:  # context printed after a separator may precede its match in line order
+        early = [c for c in hit.after if c.number < hit.line]
+        if early:
+            hit.before = sorted([*hit.before, *early], key=lambda c: c.number)
+            hit.after = [c for c in hit.after if c.number >= hit.line]
     return ParsedSearch(hits, other, duplicates=duplicates)
 
 
@@ -151,7 +187,7 @@ def _parse_json(text: str) -> ParsedSearch | None:
     if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
         return None
     hits: list[Hit] = []
-    dropped: set[str] = set()
+    extra: dict[str, set[str]] = {}
     seen: set[str] = set()
     duplicates = 0
     for item in value:
@@ -164,14 +200,27 @@ def _parse_json(text: str) -> ParsedSearch | None:
         line = line_value if isinstance(line_value, int) else 0
         text_key = _first_key(item, _TEXT_KEYS)
         body = _text_of(item[text_key]) if text_key else ""
-        dropped.update(k for k in item if k not in (path_key, line_key, text_key))
-        raw = f"{path}:{line}:{body}" if line_key else f"{path}:{body}"
-        if raw in seen:
+        for key, field_value in item.items():
+            if key not in (path_key, line_key, text_key):
+                extra.setdefault(key, set()).add(json.dumps(field_value, sort_keys=True))
+        prefix = f"{path}:{line}:" if line_key else f"{path}:"
+        if prefix + body in seen:
             duplicates += 1
             continue
-        seen.add(raw)
-        hits.append(Hit(path, line, body, raw, len(hits)))
-    return ParsedSearch(hits, [], tuple(sorted(dropped)), duplicates, from_json=True)
+        seen.add(prefix + body)
+        hits.append(Hit(path, line, body, prefix, len(hits)))
+    constants: list[tuple[str, str]] = []
+    dropped: list[str] = []
+    for key, values in sorted(extra.items()):
+        present_in_all = all(key in item for item in value)
+        if present_in_all and len(values) == 1:
+            only = json.loads(next(iter(values)))
+            constants.append((key, only if isinstance(only, str) else next(iter(values))))
+        else:
+            dropped.append(key)
+    return ParsedSearch(
+        hits, [], tuple(dropped), duplicates, from_json=True, json_constants=tuple(constants)
+    )
 
 
 def _text_of(value: Any) -> str:
