@@ -255,30 +255,42 @@ class JSONCompressor:
         shape = _Shape(jsonl=jsonl)
         notes: list[str] = []
         max_items = int(ctx.options.get("max_items", MAX_ITEMS))
-        shape.sampled = sample_long_arrays(value, max_items, ctx.marker)
+        # an array of more items than that needs as many commas (or lines, in JSON Lines)
+        if text.count(",") >= max_items or text.count("\n") >= max_items:
+            shape.sampled = sample_long_arrays(value, max_items, ctx.marker)
         if shape.sampled:
             notes.append(f"sampled: {shape.sampled} items of long arrays skipped")
-        # the plain minified form, for inputs too small or too varied for a legend to pay off
-        plain = None if (shape.sampled or jsonl) else _dumps(value)
         shape.embedded, reserved = expand_embedded(value)
         if reserved:
             shape.compact = False
         else:
             shape.factoring = factor_groups(value)
         f = shape.factoring
-        unchanged = plain is not None and not (shape.embedded or f.const or f.derived)
-        pristine = plain if unchanged and plain is not None else _dumps(value)
+        pristine = _dumps(value)
         compact = out = _render(json.loads(pristine) if shape.compact else value, shape, ctx)
         notes.append("lossless: minified, factored")
+        # the plain minified form, for inputs too small or too varied for a legend to pay off
+        plain = None
+        if not (shape.sampled or jsonl):
+            if not (shape.embedded or f.const or f.derived):
+                plain = pristine  # nothing was changed
+            elif shape.embedded or len(compact) >= len(pristine) + f.removed_chars:
+                # factoring only removes values: otherwise the plain form is the longer
+                plain = _dumps(parse(text)[0])
         if plain is not None and len(plain) <= len(compact):
             out = plain
 
         # tokens per character of the compact form, from a sample: counting all of a big
         # lossless output would cost more than the rest of the compressor
         sample = out if len(out) <= 2 * SAMPLE_CHARS else out[:SAMPLE_CHARS] + out[-SAMPLE_CHARS:]
-        ratio = ctx.count_tokens(sample) / max(1, len(sample))
+        sample_tokens = ctx.count_tokens(sample)
+        ratio = sample_tokens / max(1, len(sample))
         if len(out) * ratio <= ctx.budget * (1.0 if sample is out else 0.9):
-            return CompressorResult(out, ("lossless: minified",) if out is plain else tuple(notes))
+            return CompressorResult(
+                out,
+                ("lossless: minified",) if out is plain else tuple(notes),
+                tokens=sample_tokens if sample is out else None,
+            )
         out = compact
         # each round selects afresh from the lossless tree: aiming lower if the last round
         # missed the budget, higher if it dropped rows while well under it
@@ -335,9 +347,10 @@ class JSONCompressor:
                 shape.dropped[hit] = shape.dropped.get(hit, 0) + n
             f.derived.clear()
             notes.append("lossy: derivable links dropped")
-        groups = field_groups(value)
+        dicts = walk_dicts(value)
+        groups = field_groups(value, dicts)
         if f.const and excess > 0:  # API links stated once still cost their characters
-            totals = Counter(path or "." for path, _, _ in walk_dicts(value))
+            totals = Counter(path or "." for path, _, _ in dicts)
             gone, chars = drop_defaults(f.const, groups, totals, FIELD_KINDS, ctx.query)
             excess -= chars / scale
             for hit, n in gone.items():

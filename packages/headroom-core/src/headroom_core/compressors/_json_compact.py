@@ -7,7 +7,7 @@ points at something that was dropped.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 from ._json_factor import (
@@ -109,53 +109,88 @@ def repeated_objects(root: Any, dicts: Dicts | None = None) -> dict[int, dict[st
     # fields repeat can repeat at all, so only those are serialised; any other object is a
     # content of its own (its identity stands for its text)
     walked = walk_dicts(root) if dicts is None else dicts
-    objs = [obj for path, obj, _ in walked if path and not _is_row_path(path)]
+    row_paths: dict[str, bool] = {}
+    objs: list[dict[str, Any]] = []
+    for path, obj, _ in walked:
+        if path:
+            row = row_paths.get(path)
+            if row is None:
+                row = row_paths[path] = _is_row_path(path)
+            if not row:
+                objs.append(obj)
     prints = [_fingerprint(obj) for obj in objs]
-    counts = Counter(prints)
-    if len(counts) == len(prints):
+    index: dict[tuple[Any, ...], int] = {}  # each print hashed once
+    kinds = [index.setdefault(fp, len(index)) for fp in prints]
+    if len(index) == len(kinds):
         return {}
-    texts: dict[tuple[Any, ...], str] = {}  # objects of scalars: the print is the content
-    members: list[tuple[dict[str, Any], str]] = []
-    for obj, fp in zip(objs, prints, strict=True):
-        if counts[fp] == 1:
-            members.append((obj, f"#{id(obj)}"))
-        elif fp in texts:
-            members.append((obj, texts[fp]))
-        else:
-            text = _dumps(obj)
-            if all(e[1] in _PRINTED_EXACTLY for e in fp):
-                texts[fp] = text
-            members.append((obj, text))
+    counts = [0] * len(index)
+    for i in kinds:
+        counts[i] += 1
+    texts: dict[int, str] = {}  # objects of scalars: the print is the content
+    # an object no other object prints like is a content of its own: its id stands for it
+    members: list[str | int] = []
+    key_sets: set[tuple[str, ...]] = set()
+    for obj, fp, i in zip(objs, prints, kinds, strict=True):
+        if counts[i] == 1:
+            members.append(id(obj))
+            continue
+        key_sets.add(fp[0])
+        found = texts.get(i)
+        if found is None:
+            found = _dumps(obj)
+            if _PRINTED_EXACTLY.issuperset(fp[1]):
+                texts[i] = found
+        members.append(found)
     # which id-like (key, value) pairs of repeated objects name one content only: every
     # object holding such a pair must have that content
-    id_keys = {k for obj, fp in zip(objs, prints, strict=True) if counts[fp] > 1 for k in obj}
-    id_keys = {k for k in id_keys if _ID_NAME.search(k)}
-    owners: dict[tuple[str, str], str | None] = {}
-    for obj, text in members:
-        for k in id_keys.intersection(obj):
-            ident = _ident(obj[k])
+    id_keys = {k for keys in key_sets for k in keys if _is_id_name(k)}
+    held: dict[tuple[str, ...], list[str]] = {}  # the id keys of objects with these keys
+    owners: dict[tuple[str, type, Any], str | int | None] = {}
+    for obj, fp, member in zip(objs, prints, members, strict=True):
+        ks = held.get(fp[0])
+        if ks is None:
+            ks = held[fp[0]] = [k for k in fp[0] if k in id_keys]
+        for k in ks:
+            ident = _ident_key(k, obj[k])
             if ident is not None:
-                prev = owners.setdefault((k, ident), text)
-                if prev is not None and prev != text:
-                    owners[(k, ident)] = None
+                prev = owners.setdefault(ident, member)
+                if prev is not None and prev != member:
+                    owners[ident] = None
     replaced: dict[int, dict[str, Any]] = {}
     seen: set[str] = set()
-    for obj, text in members:
-        if text in seen:
-            key = next(
-                (
-                    k
-                    for k in (*[k for k in ID_KEYS if k in obj], *obj)
-                    if _ID_NAME.search(k) and owners.get((k, _ident(obj[k]) or "")) == text
-                ),
-                None,
-            )
+    tried: dict[tuple[str, ...], list[str]] = {}  # id-like keys in the order they are tried
+    for obj, fp, member in zip(objs, prints, members, strict=True):
+        if not isinstance(member, str):
+            continue
+        if member in seen:
+            ks = tried.get(fp[0])
+            if ks is None:
+                order = [k for k in ID_KEYS if k in obj] + list(obj)
+                ks = tried[fp[0]] = [k for k in dict.fromkeys(order) if _is_id_name(k)]
+            key = next((k for k in ks if _owned_by(owners, k, obj[k]) == member), None)
             if key is not None:
                 ref = {key: obj[key], "@same": key}
-                if len(_dumps(ref)) + 12 < len(text):
+                if len(_dumps(ref)) + 12 < len(member):
                     replaced[id(obj)] = ref
-        seen.add(text)
+        seen.add(member)
     return replaced
+
+
+def _owned_by(owners: dict[tuple[str, type, Any], str | int | None], key: str, v: Any) -> Any:
+    ident = _ident_key(key, v)
+    return None if ident is None else owners.get(ident)
+
+
+def _ident_key(key: str, v: Any) -> tuple[str, type, Any] | None:
+    """``(key, type, value)`` for an id-like value (see ``_ident``); None for any other."""
+    if v.__class__ is str:
+        return (key, str, v) if v and len(v) <= 80 else None
+    return None if _ident(v) is None else (key, v.__class__, v)
+
+
+@lru_cache(maxsize=4096)
+def _is_id_name(key: str) -> bool:
+    return _ID_NAME.search(key) is not None
 
 
 _ID_NAME = re.compile(r"(^|_)(id|name|key|slug|number|sha|login|title|uuid)$", re.I)
@@ -166,13 +201,16 @@ _PRINTED_EXACTLY = frozenset({str, int, bool, type(None)})
 
 
 def _fingerprint(obj: dict[str, Any]) -> tuple[Any, ...]:
-    """Equal for equal objects (scalars by value, containers by type and size)."""
-    return tuple(
-        [
-            (k, v.__class__, len(v)) if v.__class__ in _CONTAINERS else (k, v.__class__, v)
-            for k, v in obj.items()
-        ]
-    )
+    """Equal for equal objects: keys, value types, and scalars by value (containers by size).
+
+    ``(keys, types, values)``; containers' values are their sizes.
+    """
+    values = tuple(obj.values())
+    types = tuple(map(type, values))
+    if _CONTAINERS.isdisjoint(types):
+        return (tuple(obj), types, values)
+    sized = tuple([len(v) if t in _CONTAINERS else v for v, t in zip(values, types, strict=True)])
+    return (tuple(obj), types, sized)
 
 
 _CONTAINERS = frozenset({dict, list})
@@ -183,6 +221,8 @@ def _is_row_path(path: str) -> bool:
 
 
 def _ident(v: Any) -> str | None:
+    if v.__class__ is str:  # the common case, as below
+        return f"str:{v}" if v and len(v) <= 80 else None
     if isinstance(v, bool) or not isinstance(v, (str, int)) or len(str(v)) > 80 or v == "":
         return None
     return f"{type(v).__name__}:{v}"

@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from operator import itemgetter
 from typing import Any
 
@@ -36,6 +37,8 @@ class Factoring:
     #: objects each derived field was removed from, by (path, key)
     derived_hits: dict[tuple[str, str], int] = field(default_factory=dict)
     derived: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: at most the characters the removals took out of the compact JSON (``"k":v`` each)
+    removed_chars: int = 0
 
 
 def is_scalar(v: Any) -> bool:
@@ -64,23 +67,27 @@ def walk_dicts(root: Any) -> Dicts:
 
 
 def _walk(value: Any, path: str, parent: dict[str, Any] | None, depth: int, out: Dicts) -> None:
+    # the hottest loop of the compressor: exact class checks (json gives plain dicts and lists)
     if depth > MAX_DEPTH:
         return
-    if not isinstance(value, dict):  # a list
+    depth += 1
+    if value.__class__ is list:
         sub = path + "[]"
         for v in value:
-            if isinstance(v, (dict, list)):
-                _walk(v, sub, parent, depth + 1, out)
+            c = v.__class__
+            if c is dict or c is list:
+                _walk(v, sub, parent, depth, out)
         return
     out.append((path, value, parent))
     if len(value) >= MAP_MIN_KEYS and is_map(value):  # entries keyed by id share one path
         sub = path + ".*"
         for v in value.values():
-            _walk(v, sub, value, depth + 1, out)
+            _walk(v, sub, value, depth, out)
         return
     for k, v in value.items():
-        if isinstance(v, (dict, list)):
-            _walk(v, f"{path}.{k}", value, depth + 1, out)
+        c = v.__class__
+        if c is dict or c is list:
+            _walk(v, f"{path}.{k}", value, depth, out)
 
 
 def _looks_like_url(key: str, value: str) -> bool:
@@ -227,15 +234,19 @@ def factor_groups(root: Any) -> Factoring:
         # a template naming a key removed here must be tried again on what is left
         removed = set(defaults).union(derived)
         recheck = {k for k, t in derived.items() if removed.intersection(_own_keys(t))}
+        cut = 0
         for i, (obj, parent) in enumerate(members):
             for k, v in defaults.items():
                 if same_value(obj[k], v):
                     del obj[k]
+                    cut += len(k) + 4
             for k, t in derived.items():
                 if hits[k][i] if k not in recheck else render_template(t, obj, parent) == obj[k]:
                     del obj[k]
+                    cut += len(k) + 4
                     hit = (path or ".", k)
                     fact.derived_hits[hit] = fact.derived_hits.get(hit, 0) + 1
+        fact.removed_chars += cut
         if defaults:
             fact.const[path or "."] = defaults
         if derived:
@@ -339,6 +350,8 @@ def _derive(
         hits = len(matched) - misses
         if misses <= allowed_misses and hits > best_hits:
             best, best_hits = (t, matched), hits
+            if hits == len(members):  # no later template can do better
+                break
     if best_hits >= 2 and best_hits >= DEFAULT_SHARE * len(members):
         return best
     return None
@@ -350,11 +363,22 @@ def _own_keys(template: str) -> set[str]:
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# the C encoder ``_ENCODER.encode`` builds on every call, built once; without the circular
+# check, which trees parsed from text never need
+_C_ENCODE: Any = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(
+        None, _ENCODER.default, encode_basestring, None, ":", ",", False, False, True
+    )
+)
 
 
 def dumps(v: Any) -> str:
     """Compact JSON, as the model sees it (one shared encoder: no per-call setup)."""
-    return _ENCODER.encode(v)
+    if _C_ENCODE is None or v.__class__ is str:
+        return _ENCODER.encode(v)
+    return "".join(_C_ENCODE(v, 0))
 
 
 _dumps = dumps

@@ -22,7 +22,15 @@ from typing import Any
 
 from .._markers import MARKER_RE, REF_PATTERN
 from .._relevance import _WORD, bm25_scores, terms
-from ._json_factor import KEEP_LITERAL_KEYS, MAP_MIN_KEYS, MAX_DEPTH, dumps, is_map, walk_dicts
+from ._json_factor import (
+    KEEP_LITERAL_KEYS,
+    MAP_MIN_KEYS,
+    MAX_DEPTH,
+    Dicts,
+    dumps,
+    is_map,
+    walk_dicts,
+)
 
 Marker = Callable[[int, str, "str | None"], str]
 
@@ -109,12 +117,20 @@ def _field_kind(path: str, key: str, values: list[Any]) -> str | None:
 Fields = dict[tuple[str, str], list[dict[str, Any]]]
 
 
-def field_groups(root: Any) -> Fields:
-    """The objects holding each field, a field being a key at a schema path."""
+def field_groups(root: Any, dicts: Dicts | None = None) -> Fields:
+    """The objects holding each field, a field being a key at a schema path.
+
+    ``dicts`` is ``walk_dicts(root)`` if the caller has it.
+    """
     groups: Fields = {}
-    for path, obj, _ in walk_dicts(root):
+    for path, obj, _ in walk_dicts(root) if dicts is None else dicts:
+        p = path or "."
         for k in obj:
-            groups.setdefault((path or ".", k), []).append(obj)
+            found = groups.get((p, k))
+            if found is None:
+                groups[(p, k)] = [obj]
+            else:
+                found.append(obj)
     return groups
 
 
@@ -137,7 +153,7 @@ def drop_fields(
     candidates: list[tuple[int, int, tuple[str, str]]] = []
     for (path, key), objs in groups.items():
         if (path, key) not in known:
-            named = wanted & set(terms(key)) and not key.endswith("url")
+            named = wanted & key_terms(key) and not key.endswith("url")
             known[(path, key)] = None if named else _field_kind(path, key, [o[key] for o in objs])
         kind = known[(path, key)]
         if kind in kinds:
@@ -180,7 +196,7 @@ def drop_defaults(
     saved = 0
     for path, defaults in list(const.items()):
         for key in list(defaults):
-            if wanted & set(terms(key)) and not key.endswith("url"):
+            if wanted & key_terms(key) and not key.endswith("url"):
                 continue
             if _field_kind(path, key, [defaults[key]]) not in kinds:
                 continue
@@ -281,6 +297,12 @@ def term_counts(text: str) -> Counter[str]:
 
 #: Terms of one word, shared by every compression (words repeat across documents).
 _word_terms = lru_cache(maxsize=65536)(lambda word: tuple(terms(word)))
+
+
+@lru_cache(maxsize=4096)
+def key_terms(key: str) -> frozenset[str]:
+    """``set(terms(key))``: the terms of a field name, shared by every compression."""
+    return frozenset(terms(key))
 
 
 def json_size(v: Any) -> int:
