@@ -36,9 +36,11 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INDENT = re.compile(r"^[ \t]*")
 
 #: The per-file tally may take at most this share of the budget; files past it are summed.
-_TALLY_SHARE = 0.08
+_TALLY_SHARE = 0.06
 #: ... and at most this many tokens: past the top few dozen files a tally stops helping.
-_TALLY_MAX = 300
+_TALLY_MAX = 200
+#: The tally always names this many of the largest files (the file with most matches).
+_TALLY_TOP = 3
 #: Each further kept match of one file is worth this much less (value / (1 + decay * n)),
 #: so the matches of one large file do not crowd out every other file.
 _SAME_FILE_DECAY = 0.15
@@ -239,25 +241,32 @@ def _render(parsed: ParsedSearch, sel: _Selection, costs: _Costs, *, lossless: b
 
 
 def _tally(counts: Counter[str], shown: Counter[str], ctx: CompressContext, cap: int) -> str:
-    """``N matches in F files, S shown; shown/total by file: a.py 2/30, ...`` within ``cap``."""
+    """``N matches in F files, S shown; shown/total by file: a.py 2/30, ...`` within ``cap``.
+
+    Files come largest first; past the top three only files with matches left out are
+    named (a fully shown file is already visible), and the rest are summed.
+    """
     order = sorted(counts, key=lambda p: (-counts[p], p))
     total = sum(counts.values())
     head = (
         f"{total} matches in {len(order)} files, {sum(shown.values())} shown; shown/total by file:"
     )
+    named = [p for n, p in enumerate(order) if n < _TALLY_TOP or shown[p] < counts[p]]
     parts: list[str] = []
     used = ctx.count_tokens(head)
-    for n, path in enumerate(order):
+    for path in named:
         part = f" {path or '(no path)'} {shown[path]}/{counts[path]}"
         cost = ctx.count_tokens(part) + 1
         if parts and used + cost > cap:
-            rest = order[n:]
-            parts.append(
-                f" +{len(rest)} files {sum(shown[p] for p in rest)}/{sum(counts[p] for p in rest)}"
-            )
             break
         parts.append(part)
         used += cost
+    listed = set(named[: len(parts)])
+    rest = [p for p in order if p not in listed]
+    if rest:
+        parts.append(
+            f" +{len(rest)} files {sum(shown[p] for p in rest)}/{sum(counts[p] for p in rest)}"
+        )
     return head + ",".join(parts)
 
 
