@@ -130,6 +130,13 @@ def test_json_matches_rendered_losslessly_as_lines() -> None:
     assert count_tokens(out) < 0.5 * count_tokens(text)
 
 
+def test_json_column_rendered_as_vimgrep_and_wrapper_object() -> None:
+    items = [{"file": "a.rs", "line_number": 3, "column": 7, "match": "fn main() {}"}]
+    parsed = parse_search(json.dumps({"results": items}))
+    assert [h.raw for h in parsed.hits] == ["a.rs:3:7:fn main() {}"]
+    assert parsed.json_fields_dropped == () and parsed.json_constants == ()
+
+
 def test_json_with_varying_extra_fields_is_not_called_lossless() -> None:
     items = [{"path": f"a{i}.py", "line": i, "text": f"x = {i}", "score": i} for i in range(60)]
     text = json.dumps(items, indent=2)
@@ -178,6 +185,23 @@ def test_tally_counts_shown_and_total_per_file() -> None:
     assert first.startswith(f"121 matches in 6 files, {sum(shown.values())} shown; ")
     assert f"pkg/module_0.py {shown['pkg/module_0.py']}/21" in first
     assert "pkg/module_0.py:500:def open_connection(host, port, *, ssl=None):" in out
+
+
+def test_tally_names_largest_files_and_files_with_left_out_matches() -> None:
+    big = [
+        f"big/f{f}.py:{i}:    value_{f}_{i} = compute(value_{i}, other)"
+        for f in range(4)
+        for i in range(30)
+    ]
+    small = [f"small/s{f}.py:1:def parse_config_{f}():" for f in range(12)]
+    text = "\n".join(big + small)
+    out = _run(text, "parse_config", share=0.3)
+    first = out.splitlines()[0]
+    assert all(f"small/s{f}.py:1:def parse_config_{f}():" in out for f in range(12))
+    assert "small/" not in first  # fully shown, and not among the largest: summed
+    tail = re.search(r", \+(\d+) files (\d+)/(\d+)$", first)
+    assert tail is not None and int(tail[1]) in (12, 13)  # big/f3.py too if the cap is hit
+    assert re.search(r"big/f0\.py \d+/30, big/f1\.py \d+/30, big/f2\.py \d+/30", first)
 
 
 def test_definitions_rank_above_references() -> None:

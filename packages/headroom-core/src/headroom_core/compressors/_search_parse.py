@@ -3,8 +3,9 @@
 Text forms: ``path:line:text`` (a match), ``path-line-text`` (a ``-C`` context line), ``--``
 between context groups, ``line:text`` (one file), and ripgrep's ``--heading`` form (a path
 line, then ``line:text`` lines). JSON: an array of objects with a path and a line (the
-names vary: ``path``/``file``/``filename``, ``line``/``line_number``/``lineno`` ...), or an
-object wrapping such an array (``{"items": [...]}``).
+names vary: ``path``/``file``/``filename``, ``line``/``line_number``/``lineno`` ...; a
+column makes it ``path:line:column:text``, as ``rg --vimgrep`` prints), or an object wrapping
+such an array (``{"items": [...]}``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ _HEADING = re.compile(r"^[^\s:#/][^:]*[/.\\][^:]*$")
 
 _PATH_KEYS = ("path", "file", "filename", "file_path", "filepath", "name")
 _LINE_KEYS = ("line", "line_number", "lineno", "line_num", "start_line", "lineNumber")
+_COLUMN_KEYS = ("column", "col", "column_number", "start_column", "columnNumber")
 _TEXT_KEYS = ("text", "line_text", "content", "match", "snippet", "fragment", "lines", "code")
 
 
@@ -200,10 +202,15 @@ def _parse_json(text: str) -> ParsedSearch | None:
         line = line_value if isinstance(line_value, int) else 0
         text_key = _first_key(item, _TEXT_KEYS)
         body = _text_of(item[text_key]) if text_key else ""
+        column_key = _first_key(item, _COLUMN_KEYS) if line_key else None
+        if column_key and not isinstance(item[column_key], int):
+            column_key = None
         for key, field_value in item.items():
-            if key not in (path_key, line_key, text_key):
+            if key not in (path_key, line_key, text_key, column_key):
                 extra.setdefault(key, set()).add(json.dumps(field_value, sort_keys=True))
         prefix = f"{path}:{line}:" if line_key else f"{path}:"
+        if column_key:  # ripgrep --vimgrep's path:line:column:text
+            prefix += f"{item[column_key]}:"
         if prefix + body in seen:
             duplicates += 1
             continue
