@@ -1,65 +1,109 @@
-"""Diff compressor: file headers and changed lines stay, context and whole hunks go.
+"""Diff compressor: file headers and changed lines stay, context and data lines go first.
 
 The output is still a unified diff wherever hunks are kept: a trimmed hunk is re-cut into
-sub-hunks whose headers count exactly the lines kept, and each file's marker sits after its
-last hunk (a diff parser reads it as the next file's preamble, never inside a hunk). A file's
-marker names its first hunk header when that header is not kept verbatim, so "where does the
-change to X start" survives any trimming.
+exact sub-hunks (``recut``), and each file's marker sits after its last hunk (a diff parser
+reads it as the next file's preamble, never inside a hunk). A file's marker counts the
+lines it lost, gives the file's added and removed totals, and names its first hunk header
+when that header is not kept verbatim, so "where does the change to X start" survives any
+trimming.
 
-Steps, cheapest loss first, until ``ctx.budget`` is met:
+Lockfiles and minified files are always summarised (header, first lines, counts). Over
+budget, lines go by tier, cheapest loss first, each tier file by file:
 
-1. lockfiles, minified and other generated files are summarised (header + counts);
-2. long runs of unchanged context are cut to one line each side of a change;
-3. over budget, hunks lose all context (changed lines only, still exact sub-hunks);
-4. data hunks (mostly one very long line: fixtures, recorded responses) keep only their
-   short lines;
-5. then whole hunks are dropped, least relevant to the query first, largest first;
-   afterwards dropped hunks that fit the budget again are put back, best first.
+1. data: fixture files (test data, recorded responses, snapshots) beyond their first lines,
+   and very long lines anywhere;
+2. context more than one line from a change, then the rest of the context;
+3. removed lines that nearly repeat an added line of the same change, then other removed
+   lines;
+4. changed lines last, by a per-file cap lowered until the budget holds, so one large file
+   cannot starve the small ones. A file keeps the first changed line of every hunk first
+   (every hunk stays visible), then whole hunks, those matching the query first.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .._relevance import bm25_scores, terms
 from ._base import CompressContext, CompressorResult
-from ._diff_parse import DiffFile, Hunk, parse_diff
+from ._diff_parse import DiffFile, ParsedDiff, parse_diff, recut, similar_removed
 
-#: Context lines kept on each side of a change when a hunk is trimmed.
+#: Context lines kept on each side of a change before all context goes.
 CONTEXT = 1
-#: A hunk is only trimmed when that removes at least this many lines (a cut costs a
-#: marker's share and changes the header a reader may look for).
-_MIN_TRIM = 4
+#: Lines of a summarised data or generated file that are kept (its first lines).
+HEAD_LINES = 8
 _GENERATED = re.compile(
     r"(?:^|/)(?:package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|"
     r"poetry\.lock|uv\.lock|Pipfile\.lock|Cargo\.lock|Gemfile\.lock|composer\.lock|go\.sum|"
     r"flake\.lock|[^/]+\.min\.(?:js|css)|[^/]+\.(?:js|css)\.map|[^/]+_pb2(?:_grpc)?\.pyi?|"
     r"[^/]+\.pb\.go|[^/]+\.snap)$"
 )
-_MINIFIED_LINE = 400  # characters: lines this long in several places mean minified output
+#: Folders that hold test data rather than code: fixtures, recorded HTTP exchanges, snapshots.
+_DATA_DIR = re.compile(
+    r"(?:^|/)(?:[^/]*fixtures?|test_?data|testdata|[^/]*snapshots?|__snapshots__|cassettes?|"
+    r"[^/]*recordings?|[^/]*replay[^/]*|golden)/",
+    re.IGNORECASE,
+)
+_MINIFIED_LINE = 400  # characters: longer lines are data (minified code, inlined blobs)
+_SUBHUNK_HEADER = 11  # tokens a sub-hunk header costs, about
+
+# Tiers, dropped lowest first.
+_DATA, _FAR_CONTEXT, _NEAR_CONTEXT, _SIMILAR_REMOVED, _REMOVED, _CHANGED = range(6)
 
 
 @dataclass
-class _Choice:
-    """How one hunk is rendered: verbatim, trimmed (sub-hunks) or dropped."""
+class _Plan:
+    """One file's lines with their tiers and costs, and its state: the tiers left out and
+    how many of its changed lines (best first) are kept, ``None`` for all."""
 
-    hunk: Hunk
-    trimmed: list[list[str]]  # sub-hunks, each a header line and its body
-    mode: str = "full"  # full | trim | bare (changed lines only) | data (short lines) | drop
+    file: DiffFile
+    tiers: list[list[int]]
+    costs: list[list[int]]
+    changed: list[tuple[int, int]]  # changed-tier lines, best first
+    summary: str | None  # "generated file" / "data file"
+    floor: frozenset[int]  # tiers always left out
+    dropped: frozenset[int] = frozenset()
+    cut: int | None = None
+    keep: list[list[bool]] = field(default_factory=list)
+    sizes: dict[tuple[frozenset[int], int | None], int] = field(default_factory=dict)
 
-    def rendered(self) -> list[str]:
-        if self.mode == "full":
-            return self.hunk.lines
-        if self.mode == "trim":
-            return [ln for sub in self.trimmed for ln in sub]
-        if self.mode == "bare":
-            return [ln for sub in _trim(self.hunk, 0) for ln in sub]
-        if self.mode == "data":
-            return [ln for sub in _short_lines(self.hunk) for ln in sub]
-        return []
+    def set(self, dropped: frozenset[int], cut: int | None = None) -> None:
+        self.dropped, self.cut = dropped | self.floor, cut
+        self.keep = [[t not in self.dropped for t in ts] for ts in self.tiers]
+        for n, k in self.changed[cut:] if cut is not None else ():
+            self.keep[n][k] = False
+
+    def tier_cost(self, tier: int) -> int:
+        if tier in self.dropped:
+            return 0
+        return sum(
+            c
+            for ts, cs in zip(self.tiers, self.costs, strict=True)
+            for t, c in zip(ts, cs, strict=True)
+            if t == tier
+        )
+
+    def complete(self) -> bool:
+        return all(all(ks) for ks in self.keep)
+
+    def size(self, count: Callable[[str], int], marker: int) -> int:
+        """Estimated tokens of the file as rendered in its current state."""
+        key = (self.dropped, self.cut)
+        if key not in self.sizes:
+            complete = self.complete()
+            header = self.file.header if complete else _marked_header(self.file.header)
+            total = sum(count(ln) for ln in [*header, *self.file.trailer])
+            for n, header_line, run in _shown(self, count):
+                body = self.file.hunks[n].body
+                total += count(header_line) + sum(count(body[k]) for k in run)
+            self.sizes[key] = total + (0 if complete else marker)
+        return self.sizes[key]
 
 
 class DiffCompressor:
@@ -71,46 +115,271 @@ class DiffCompressor:
         parsed = parse_diff(lines)
         if not parsed.files:
             return CompressorResult(text, ("diff: no file headers found",))
-        generated = [f for f in parsed.files if _is_generated(f)]
-        choices = {
-            id(f): [_Choice(h, _trim(h)) for h in f.hunks]
-            for f in parsed.files
-            if not _is_generated(f)
-        }
-        marker = ctx.count_tokens(ctx.marker(99, "lines", "context trimmed, +99 -99"))
-        for file_choices in choices.values():
-            trims = [
-                c
-                for c in file_choices
-                if sum(len(s) for s in c.trimmed) <= len(c.hunk.lines) - _MIN_TRIM
-            ]
-            saved = sum(
-                ctx.count_tokens("\n".join(c.hunk.lines))
-                - ctx.count_tokens("\n".join(ln for sub in c.trimmed for ln in sub))
-                for c in trims
-            )
-            if saved > marker:  # trimming a file costs its marker
-                for c in trims:
-                    c.mode = "trim"
+        cache: dict[str, int] = {}
+
+        def count(line: str) -> int:
+            n = cache.get(line)
+            if n is None:
+                n = cache[line] = ctx.count_tokens(line) + 1
+            return n
+
         repeats = _repeated_files(parsed.files)
-        _drop_to_budget([f for f in parsed.files if id(f) not in repeats], choices, ctx)
-        out = list(parsed.preamble)
-        skipped: list[DiffFile] = []
-        for f in parsed.files:
-            if id(f) in repeats:
-                skipped.append(f)
+        seen: set[tuple[str, ...]] = set()
+        plans = [_plan(f, count, ctx, seen) for f in parsed.files if id(f) not in repeats]
+        fixed = sum(count(ln) for ln in parsed.preamble)
+        marker = count(ctx.marker(99, "lines", "+99 -99, first hunk @@ -999,9 +999,9 @@"))
+
+        def attempt(target: int) -> tuple[str, int, tuple[str, ...]]:
+            _fit(plans, target - fixed, count, marker)
+            text = _render(parsed, repeats, plans, ctx, count, trailing)
+            summarised = sum(p.summary is not None and not p.complete() for p in plans)
+            dropped = sum(1 for p in plans for ks in p.keep if ks and not any(ks))
+            notes = (
+                f"diff: {len(parsed.files)} files, {summarised} summarised as generated or "
+                f"data; {dropped} hunks dropped",
+            )
+            return text, ctx.count_tokens(text), notes
+
+        # estimates add up lines one by one: search the target whose real size fits best
+        target, low, high = ctx.budget, 0, 0
+        best = fallback = attempt(target)
+        for _ in range(5):
+            tokens = fallback[1]
+            if tokens <= ctx.budget:
+                low = max(low, target)
+                if best[1] > ctx.budget or tokens > best[1]:
+                    best = fallback
+                if tokens >= 0.98 * ctx.budget:
+                    break
+            else:
+                high = min(high, target) if high else target
+            guess = int(target * ctx.budget / max(tokens, 1))
+            target = (low + high) // 2 if low and high else guess
+            if target in (low, high) or all(p.complete() or p.dropped == p.floor for p in plans):
+                break
+            fallback = attempt(target)
+            if fallback[1] < best[1] and best[1] > ctx.budget:
+                best = fallback
+        rendered, tokens, notes = best
+        return CompressorResult(rendered, notes, tokens=tokens)
+
+
+def _plan(
+    f: DiffFile, count: Callable[[str], int], ctx: CompressContext, seen: set[tuple[str, ...]]
+) -> _Plan:
+    """Tier and cost every body line of ``f``. ``seen`` holds the hunks of earlier files:
+    a hunk that repeats one exactly (the same edit made in many files) is data."""
+    generated = _is_generated(f)
+    data = generated or bool(_DATA_DIR.search(f.path))
+    tiers: list[list[int]] = []
+    head = HEAD_LINES
+    for n, h in enumerate(f.hunks):
+        key = tuple(h.lines)
+        repeated = key in seen
+        seen.add(key)
+        similar = similar_removed(h)
+        changed = [k for k, ln in enumerate(h.body) if ln[:1] in "+-"]
+        near = {k + d for k in changed for d in range(-CONTEXT, CONTEXT + 1)}
+        row: list[int] = []
+        short = [k for k in changed if len(h.body[k]) <= _MINIFIED_LINE]
+        # the line that shows the hunk: its first added line, else its first removed one
+        anchor = next((k for k in short if h.body[k][:1] == "+"), short[0] if short else None)
+        for k, ln in enumerate(h.body):
+            tag = ln[:1]
+            if tag == "\\":
+                tier = row[-1] if row else _CHANGED  # goes with the line before it
+            elif (
+                repeated
+                or len(ln) > _MINIFIED_LINE
+                or (data and k != anchor and not (n == 0 and k < head))
+            ):
+                tier = _DATA
+            elif tag == "+" or k == anchor:
+                tier = _CHANGED
+            elif tag == "-":
+                tier = _SIMILAR_REMOVED if k in similar else _REMOVED
+            else:
+                tier = _NEAR_CONTEXT if k in near else _FAR_CONTEXT
+            row.append(tier)
+        tiers.append(row)
+    return _Plan(
+        f,
+        tiers,
+        [[count(ln) for ln in h.body] for h in f.hunks],
+        _changed_order(f, tiers, ctx.query),
+        "generated file" if generated else "data file" if data else None,
+        frozenset({_DATA}) if generated else frozenset(),
+    )
+
+
+def _changed_order(f: DiffFile, tiers: list[list[int]], query: str | None) -> list[tuple[int, int]]:
+    """Tier-4 lines best first: each hunk's first, then whole hunks, query matches first."""
+    scores = [0.0] * len(f.hunks)
+    if query and len(f.hunks) > 1:
+        docs = [Counter(terms(f.path + "\n" + "\n".join(h.body))) for h in f.hunks]
+        scores = bm25_scores(docs, query)
+    top = max(scores, default=0.0)
+    firsts: list[tuple[int, int]] = []
+    rest: list[tuple[int, int]] = []
+    for n in sorted(range(len(f.hunks)), key=lambda n: (not top or scores[n] < 0.5 * top, n)):
+        body = f.hunks[n].body
+        ks = [k for k, t in enumerate(tiers[n]) if t == _CHANGED and body[k][:1] != "\\"]
+        firsts += [(n, k) for k in ks[:1]]
+        rest += [(n, k) for k in ks[1:]]
+    firsts.sort()
+    return firsts + rest
+
+
+def _fit(plans: list[_Plan], budget: int, count: Callable[[str], int], marker: int) -> None:
+    """Leave out tiers file by file until the estimated size is within ``budget``."""
+    for p in plans:
+        p.set(frozenset())
+    sizes = [p.size(count, marker) for p in plans]
+    total = sum(sizes)
+    for tier in (_DATA, _FAR_CONTEXT, _NEAR_CONTEXT, _SIMILAR_REMOVED, _REMOVED):
+        gains = {j: plans[j].tier_cost(tier) for j in range(len(plans))}
+        left = [j for j in range(len(plans)) if gains[j]]
+        while total > budget and left:
+            excess = total - budget
+            enough = [j for j in left if gains[j] >= excess]
+            # the smallest cut that suffices, else the largest file's (big files lose first)
+            j = (
+                min(enough, key=lambda j: (gains[j], j))
+                if enough
+                else max(left, key=lambda j: (gains[j], -j))
+            )
+            left.remove(j)
+            before = plans[j].dropped
+            plans[j].set(before | {tier})
+            size = plans[j].size(count, marker)
+            if size >= sizes[j]:  # the marker costs more than the lines it replaces
+                plans[j].set(before)
                 continue
-            if skipped:
-                out.append(_repeat_marker(skipped, ctx))
-                skipped = []
-            out.extend(_render_file(f, choices.get(id(f)), ctx))
+            total += size - sizes[j]
+            sizes[j] = size
+    if total > budget:
+        _cap_changed(plans, budget, count, marker)
+
+
+def _cap_changed(plans: list[_Plan], budget: int, count: Callable[[str], int], marker: int) -> None:
+    """Keep each file's best changed lines up to one shared token cap, the largest cap that
+    fits: a file smaller than the cap keeps all of them."""
+    base = [p.dropped for p in plans]
+    sums = [list(itertools.accumulate(p.costs[n][k] for n, k in p.changed)) for p in plans]
+    below = frozenset(range(_CHANGED))
+
+    def cut(j: int, cap: int) -> None:
+        kept = bisect.bisect_right(sums[j], cap)
+        if kept < len(sums[j]):
+            # a file that loses changed lines is marked anyway: its context and removed
+            # lines go before any more of them
+            plans[j].set(below, kept)
+        else:
+            plans[j].set(base[j])
+
+    def total(cap: int) -> int:
+        out = 0
+        for j, p in enumerate(plans):
+            cut(j, cap)
+            out += p.size(count, marker)
+        return out
+
+    lo, hi = 0, max((s[-1] for s in sums if s), default=0)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if total(mid) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    for j in range(len(plans)):
+        cut(j, lo)
+
+
+def _shown(p: _Plan, count: Callable[[str], int]) -> list[tuple[int, str, list[int]]]:
+    """The sub-hunks shown for the file: hunk index, header line, body indexes. A re-cut
+    header leaves out its section (the enclosing function) when the last shown header
+    already named it."""
+    out: list[tuple[int, str, list[int]]] = []
+    last = ""
+    for n, (h, ks) in enumerate(zip(p.file.hunks, p.keep, strict=True)):
+        for header, run in recut(h, _filled(h.body, ks, count)):
+            if h.section and header != h.header and header.endswith(h.section):
+                if h.section == last:
+                    header = header[: -len(h.section)]
+                last = h.section
+            elif header == h.header and h.section:
+                last = h.section
+            out.append((n, header, run))
+    return out
+
+
+def _render(
+    parsed: ParsedDiff,
+    repeats: set[int],
+    plans: list[_Plan],
+    ctx: CompressContext,
+    count: Callable[[str], int],
+    trailing: bool,
+) -> str:
+    by_file = {id(p.file): p for p in plans}
+    out = list(parsed.preamble)
+    skipped: list[DiffFile] = []
+    for f in parsed.files:
+        if id(f) in repeats:
+            skipped.append(f)
+            continue
         if skipped:
             out.append(_repeat_marker(skipped, ctx))
-        notes = (
-            f"diff: {len(parsed.files)} files, {len(generated)} summarised as generated; "
-            f"{sum(c.mode == 'drop' for fc in choices.values() for c in fc)} hunks dropped",
-        )
-        return CompressorResult("\n".join(out) + ("\n" if trailing else ""), notes)
+            skipped = []
+        out.extend(_render_file(by_file[id(f)], ctx, count))
+    if skipped:
+        out.append(_repeat_marker(skipped, ctx))
+    return "\n".join(out) + ("\n" if trailing else "")
+
+
+def _render_file(p: _Plan, ctx: CompressContext, count: Callable[[str], int]) -> list[str]:
+    f = p.file
+    out = list(f.header) if p.complete() else _marked_header(f.header)
+    # every original line not shown counts, a re-cut hunk's own header line included
+    omitted = len(f.header) - len(out) + sum(len(h.lines) for h in f.hunks)
+    subs = _shown(p, count)
+    for n, header, run in subs:
+        out.append(header)
+        out.extend(f.hunks[n].body[k] for k in run)
+        omitted -= len(run) + (header == f.hunks[n].header)
+    out.extend(f.trailer)
+    if not omitted:
+        return out
+    parts = [p.summary] if p.summary else []
+    parts.append(f"+{sum(h.added for h in f.hunks)} -{sum(h.removed for h in f.hunks)}")
+    if f.hunks and not (subs and subs[0][1] == f.hunks[0].header):
+        parts.append(f"first hunk {f.hunks[0].header.split(' @@')[0]} @@")
+    return [*out, ctx.marker(omitted, "lines", ", ".join(parts))]
+
+
+def _filled(body: list[str], keep: list[bool], count: Callable[[str], int]) -> list[bool]:
+    """``keep`` with short left-out context gaps between kept lines put back: a gap that
+    costs less than the sub-hunk header it would need is cheaper shown."""
+    kept = [k for k, flag in enumerate(keep) if flag]
+    if len(kept) == len(keep):
+        return keep
+    out = list(keep)
+    for a, b in itertools.pairwise(kept):
+        gap = range(a + 1, b)
+        if (
+            gap
+            and any(body[k][:1] in (" ", "") for k in gap)
+            and sum(count(body[k]) for k in gap) <= _SUBHUNK_HEADER
+        ):
+            for k in gap:
+                out[k] = True
+    return out
+
+
+def _marked_header(header: list[str]) -> list[str]:
+    """A file header without its ``index`` line (blob ids and mode) once the file is cut
+    anyway: the marker counts it and the ref has it."""
+    return [ln for ln in header if not ln.startswith("index ")]
 
 
 def _repeated_files(files: list[DiffFile]) -> set[int]:
@@ -141,207 +410,3 @@ def _is_generated(f: DiffFile) -> bool:
         return True
     long_lines = sum(1 for h in f.hunks for ln in h.body if len(ln) > _MINIFIED_LINE)
     return long_lines >= 3
-
-
-def _is_data(hunk: Hunk) -> bool:
-    """A hunk that is mostly one very long line (a fixture, an inlined blob): data, not code."""
-    longest = max((len(ln) for ln in hunk.body), default=0)
-    return longest > _MINIFIED_LINE and 2 * longest >= sum(len(ln) + 1 for ln in hunk.body)
-
-
-def _short_lines(hunk: Hunk) -> list[list[str]]:
-    """The hunk re-cut into exact sub-hunks around its very long lines, which are left out."""
-    subs: list[list[str]] = []
-    part: list[str] = []
-    old_no, new_no = hunk.old_start, hunk.new_start
-    part_old = part_new = 0
-
-    def close() -> None:
-        if any(ln[:1] in "+-" for ln in part):
-            old_count = sum(1 for ln in part if ln[:1] in (" ", "", "-"))
-            new_count = sum(1 for ln in part if ln[:1] in (" ", "", "+"))
-            old_at = part_old if old_count else max(part_old - 1, 0)
-            new_at = part_new if new_count else max(part_new - 1, 0)
-            section = hunk.section if not subs else ""
-            subs.append([f"@@ -{old_at},{old_count} +{new_at},{new_count} @@{section}", *part])
-
-    after_long = False
-    for ln in hunk.body:
-        tag = ln[:1]
-        if len(ln) > _MINIFIED_LINE or (tag == "\\" and after_long):
-            close()
-            part = []
-            after_long = tag != "\\"
-        else:
-            after_long = False
-            if not part:
-                part_old, part_new = old_no, new_no
-            part.append(ln)
-        if tag in (" ", ""):
-            old_no += 1
-            new_no += 1
-        elif tag == "-":
-            old_no += 1
-        elif tag == "+":
-            new_no += 1
-    close()
-    return subs
-
-
-def _trim(hunk: Hunk, context: int = CONTEXT) -> list[list[str]]:
-    """The hunk re-cut around its changes with ``context`` lines of context each side."""
-    body = hunk.body
-    changed = [k for k, ln in enumerate(body) if ln[:1] in "+-"]
-    if not changed:
-        return []
-    groups: list[list[int]] = [[changed[0], changed[0]]]
-    for k in changed[1:]:
-        if k - groups[-1][1] <= 2 * context + 1:
-            groups[-1][1] = k
-        else:
-            groups.append([k, k])
-    old_no, new_no = hunk.old_start, hunk.new_start
-    # line numbers at each body index
-    olds: list[int] = []
-    news: list[int] = []
-    for ln in body:
-        olds.append(old_no)
-        news.append(new_no)
-        tag = ln[:1]
-        if tag in (" ", ""):
-            old_no += 1
-            new_no += 1
-        elif tag == "-":
-            old_no += 1
-        elif tag == "+":
-            new_no += 1
-    subs: list[list[str]] = []
-    for n, (first, last) in enumerate(groups):
-        start = first
-        while start > 0 and first - start < context and body[start - 1][:1] in (" ", ""):
-            start -= 1
-        end = last
-        while end + 1 < len(body) and (
-            body[end + 1][:1] == "\\" or (end - last < context and body[end + 1][:1] in (" ", ""))
-        ):
-            end += 1
-        part = body[start : end + 1]
-        old_count = sum(1 for ln in part if ln[:1] in (" ", "", "-"))
-        new_count = sum(1 for ln in part if ln[:1] in (" ", "", "+"))
-        old_at = olds[start] if old_count else olds[start] - 1
-        new_at = news[start] if new_count else news[start] - 1
-        section = hunk.section if n == 0 else ""
-        subs.append([f"@@ -{old_at},{old_count} +{new_at},{new_count} @@{section}", *part])
-    return subs
-
-
-def _drop_to_budget(
-    files: list[DiffFile],
-    choices: dict[int, list[_Choice]],
-    ctx: CompressContext,
-) -> None:
-    """Drop whole hunks until the budget holds: query matches last, each file's first hunk
-    late, and otherwise the largest first (many small hunks cover more files)."""
-    flat = [(f, k, c) for f in files for k, c in enumerate(choices.get(id(f), []))]
-    if not flat:
-        return
-    costs = [ctx.count_tokens("\n".join(c.rendered())) + 1 for _, _, c in flat]
-    marker = ctx.count_tokens(
-        ctx.marker(99, "lines", "3 of 9 hunks dropped, +99 -99, first hunk @@ -99,9 +99,9 @@")
-    )
-    used = float(
-        sum(ctx.count_tokens("\n".join(f.header)) + 1 for f in files)
-        + sum(costs)
-        + marker * sum(1 for f in files if any(c.mode != "full" for c in choices.get(id(f), [])))
-    )
-    if used <= ctx.budget:
-        return
-    marked = {id(f) for f, _, c in flat if c.mode != "full"}
-    # data first: a hunk that is mostly one very long line keeps only its short lines
-    for j, (f, _, c) in enumerate(flat):
-        if used <= ctx.budget:
-            return
-        if not _is_data(c.hunk):
-            continue
-        short = ctx.count_tokens("\n".join(_Choice(c.hunk, [], "data").rendered())) + 1
-        used -= costs[j] - short - (0 if id(f) in marked else marker)
-        marked.add(id(f))
-        c.mode = "data"
-        costs[j] = short
-    # changed lines only (no context) before anything changed is dropped
-    bare_savings = []
-    for j, (_f, _, c) in enumerate(flat):
-        bare = ctx.count_tokens("\n".join(_Choice(c.hunk, [], "bare").rendered())) + 1
-        bare_savings.append((costs[j] - bare, j))
-    for saving, j in sorted(bare_savings, key=lambda sj: (-sj[0], sj[1])):
-        if used <= ctx.budget:
-            break
-        f, _, c = flat[j]
-        net = saving - (0 if id(f) in marked else marker)
-        if net <= 0:
-            continue  # the file's marker would cost more than the context it replaces
-        marked.add(id(f))
-        c.mode = "bare"
-        used -= net
-        costs[j] -= saving
-    if used <= ctx.budget:
-        return
-    docs = [Counter(terms(f.path + "\n" + "\n".join(c.hunk.body))) for f, _, c in flat]
-    scores = bm25_scores(docs, ctx.query) if ctx.query else [0.0] * len(flat)
-    top = max(scores, default=0.0) or 1.0
-    order = sorted(
-        range(len(flat)),
-        key=lambda j: (scores[j] >= 0.5 * top, flat[j][1] == 0, -costs[j], j),
-    )
-    dropped: list[tuple[int, str]] = []
-    for j in order:
-        if used <= ctx.budget:
-            break
-        f, _, c = flat[j]
-        saving = costs[j] - (0 if id(f) in marked else marker)
-        if saving <= 0:
-            continue  # the marker would cost as much as the hunk
-        used -= saving
-        marked.add(id(f))
-        dropped.append((j, c.mode))
-        c.mode = "drop"
-    # a large hunk dropped last can overshoot by far: put back what fits, best first
-    for j, mode in reversed(dropped):
-        if used + costs[j] <= ctx.budget:
-            flat[j][2].mode = mode
-            used += costs[j]
-
-
-def _render_file(f: DiffFile, choices: list[_Choice] | None, ctx: CompressContext) -> list[str]:
-    out = list(f.header)
-    added = sum(h.added for h in f.hunks)
-    removed = sum(h.removed for h in f.hunks)
-    first = f.hunks[0].header.split(" @@")[0] + " @@" if f.hunks else ""
-    if choices is None:  # generated: header and counts only
-        omitted = sum(len(h.lines) for h in f.hunks) + len(f.trailer)
-        if not omitted:
-            return out
-        detail = f"generated file, {len(f.hunks)} hunks, +{added} -{removed}"
-        if first:
-            detail += f", first hunk {first}"
-        return [*out, ctx.marker(omitted, "lines", detail)]
-    omitted = 0
-    dropped = 0
-    for c in choices:
-        out.extend(c.rendered())
-        omitted += len(c.hunk.lines) - len(c.rendered())
-        dropped += c.mode == "drop"
-    out.extend(f.trailer)
-    if omitted:
-        parts = []
-        if dropped:
-            parts.append(f"{dropped} of {len(choices)} hunks dropped")
-        if any(c.mode in ("trim", "bare") for c in choices):
-            parts.append("context trimmed")
-        if any(c.mode == "data" for c in choices):
-            parts.append("long data lines left out")
-        parts.append(f"+{added} -{removed}")
-        if choices and choices[0].mode != "full":
-            parts.append(f"first hunk {first}")
-        out.append(ctx.marker(omitted, "lines", ", ".join(parts)))
-    return out

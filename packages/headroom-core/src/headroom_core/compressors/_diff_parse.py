@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$")
@@ -125,3 +126,115 @@ def parse_diff(lines: list[str]) -> ParsedDiff:
                 i += 1
             f.hunks.append(hunk)
     return ParsedDiff(preamble, files)
+
+
+def _side(line: str) -> tuple[bool, bool]:
+    """Whether a body line is on the old side and on the new side of its hunk."""
+    tag = line[:1]
+    if tag in (" ", ""):
+        return True, True
+    return tag == "-", tag == "+"
+
+
+def recut(hunk: Hunk, keep: Sequence[bool]) -> list[tuple[str, list[int]]]:
+    """The kept body lines of ``hunk`` as exact sub-hunks: each a header line and the body
+    indexes under it.
+
+    Every sub-hunk's old-side lines (context and removed) are consecutive lines of the old
+    file and its new-side lines (context and added) consecutive lines of the new one, and
+    its header gives their real numbers, so the result is a valid diff of the same files
+    with some changes left out. A run is cut only where a left-out line breaks that: a
+    removed line left out between two added lines does not. Runs without a changed line
+    are left out. All lines kept gives the hunk verbatim. A ``\\`` line goes with the line
+    before it.
+    """
+    body = hunk.body
+    if all(keep[k] or body[k][:1] == "\\" for k in range(len(body))):
+        return [(hunk.header, list(range(len(body))))]
+    old_no = hunk.old_start + (0 if any(_side(ln)[0] for ln in body) else 1)
+    new_no = hunk.new_start + (0 if any(_side(ln)[1] for ln in body) else 1)
+    subs: list[tuple[str, list[int]]] = []
+    at: list[tuple[int, int]] = []  # old and new line number at each body index
+
+    def close(run: list[int]) -> None:
+        if not any(body[k][:1] in "+-" for k in run):
+            return
+        olds = [at[k][0] for k in run if _side(body[k])[0]]
+        news = [at[k][1] for k in run if _side(body[k])[1]]
+        old_at = olds[0] if olds else at[run[0]][0] - 1
+        new_at = news[0] if news else at[run[0]][1] - 1
+        section = "" if subs else hunk.section
+        subs.append((f"@@ -{old_at},{len(olds)} +{new_at},{len(news)} @@{section}", run))
+
+    run: list[int] = []
+    old_gap = new_gap = run_old = run_new = kept_prev = False
+    for k, ln in enumerate(body):
+        at.append((old_no, new_no))
+        old, new = _side(ln)
+        old_no += old
+        new_no += new
+        if ln[:1] == "\\":
+            if kept_prev:
+                run.append(k)
+            continue
+        kept_prev = keep[k]
+        if not keep[k]:
+            old_gap = old_gap or (old and run_old)
+            new_gap = new_gap or (new and run_new)
+            continue
+        if run and ((old and old_gap) or (new and new_gap)):
+            close(run)
+            run = []
+        if not run:
+            old_gap = new_gap = run_old = run_new = False
+        run.append(k)
+        run_old = run_old or old
+        run_new = run_new or new
+    if run:
+        close(run)
+    return subs
+
+
+def similar_removed(hunk: Hunk, *, share: float = 0.6, window: int = 2) -> set[int]:
+    """Body indexes of removed lines that nearly repeat an added line of the same change.
+
+    A change is a run of removed and added lines. A removed line pairs with the added
+    lines at about its own position in the run (``window`` either side); it is similar when
+    its common prefix and suffix with one of them cover ``share`` of the longer line, or
+    the two differ only in whitespace (reformatting, an appended comment, a bumped value).
+    """
+    similar: set[int] = set()
+    body = hunk.body
+    k = 0
+    while k < len(body):
+        if body[k][:1] not in "+-":
+            k += 1
+            continue
+        end = k
+        while end < len(body) and body[end][:1] in "+-\\":
+            end += 1
+        removed = [j for j in range(k, end) if body[j][:1] == "-"]
+        added = [body[j][1:] for j in range(k, end) if body[j][:1] == "+"]
+        for n, j in enumerate(removed):
+            old = body[j][1:]
+            lo = max(0, n - window)
+            if any(_near(old, new, share) for new in added[lo : n + window + 1]):
+                similar.add(j)
+        k = end
+    return similar
+
+
+def _near(a: str, b: str, share: float) -> bool:
+    if a.split() == b.split():
+        return True
+    longest = max(len(a), len(b))
+    if not longest:
+        return True
+    shortest = min(len(a), len(b))
+    prefix = 0
+    while prefix < shortest and a[prefix] == b[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < shortest - prefix and a[-1 - suffix] == b[-1 - suffix]:
+        suffix += 1
+    return prefix + suffix >= share * longest
