@@ -241,6 +241,31 @@ def test_context_lines_kept_for_relevant_matches_and_dedented_together() -> None
     assert "c.py-9-if y:\nc.py:10:    main(y)\nc.py-11-else:" in out
 
 
+def test_ripgrep_heading_form_keeps_headings() -> None:
+    text = "\n\n".join(
+        f"src/m{f}.rs\n"
+        + "\n".join(f"{10 * i + f + 1}:    pub fn item_{f}_{i}(&self) -> u32 {{" for i in range(15))
+        for f in range(4)
+    )
+    lines = _run(text, None, share=1.0).splitlines()
+    assert lines[:3] == [
+        "src/m0.rs",
+        "1:pub fn item_0_0(&self) -> u32 {",
+        "11:pub fn item_0_1(&self) -> u32 {",
+    ]
+    assert [ln for ln in lines if ln.startswith("src/")] == [f"src/m{f}.rs" for f in range(4)]
+    lines = _run(text, "item_2_7", share=0.3).splitlines()
+    at = lines.index("73:pub fn item_2_7(&self) -> u32 {")
+    assert [ln for ln in lines[:at] if ln.startswith("src/")][-1] == "src/m2.rs"
+
+
+def test_everything_shown_means_no_tally() -> None:
+    items = [{"path": f"a{i % 3}.py", "line": i, "text": f"x = {i}", "score": i} for i in range(60)]
+    out = _run(json.dumps(items, indent=2), None, share=0.5)
+    assert out.splitlines()[0] == "a0.py:0:x = 0"
+    assert find_markers(out)[0].count == 0
+
+
 def test_under_budget_plain_grep_is_compacted_not_cut() -> None:
     text = "a.py:1:    x = 1\nb.py:2:y = 2\n"
     assert _run(text, None, share=1.0) == "a.py:1:x = 1\nb.py:2:y = 2"

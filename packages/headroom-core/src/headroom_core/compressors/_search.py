@@ -321,13 +321,14 @@ def _output(
 ) -> str:
     hits = parsed.hits
     out: list[str] = []
-    if tally_cap:
+    tallied = bool(tally_cap) and len(sel.picked) < len(hits)
+    if tallied:
         counts = Counter(h.path for h in hits)
         out.append(_tally(counts, Counter(hits[i].path for i in sel.picked), ctx, tally_cap))
     out.extend(_render(parsed, sel, costs, lossless=False))
     context_total = sum(len(h.context) for h in hits)
     context_kept = sum(len(hits[i].context) for i in sel.with_context)
-    detail = ["shown/total per file in the first line"] if tally_cap else []
+    detail = ["shown/total per file in the first line"] if tallied else []
     if context_total - context_kept:
         detail.append(f"and {context_total - context_kept} context lines")
     if parsed.other:
