@@ -109,24 +109,30 @@ def expand_embedded(root: Any) -> tuple[list[str], bool]:
         value, path, depth = stack.pop()
         if depth > MAX_DEPTH:
             continue
-        if isinstance(value, dict):
+        is_dict = value.__class__ is dict
+        if is_dict:
             # strings this loop parses are never "@": checking before it is the same
             reserved = reserved or not RESERVED_KEYS.isdisjoint(value) or ABSENT in value.values()
             pairs: Any = value.items()
         else:
             pairs = enumerate(value)
+        depth += 1
         for key, v in pairs:
-            if isinstance(v, str):
-                if len(v) < MIN_EMBEDDED_CHARS or _JSON_START.match(v) is None:
+            c = v.__class__
+            if c is str:
+                # most strings are short or start with a letter: no regex for those
+                if len(v) < MIN_EMBEDDED_CHARS or not (v[0] in "[{" or v[0].isspace()):
+                    continue
+                if _JSON_START.match(v) is None:
                     continue
                 parsed = _parse_embedded(v)
                 if parsed is None:
                     continue
                 value[key] = v = parsed
-                paths[(f"{path}.{key}" if isinstance(value, dict) else f"{path}[]") or "."] = None
-            if isinstance(v, (dict, list)):
-                sub = f"{path}.{key}" if isinstance(value, dict) else f"{path}[]"
-                stack.append((v, sub, depth + 1))
+                paths[(f"{path}.{key}" if is_dict else f"{path}[]") or "."] = None
+                c = v.__class__
+            if c is dict or c is list:
+                stack.append((v, f"{path}.{key}" if is_dict else f"{path}[]", depth))
     return sorted(paths), reserved
 
 

@@ -6,6 +6,7 @@ points at something that was dropped.
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
 from typing import Any
@@ -71,7 +72,9 @@ def _lookup(objs: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not fields:
         return None
     values = {i: [o[k] for k in fields] for i, o in ids.items()}
-    saved = sum(len(_dumps([o[k] for k in fields])) for o in objs) - len(_dumps(values))
+    # the objects' values as one list of lists: each list's text, n - 1 commas and brackets
+    shown = len(_dumps([[o[k] for k in fields] for o in objs])) - len(objs) - 1
+    saved = shown - len(_dumps(values))
     if saved < 40:
         return None
     for o in objs:
@@ -261,20 +264,23 @@ def tabulate(
     if depth > MAX_DEPTH:
         return value, 0
     made = 0
-    if isinstance(value, dict):
+    # exact class checks: the walk visits every container of the output
+    if value.__class__ is dict:
         for k, v in value.items():
-            if isinstance(v, (dict, list)):
+            c = v.__class__
+            if c is dict or c is list:
                 if replaced and id(v) in replaced:
-                    value[k] = v = replaced[id(v)]
+                    v = replaced[id(v)]
                 value[k], n = tabulate(v, depth + 1, replaced)
                 made += n
         return value, made
-    if not isinstance(value, list):
+    if value.__class__ is not list:
         return value, 0
     for i, v in enumerate(value):
-        if isinstance(v, (dict, list)):
+        c = v.__class__
+        if c is dict or c is list:
             if replaced and id(v) in replaced:
-                value[i] = v = replaced[id(v)]
+                v = replaced[id(v)]
             value[i], n = tabulate(v, depth + 1, replaced)
             made += n
     table = _table(value)
@@ -282,31 +288,28 @@ def tabulate(
 
 
 def _table(items: list[Any]) -> dict[str, Any] | None:
-    rows = [v for v in items if isinstance(v, dict)]
-    if len(rows) < 2 or any(not (isinstance(v, (dict, str))) for v in items):
+    rows: list[dict[str, Any]] = []
+    for v in items:  # objects, and omission markers between them
+        if v.__class__ is dict:
+            rows.append(v)
+        elif v.__class__ is not str or not v.startswith("[headroom: "):
+            return None
+    if len(rows) < 2:
         return None
-    if len(rows) < len(items) and any(
-        isinstance(v, str) and not v.startswith("[headroom: ") for v in items
-    ):
-        return None
-    cols: dict[str, None] = {}
-    for r in rows:
-        for k in r:
-            cols.setdefault(k, None)
+    cols = dict.fromkeys(itertools.chain.from_iterable(rows))
     if not cols:
         return None
     cells = len(cols) * len(rows)
-    missing = sum(len(cols) - len(r) for r in rows)
+    missing = cells - sum(map(len, rows))
     if missing * 4 > cells:
         return None
     names = list(cols)
-    table_rows: list[Any] = [
-        [r.get(k, ABSENT) for k in names] if isinstance(r, dict) else r for r in items
-    ]
-    table = {"@cols": names, "@rows": table_rows}
     if len(rows) < 8 and _table_growth(names, rows) >= 0:
         return None  # too few rows for the column names to pay for themselves
-    return table
+    table_rows: list[Any] = [
+        [r.get(k, ABSENT) for k in names] if r.__class__ is dict else r for r in items
+    ]
+    return {"@cols": names, "@rows": table_rows}
 
 
 def _table_growth(names: list[str], rows: list[dict[str, Any]]) -> int:

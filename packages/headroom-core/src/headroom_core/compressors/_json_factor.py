@@ -279,9 +279,13 @@ def _defaults(
     n = len(members)
     objs = [obj for obj, _ in members]
     out: dict[str, Any] = {}
+    least = DEFAULT_SHARE * n
     for k in common:
         values = [obj[k] for obj in objs]
         try:
+            # equal values of any type first: too few of those (ids, titles) rule the key out
+            if max(Counter(values).values()) < least:
+                continue
             keys = [(v.__class__, v) for v in values]
             counts = Counter(keys)
         except TypeError:  # a list or an object: see _container_counts
@@ -374,9 +378,14 @@ _C_ENCODE: Any = (
 )
 
 
+_ENCODE_STR: Any = encode_basestring  # what _ENCODER.encode does for a str (C, if built)
+
+
 def dumps(v: Any) -> str:
     """Compact JSON, as the model sees it (one shared encoder: no per-call setup)."""
-    if _C_ENCODE is None or v.__class__ is str:
+    if v.__class__ is str:
+        return _ENCODE_STR(v)  # type: ignore[no-any-return]
+    if _C_ENCODE is None:
         return _ENCODER.encode(v)
     return "".join(_C_ENCODE(v, 0))
 

@@ -72,12 +72,13 @@ def long_strings(root: Any) -> Iterator[tuple[Any, Any, str]]:
         value, depth = stack.pop()
         if depth > MAX_DEPTH:
             continue
-        pairs = value.items() if isinstance(value, dict) else enumerate(value)
+        pairs = value.items() if value.__class__ is dict else enumerate(value)
         for k, v in pairs:
-            if isinstance(v, str):
+            c = v.__class__
+            if c is str:
                 if len(v) > PROTECTED_CHARS and not v.startswith("[headroom: "):
                     yield value, k, v
-            elif isinstance(v, (dict, list)):
+            elif c is dict or c is list:
                 stack.append((v, depth + 1))
 
 
@@ -288,11 +289,7 @@ def term_counts(text: str) -> Counter[str]:
     ``terms`` treats every word on its own, so the counts of a text are the sum of its
     words' terms; JSON rows repeat the same words, and words repeat across rows.
     """
-    counts: Counter[str] = Counter()
-    for word, n in Counter(_WORD.findall(text)).items():
-        for term in _word_terms(word):
-            counts[term] += n
-    return counts
+    return Counter(itertools.chain.from_iterable(map(_word_terms, _WORD.findall(text))))
 
 
 #: Terms of one word, shared by every compression (words repeat across documents).
