@@ -208,9 +208,8 @@ def _render(parsed: ParsedSearch, sel: _Selection, costs: _Costs, *, lossless: b
     hits = parsed.hits
     folds = _folds(hits, sel, costs)
     folded = {j for group in folds.values() for j in group}
-    lines: list[str] = []
+    lines = [f"{key}: {value}" for key, value in parsed.json_constants]
     if lossless:
-        lines.extend(f"{key}: {value}" for key, value in parsed.json_constants)
         lines.extend(parsed.other)
     heading: str | None = None
     run: list[Line] = []  # context blocks of one file printed back to back
