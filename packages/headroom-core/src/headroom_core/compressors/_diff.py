@@ -50,6 +50,7 @@ _DATA_DIR = re.compile(
     r"[^/]*recordings?|[^/]*replay[^/]*|golden)/",
     re.IGNORECASE,
 )
+_GIT_SAME_PATH = re.compile(r"diff --git a/(.+) b/\1$")
 _MINIFIED_LINE = 400  # characters: longer lines are data (minified code, inlined blobs)
 _SUBHUNK_HEADER = 11  # tokens a sub-hunk header costs, about
 
@@ -296,15 +297,19 @@ def _cap_changed(plans: list[_Plan], budget: int, count: Callable[[str], int], m
 
 
 def _shown(p: _Plan, count: Callable[[str], int]) -> list[tuple[int, str, list[int]]]:
-    """The sub-hunks shown for the file: hunk index, header line, body indexes. A re-cut
-    header leaves out its section (the enclosing function) when the last shown header
-    already named it."""
+    """The sub-hunks shown for the file: hunk index, header line, body indexes.
+
+    The section of a re-cut header (the enclosing function git names after ``@@``) is
+    context: it goes with the file's context, and sooner when the last shown header
+    already named it.
+    """
     out: list[tuple[int, str, list[int]]] = []
     last = ""
+    no_context = _NEAR_CONTEXT in p.dropped
     for n, (h, ks) in enumerate(zip(p.file.hunks, p.keep, strict=True)):
         for header, run in recut(h, _filled(h.body, ks, count)):
             if h.section and header != h.header and header.endswith(h.section):
-                if h.section == last:
+                if no_context or h.section == last:
                     header = header[: -len(h.section)]
                 last = h.section
             elif header == h.header and h.section:
@@ -377,9 +382,16 @@ def _filled(body: list[str], keep: list[bool], count: Callable[[str], int]) -> l
 
 
 def _marked_header(header: list[str]) -> list[str]:
-    """A file header without its ``index`` line (blob ids and mode) once the file is cut
-    anyway: the marker counts it and the ref has it."""
-    return [ln for ln in header if not ln.startswith("index ")]
+    """The header of a file that is cut anyway, without what a reader rarely needs: the
+    ``index`` line (blob ids), and for a plain change of one path the ``diff --git`` line,
+    which only restates ``--- a/X`` and ``+++ b/X`` (those alone are a traditional file
+    header that git, patch and unidiff all read). The marker counts the lines left out
+    and the ref has them."""
+    out = [ln for ln in header if not ln.startswith("index ")]
+    same = _GIT_SAME_PATH.match(out[0]) if out else None
+    if same and out[1:] == [f"--- a/{same.group(1)}", f"+++ b/{same.group(1)}"]:
+        return out[1:]
+    return out
 
 
 def _repeated_files(files: list[DiffFile]) -> set[int]:
