@@ -24,10 +24,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
-from .._relevance import bm25_scores
+from .._relevance import bm25_scores, terms
 from ._base import CompressContext, CompressorResult
 from ._log_events import (
     LogEvent,
@@ -73,14 +73,14 @@ class LogCompressor:
         if len(events) < 3:
             return CompressorResult(text, ("log: too few events to compress",))
         mined = LogTemplateMiner().mine([lines[e.first] for e in events])
-        planner = _Planner(lines, events, mined, ctx)
-        plan, out = planner.fit()
+        planner = _Planner(lines, events, mined, ctx, trailing=trailing)
+        plan, out, tokens = planner.fit()
         kept_lines = sum(events[i].size for i in plan)
         notes = (
             f"log: {len(mined.templates)} templates in {len(events)} events; "
             f"kept {kept_lines} of {len(lines)} lines",
         )
-        return CompressorResult(out + ("\n" if trailing else ""), notes)
+        return CompressorResult(out, notes, tokens=tokens)
 
 
 class _Planner:
@@ -90,6 +90,11 @@ class _Planner:
     cheap; a template with kept and dropped events costs one summary marker, and dropped
     events of templates with nothing kept share one marker per gap. Gaps are only known
     once a choice is made, so ``fit`` renders, counts, and adjusts the budget a few times.
+
+    Selections are handled as sorted event indices: the work per estimate or rendering
+    grows with the kept events and the dropped events of templates with nothing kept,
+    not with the whole log, and markers are rendered once per distinct set of dropped
+    events (when they list no values, a marker depends on nothing else).
     """
 
     def __init__(
@@ -98,8 +103,11 @@ class _Planner:
         events: Sequence[LogEvent],
         mined: MinedLog,
         ctx: CompressContext,
+        *,
+        trailing: bool = False,
     ) -> None:
         self.lines, self.events, self.mined, self.ctx = lines, events, mined, ctx
+        self.trailing = trailing
         per_char = ctx.original_tokens / (sum(len(ln) + 1 for ln in lines) or 1)
         self.costs = [
             sum(len(lines[j]) + 1 for j in range(e.first, e.last + 1)) * per_char for e in events
@@ -108,41 +116,85 @@ class _Planner:
             ctx.count_tokens(ctx.marker(999, "lines", "x1000 in all, 00:00:00 - 00:00:00"))
         )
         self.priorities = _priorities(lines, events, mined, self.costs, ctx.query)
+        self.members = [t.members for t in mined.templates]
+        self.counts = [len(m) for m in self.members]
+        self.rows = _select_rows(mined, self.costs, self.priorities)
+        self.template_costs = [sum(self.costs[i] for i in m) for m in self.members]
+        self.asked_ips = any(label == "IPs" for label, _ in wanted(ctx.query))
         self._allowance_share = 1.0
-        self._event_tokens: dict[int, int] = {}
         self._mostly_rare = False  # set by _target
+        self._summaries: dict[tuple[int, tuple[int, ...]], list[str]] = {}
+        self._gaps: dict[tuple[int, ...], list[str]] = {}
+        self._event_tokens: dict[int, int] = {}
+        self._marker_tokens: dict[str, int] = {}
+
+    def _kept_by_template(self, kept: Sequence[int]) -> dict[int, list[int]]:
+        """The kept events (ascending) of each template that has any."""
+        assignment = self.mined.assignment
+        out: dict[int, list[int]] = {}
+        for i in kept:
+            t = assignment[i]
+            group = out.get(t)
+            if group is None:
+                out[t] = [i]
+            else:
+                group.append(i)
+        return out
+
+    def _gaps_of(
+        self, kept: Sequence[int], represented: Iterable[int]
+    ) -> tuple[bytearray, list[tuple[int, int]]]:
+        """Per event a flag: 2 kept, 1 dropped from a template with nothing kept (the
+        ``represented`` templates have some), 0 dropped from another; and the spans of the
+        gaps: runs of 1s that no kept event interrupts, each of which becomes one marker."""
+        table = bytearray(b"\x01") * len(self.members)
+        for t in represented:
+            table[t] = 0
+        flags = bytearray(map(table.__getitem__, self.mined.assignment))
+        for i in kept:
+            flags[i] = 2
+        return flags, [m.span() for m in _GAP_RUN.finditer(flags)]
 
     def _absorb_cheap_omissions(self, keep: set[int]) -> None:
         """Keep dropped events wherever their lines cost no more than the marker they need."""
-        represented = {self.mined.assignment[i] for i in keep}
-        for t in represented:
-            dropped = [i for i in self.mined.templates[t].members if i not in keep]
-            if dropped and sum(self.costs[i] for i in dropped) <= self.marker_cost:
-                keep.update(dropped)
-        gap: list[int] = []
-        for i in range(len(self.events) + 1):
-            if i < len(self.events) and i not in keep:
-                if self.mined.assignment[i] not in represented:
-                    gap.append(i)
+        costs, marker_cost = self.costs, self.marker_cost
+        by_template = self._kept_by_template(sorted(keep))
+        for t, kept in by_template.items():
+            members = self.members[t]
+            if len(kept) == len(members):
                 continue
-            if gap and sum(self.costs[j] for j in gap) <= self.marker_cost:
-                keep.update(gap)
-            gap = []
+            # the dropped cost by difference first: exact sums only near the marker cost
+            whole = self.template_costs[t]
+            if whole - sum(costs[i] for i in kept) > marker_cost + 1e-9 * whole + 1e-9:
+                continue
+            dropped = [i for i in members if i not in keep]
+            if sum(costs[i] for i in dropped) <= marker_cost:
+                keep.update(dropped)
+        flags, spans = self._gaps_of(sorted(keep), by_template)
+        over = marker_cost * (1 + 1e-9) + 1e-9  # a partial sum past this settles it
+        for start, end in spans:
+            partial = 0.0
+            for j in range(start, end):
+                if flags[j] == 1:
+                    partial += costs[j]
+                    if partial > over:
+                        break
+            else:
+                run = _gap_run(flags, start, end)
+                if sum(costs[j] for j in run) <= marker_cost:
+                    keep.update(run)
 
     def _estimate(self, keep: set[int]) -> float:
         """Estimated output tokens: kept events plus one marker per summary and per gap."""
-        assignment = self.mined.assignment
-        kept_per_template = Counter(assignment[i] for i in keep)
-        markers = sum(1 for t, k in kept_per_template.items() if k < self.mined.templates[t].count)
-        in_gap = False
+        kept = sorted(keep)
+        by_template = self._kept_by_template(kept)
+        members = self.members
+        markers = sum(1 for t, k in by_template.items() if len(k) < len(members[t]))
+        markers += len(self._gaps_of(kept, by_template)[1])
+        costs = self.costs
         total = 0.0
-        for i in range(len(self.events)):
-            if i in keep:
-                total += self.costs[i]
-                in_gap = False
-            elif assignment[i] not in kept_per_template and not in_gap:
-                markers += 1
-                in_gap = True
+        for i in kept:
+            total += costs[i]
         return total + markers * self.marker_cost
 
     def _choose(self, target: float) -> set[int]:
@@ -151,9 +203,7 @@ class _Planner:
         allowance = target * self._allowance_share
         best: set[int] | None = None
         for _ in range(5):
-            keep = _select(
-                self.events, self.mined, self.costs, self.priorities, self.marker_cost, allowance
-            )
+            keep = _select(self.rows, self.counts, self.marker_cost, allowance)
             self._absorb_cheap_omissions(keep)
             used = self._estimate(keep)
             if used <= target:
@@ -181,35 +231,128 @@ class _Planner:
         overflow = RARE_OVERFLOW + RARE_SHARE_OVERFLOW * max(0.0, 2 * share - 1)
         return min(budget * overflow, max(budget, rare + 0.5 * budget))
 
-    def _count(self, keep: set[int], markers: list[str]) -> int:
-        """Tokens of a rendering: its kept events (each counted once) and its markers.
+    def _render(self, keep: set[int], value_room: int = 0) -> tuple[str, int]:
+        """The output text and its tokens as ``_count`` estimates them (``value_room``:
+        characters of values the query asks for that markers may list)."""
+        lines, events = self.lines, self.events
+        kinds = wanted(self.ctx.query) if value_room > 0 else []
+        room = ValueLister(kinds, value_room) if kinds else None
+        kept = sorted(keep)
+        by_template = self._kept_by_template(kept)
+        summary_after: dict[int, int] = {}  # kept event -> template summarised after it
+        for t, group in by_template.items():
+            if len(group) < len(self.members[t]):
+                summary_after[group[0]] = t
+        flags, spans = self._gaps_of(kept, by_template)
+        gaps = [_gap_run(flags, start, end) for start, end in spans]
+        out: list[str] = []
+        markers: list[str] = []
+        g = 0
+        for i in kept:
+            while g < len(gaps) and gaps[g][0] < i:
+                new = self._gap_markers(gaps[g], room)
+                markers += new
+                out += new
+                g += 1
+            e = events[i]
+            if e.first == e.last:
+                out.append(lines[e.first])
+            else:
+                out += lines[e.first : e.last + 1]
+            t = summary_after.get(i, -1)
+            if t >= 0:
+                new = self._summary_markers(t, by_template[t], keep, room)
+                markers += new
+                out += new
+        for gap in gaps[g:]:
+            new = self._gap_markers(gap, room)
+            markers += new
+            out += new
+        return "\n".join(out) + ("\n" if self.trailing else ""), self._count(kept, markers)
+
+    def _count(self, kept: Sequence[int], markers: Sequence[str]) -> int:
+        """Tokens of a rendering: its kept events and its markers, each counted once per
+        planner.
 
         Lines are counted apart and joined by one newline token each, which is how cl100k
-        splits them in all but rare cases (an indented line after a newline can merge).
+        splits them in all but rare cases (an indented line after a newline can merge, a
+        line ending in punctuation shares a token with its newline): the plan is fitted to
+        this estimate, and the chosen output is counted exactly once.
         """
         total = 0
+        count = self.ctx.count_tokens
         cache = self._event_tokens
-        for i in keep:
+        for i in kept:
             n = cache.get(i)
             if n is None:
                 e = self.events[i]
-                n = cache[i] = sum(
-                    self.ctx.count_tokens(self.lines[j]) + 1 for j in range(e.first, e.last + 1)
-                )
+                n = cache[i] = sum(count(self.lines[j]) + 1 for j in range(e.first, e.last + 1))
             total += n
-        return total + sum(self.ctx.count_tokens(m) + 1 for m in markers)
+        counted = self._marker_tokens
+        for m in markers:
+            n = counted.get(m)
+            if n is None:
+                n = counted[m] = count(m) + 1
+            total += n
+        return total
 
-    def fit(self) -> tuple[set[int], str]:
+    def _summary_markers(
+        self, template: int, kept: list[int], keep: set[int], room: ValueLister | None
+    ) -> list[str]:
+        """The markers of a template's dropped events (all but ``kept``), once per distinct
+        ``kept`` unless they list values (which depend on what came before)."""
+        if room is None:
+            key = (template, tuple(kept))
+            found = self._summaries.get(key)
+            if found is None:
+                dropped = [j for j in self.members[template] if j not in keep]
+                found = self._summaries[key] = _summary_markers(
+                    self.lines,
+                    self.events,
+                    self.mined,
+                    template,
+                    dropped,
+                    self.ctx,
+                    None,
+                    asked_ips=self.asked_ips,
+                )
+            return found
+        dropped = [j for j in self.members[template] if j not in keep]
+        return _summary_markers(
+            self.lines,
+            self.events,
+            self.mined,
+            template,
+            dropped,
+            self.ctx,
+            room,
+            asked_ips=self.asked_ips,
+        )
+
+    def _gap_markers(self, gap: list[int], room: ValueLister | None) -> list[str]:
+        """The markers of a run of dropped events, once per distinct run unless they list
+        values."""
+        if room is not None:
+            return _gap_markers(self.lines, self.events, self.mined, gap, self.ctx, room)
+        key = tuple(gap)
+        found = self._gaps.get(key)
+        if found is None:
+            found = self._gaps[key] = _gap_markers(
+                self.lines, self.events, self.mined, gap, self.ctx, None
+            )
+        return found
+
+    def fit(self) -> tuple[set[int], str, int]:
+        """The kept events, the output and its exact token count."""
         target = self._target()
         scaled = target
         best: tuple[int, set[int], str] | None = None
         smallest: tuple[int, set[int], str] | None = None
-        # estimates are per character: correct them by the exact count of the rendering
+        # estimates are per character: correct them by the count of the rendering
         for _ in range(3):
             keep = self._choose(scaled)
             room = int(VALUE_SHARE * _VALUE_CHARS_PER_TOKEN * target) if self._mostly_rare else 0
-            out, markers = _render(self.lines, self.events, self.mined, keep, self.ctx, room)
-            used = self._count(keep, markers)
+            out, used = self._render(keep, room)
             if smallest is None or used < smallest[0]:
                 smallest = (used, keep, out)
             if used <= target and (best is None or used > best[0]):
@@ -219,7 +362,17 @@ class _Planner:
             scaled *= target / max(used, 1) * (0.99 if used > target else 1.0)
         chosen = best or smallest
         assert chosen is not None
-        return chosen[1], chosen[2]
+        return chosen[1], chosen[2], self.ctx.count_tokens(chosen[2])
+
+
+#: A gap in ``_Planner._gaps_of`` flags: from a dropped event of a template with nothing
+#: kept up to the next kept event.
+_GAP_RUN = re.compile(rb"\x01[\x00\x01]*")
+
+
+def _gap_run(flags: bytearray, start: int, end: int) -> list[int]:
+    """The events of a gap: those flagged 1 in ``start..end``."""
+    return [j for j in range(start, end) if flags[j] == 1]
 
 
 def _priorities(
@@ -275,34 +428,60 @@ def _rare_templates(mined: MinedLog, n_events: int) -> set[int]:
     return rare
 
 
+def _select_rows(
+    mined: MinedLog, costs: Sequence[float], priorities: Sequence[tuple[float, int]]
+) -> list[tuple[float, int, int, float, bool]]:
+    """What ``_select`` reads per event, best first: (priority, event, template, cost, whether
+    the template has other events)."""
+    assignment, templates = mined.assignment, mined.templates
+    return [
+        (p, i, assignment[i], costs[i], templates[assignment[i]].count > 1) for p, i in priorities
+    ]
+
+
 def _select(
-    events: Sequence[LogEvent],
-    mined: MinedLog,
-    costs: Sequence[float],
-    priorities: Sequence[tuple[float, int]],
+    rows: Sequence[tuple[float, int, int, float, bool]],
+    counts: Sequence[int],
     marker_cost: float,
     budget: float,
 ) -> set[int]:
-    kept_per_template = [0] * len(mined.templates)
-    counts = [len(t.members) for t in mined.templates]
-    assignment = mined.assignment
+    """Events by priority while they fit ``budget`` (those of priority 1000 always), with
+    ``counts`` the number of events per template."""
+    kept_per_template = [0] * len(counts)
     keep: set[int] = set()
     used = 0.0
-    for priority, i in priorities:
-        t = assignment[i]
-        count = counts[t]
+    for priority, i, t, cost, shared in rows:
         kept = kept_per_template[t]
-        cost = costs[i]
-        if kept == 0 and count > 1:
-            cost += marker_cost  # the template's summary marker
-        elif kept + 1 == count and count > 1:
-            cost -= marker_cost  # the template becomes whole: its marker goes
+        if shared:
+            if kept == 0:
+                cost += marker_cost  # the template's summary marker
+            elif kept + 1 == counts[t]:
+                cost -= marker_cost  # the template becomes whole: its marker goes
         if used + cost > budget and priority < 1000.0:
             continue
         keep.add(i)
         kept_per_template[t] = kept + 1
         used += cost
     return keep
+
+
+def _template_terms(mined: MinedLog) -> list[Counter[str]]:
+    """The search terms of each template's words (masks left out), for BM25.
+
+    ``terms`` of a text are the terms of its words one after another (no term spans a
+    space), and templates share most words: each distinct word is split once.
+    """
+    split: dict[str, list[str]] = {}
+    out: list[Counter[str]] = []
+    for t in mined.templates:
+        found: list[str] = []
+        for word in _MASKED.sub(" ", t.text).split():
+            got = split.get(word)
+            if got is None:
+                got = split[word] = terms(word)
+            found += got
+        out.append(Counter(found))
+    return out
 
 
 def _query_bonus(
@@ -312,7 +491,7 @@ def _query_bonus(
     bonus = [0.0] * len(events)
     if not query or not query.strip():
         return bonus
-    scores = bm25_scores([_MASKED.sub(" ", t.text) for t in mined.templates], query)
+    scores = bm25_scores(_template_terms(mined), query)
     top = max(scores, default=0.0)
     if top > 0:
         for i, t in enumerate(mined.assignment):
@@ -327,56 +506,6 @@ def _query_bonus(
     return bonus
 
 
-def _render(
-    lines: Sequence[str],
-    events: Sequence[LogEvent],
-    mined: MinedLog,
-    keep: set[int],
-    ctx: CompressContext,
-    value_room: int = 0,
-) -> tuple[str, list[str]]:
-    """The output text and the markers in it (``value_room``: characters of values the
-    query asks for that markers may list)."""
-    kinds = wanted(ctx.query) if value_room > 0 else []
-    room = ValueLister(kinds, value_room) if kinds else None
-    by_template: dict[int, list[int]] = {}
-    for i, t in enumerate(mined.assignment):
-        by_template.setdefault(t, []).append(i)
-    summary_after: dict[int, int] = {}  # kept event -> template summarised after it
-    represented: set[int] = set()
-    for t, members in by_template.items():
-        kept = [i for i in members if i in keep]
-        if kept:
-            represented.add(t)
-            if len(kept) < len(members):
-                summary_after[kept[0]] = t
-    out: list[str] = []
-    markers: list[str] = []
-    gap: list[int] = []
-    for i, e in enumerate(events):
-        if i not in keep:
-            if mined.assignment[i] not in represented:
-                gap.append(i)
-            continue
-        if gap:
-            new = _gap_markers(lines, events, mined, gap, ctx, room)
-            markers.extend(new)
-            out.extend(new)
-            gap = []
-        out.extend(lines[e.first : e.last + 1])
-        if i in summary_after:
-            t = summary_after[i]
-            dropped = [j for j in by_template[t] if j not in keep]
-            new = _summary_markers(lines, events, mined, t, dropped, ctx, room)
-            markers.extend(new)
-            out.extend(new)
-    if gap:
-        new = _gap_markers(lines, events, mined, gap, ctx, room)
-        markers.extend(new)
-        out.extend(new)
-    return "\n".join(out), markers
-
-
 def _summary_markers(
     lines: Sequence[str],
     events: Sequence[LogEvent],
@@ -385,8 +514,11 @@ def _summary_markers(
     dropped: Sequence[int],
     ctx: CompressContext,
     room: ValueLister | None,
+    *,
+    asked_ips: bool,
 ) -> list[str]:
-    """One marker for a template's dropped events; more when they list asked-for values."""
+    """One marker for a template's dropped events; more when they list asked-for values
+    (``asked_ips``: the query asks for addresses, so an address field is described first)."""
     heads = [lines[events[j].first] for j in dropped[:_VALUE_SAMPLE]]
     if len(dropped) > _VALUE_SAMPLE:
         heads.append(lines[events[dropped[-1]].first])
@@ -394,8 +526,7 @@ def _summary_markers(
     parts.extend(_span(heads))
     runs = _value_runs(heads, dropped, room)
     if runs is None:
-        asked = any(label == "IPs" for label, _ in wanted(ctx.query))
-        parts.extend(_varying(heads, mined.templates[template].tokens, addresses=asked))
+        parts.extend(_varying(heads, mined.templates[template].tokens, addresses=asked_ips))
         n_lines = sum(events[j].size for j in dropped)
         return [ctx.marker(n_lines, "lines", ", ".join(parts))]
     out: list[str] = []

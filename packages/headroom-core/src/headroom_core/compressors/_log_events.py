@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: A line that continues the event above it: indented (stack frames, wrapped messages),
 #: Java ``at``/``Caused by``/``... N more``, or a closing brace of a multi-line dump.
@@ -76,9 +76,12 @@ _TIMESTAMP = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class LogEvent:
-    """Lines ``first..last`` (inclusive) of the input; ``severity`` 2 error, 1 warning, 0 other."""
+class LogEvent(NamedTuple):
+    """Lines ``first..last`` (inclusive) of the input; ``severity`` 2 error, 1 warning, 0 other.
+
+    A named tuple: a log has one per line or so, and a tuple is built several times faster
+    than a frozen dataclass.
+    """
 
     first: int
     last: int
