@@ -237,6 +237,7 @@ def _fit(plans: list[_Plan], budget: int, count: Callable[[str], int], marker: i
         p.set(frozenset())
     sizes = [p.size(count, marker) for p in plans]
     total = sum(sizes)
+    cuts: list[tuple[int, int]] = []
     for tier in (_DATA, _FAR_CONTEXT, _NEAR_CONTEXT, _SIMILAR_REMOVED, _REMOVED):
         gains = {j: plans[j].tier_cost(tier) for j in range(len(plans))}
         left = [j for j in range(len(plans)) if gains[j]]
@@ -258,8 +259,20 @@ def _fit(plans: list[_Plan], budget: int, count: Callable[[str], int], marker: i
                 continue
             total += size - sizes[j]
             sizes[j] = size
+            cuts.append((j, tier))
     if total > budget:
         _cap_changed(plans, budget, count, marker)
+        return
+    # a large cut made last can overshoot by far: undo the cuts that still fit, last first
+    for j, tier in reversed(cuts):
+        now = plans[j].dropped
+        plans[j].set(now - {tier})
+        size = plans[j].size(count, marker)
+        if total + size - sizes[j] <= budget:
+            total += size - sizes[j]
+            sizes[j] = size
+        else:
+            plans[j].set(now)
 
 
 def _cap_changed(plans: list[_Plan], budget: int, count: Callable[[str], int], marker: int) -> None:
