@@ -75,7 +75,7 @@ def load_cases() -> list[dict[str, Any]]:
 
 
 def case_text(case: dict[str, Any]) -> str:
-    return (CORPUS / case["file"]).read_text("utf-8")
+    return (CORPUS / str(case["file"])).read_text("utf-8")
 
 
 @pytest.fixture(scope="session")
