@@ -178,8 +178,19 @@ def render_template(
     template: str, obj: dict[str, Any], parent: dict[str, Any] | None
 ) -> str | None:
     """The value ``template`` stands for in ``obj``; None if a named field is not text."""
+    parts = _template_parts(template)
+    if len(parts) == 2:  # one placeholder, as most links have: the loop below, unrolled
+        literal, key, up, placeholder = parts[0]
+        src = parent if up else obj
+        if src is None or key not in src:
+            return template
+        v = src[key]
+        if v.__class__ is str and v and v.isascii():
+            return literal + v + parts[1][0]
+        text = _source_text(v)
+        return None if text is None else literal + text + parts[1][0]
     out: list[str] = []
-    for literal, key, up, placeholder in _template_parts(template):
+    for literal, key, up, placeholder in parts:
         out.append(literal)
         if not placeholder:
             continue
@@ -207,7 +218,11 @@ def factor_groups(root: Any) -> Factoring:
     """
     groups: dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]] = {}
     for path, obj, parent in walk_dicts(root):
-        groups.setdefault(path, []).append((obj, parent))
+        found = groups.get(path)
+        if found is None:
+            groups[path] = [(obj, parent)]
+        else:
+            found.append((obj, parent))
     fact = Factoring()
     for path, members in groups.items():
         if len(members) < 2:
@@ -235,16 +250,19 @@ def factor_groups(root: Any) -> Factoring:
         removed = set(defaults).union(derived)
         recheck = {k for k, t in derived.items() if removed.intersection(_own_keys(t))}
         cut = 0
+        # same_value(obj[k], v), inlined: this loop visits every factored value
+        stated = [(k, v, v.__class__, len(k) + 4) for k, v in defaults.items()]
+        named = [(k, t, hits[k], k in recheck, (path or ".", k)) for k, t in derived.items()]
         for i, (obj, parent) in enumerate(members):
-            for k, v in defaults.items():
-                if same_value(obj[k], v):
+            for k, v, c, size in stated:
+                w = obj[k]
+                if w.__class__ is c and w == v and (c is not list or _dumps(w) == _dumps(v)):
+                    del obj[k]
+                    cut += size
+            for k, t, hit_at, again, hit in named:
+                if render_template(t, obj, parent) == obj[k] if again else hit_at[i]:
                     del obj[k]
                     cut += len(k) + 4
-            for k, t in derived.items():
-                if hits[k][i] if k not in recheck else render_template(t, obj, parent) == obj[k]:
-                    del obj[k]
-                    cut += len(k) + 4
-                    hit = (path or ".", k)
                     fact.derived_hits[hit] = fact.derived_hits.get(hit, 0) + 1
         fact.removed_chars += cut
         if defaults:

@@ -85,6 +85,7 @@ def long_strings(root: Any) -> Iterator[tuple[Any, Any, str]]:
 _SEGMENT = re.compile(r"\.\*|\.[^.\[]+|\[\]")
 
 
+@lru_cache(maxsize=4096)
 def _depth_below_rows(path: str) -> int:
     """Segments after the first array or map level: 0 for a row, 1 for its own sub-object."""
     segments = _SEGMENT.findall(path)
@@ -148,7 +149,7 @@ def drop_fields(
     each field's kind across calls (cutting strings never changes a kind). Returns how many
     values each dropped field lost (for the legend's marker) and the characters saved.
     """
-    wanted = set(terms(query or ""))
+    wanted = key_terms(query or "")
     memo = SelectionMemo() if memo is None else memo
     known = memo.kinds
     candidates: list[tuple[int, int, tuple[str, str]]] = []
@@ -192,7 +193,7 @@ def drop_defaults(
     of those objects loses it: ``totals`` counts the objects at each path, ``groups`` those
     that hold the key. Returns the values lost per field and the characters saved.
     """
-    wanted = set(terms(query or ""))
+    wanted = key_terms(query or "")
     dropped: dict[tuple[str, str], int] = {}
     saved = 0
     for path, defaults in list(const.items()):
@@ -298,7 +299,7 @@ _word_terms = lru_cache(maxsize=65536)(lambda word: tuple(terms(word)))
 
 @lru_cache(maxsize=4096)
 def key_terms(key: str) -> frozenset[str]:
-    """``set(terms(key))``: the terms of a field name, shared by every compression."""
+    """``set(terms(key))``: the terms of a field name or query, shared by every compression."""
     return frozenset(terms(key))
 
 

@@ -48,15 +48,20 @@ def inner_arrays(root: Any, *, anywhere: bool = False) -> list[list[Any]]:
         value, depth, in_row = stack.pop()
         if depth > MAX_DEPTH:
             continue
-        if isinstance(value, list):
+        if value.__class__ is list:
             if (in_row or anywhere) and len(value) >= MIN_INNER_ITEMS and _small_records(value):
                 found.append((len(_dumps(value)), len(found), value))
                 continue
             children: Any = value
+            row = True
         else:
             children = value.values()
-        row = in_row or isinstance(value, list) or is_map(value)
-        stack.extend((v, depth + 1, row) for v in children if isinstance(v, (dict, list)))
+            row = in_row or is_map(value)
+        depth += 1
+        for v in children:
+            c = v.__class__
+            if c is dict or c is list:
+                stack.append((v, depth, row))
     found.sort(key=lambda t: (-t[0], t[1]))
     return [a for _, _, a in found]
 
