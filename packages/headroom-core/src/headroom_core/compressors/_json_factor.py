@@ -218,11 +218,11 @@ def factor_groups(root: Any) -> Factoring:
     """
     groups: dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]] = {}
     for path, obj, parent in walk_dicts(root):
-        found = groups.get(path)
-        if found is None:
+        group = groups.get(path)
+        if group is None:
             groups[path] = [(obj, parent)]
         else:
-            found.append((obj, parent))
+            group.append((obj, parent))
     fact = Factoring()
     for path, members in groups.items():
         if len(members) < 2:
