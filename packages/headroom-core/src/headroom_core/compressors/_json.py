@@ -36,7 +36,15 @@ from ._json_compact import (
     still_walked_alike,
     tabulate,
 )
-from ._json_factor import MAX_DEPTH, Factoring, dumps, factor_groups, walk_dicts
+from ._json_factor import (
+    MAX_DEPTH,
+    Dicts,
+    Factoring,
+    dumps,
+    factor_groups,
+    is_map,
+    walk_dicts,
+)
 from ._json_select import (
     DEEP_KIND,
     FIELD_KINDS,
@@ -95,45 +103,111 @@ def parse(text: str) -> tuple[Any, bool]:
         return [json.loads(ln) for ln in lines], True
 
 
-def expand_embedded(root: Any) -> tuple[list[str], bool]:
+@dataclass
+class Expanded:
+    """What ``expand_embedded`` found, with the walk of the expanded tree it made on the way."""
+
+    paths: list[str]  # of the strings replaced, map keys spelled out
+    reserved: bool  # a key in ``RESERVED_KEYS`` or the value ``ABSENT`` is in use
+    dicts: Dicts  # ``walk_dicts`` of the expanded tree
+    maps: set[int]  # ids of the objects that walk treats as maps
+
+
+def expand_embedded(root: Any) -> Expanded:
     """Replace strings holding a JSON object or array by the parsed value (in place).
 
     Returns the paths of those strings, and whether the document (with them) already uses
     a key in ``RESERVED_KEYS`` or the value ``ABSENT``, which the compact form gives a
-    meaning.
+    meaning; the same pass walks the expanded tree as ``walk_dicts`` does.
     """
+    found = Expanded([], False, [], set())
     paths: dict[str, None] = {}
+    if isinstance(root, (dict, list)):
+        found.reserved = _expand(root, "", "", None, 0, paths, found)
+    found.paths = sorted(paths)
+    return found
+
+
+def _expand(
+    value: Any,
+    path: str,
+    spelled: str,
+    parent: dict[str, Any] | None,
+    depth: int,
+    paths: dict[str, None],
+    found: Expanded,
+) -> bool:
+    """``expand_embedded`` below ``value``, in document order; True if a reserved key shows.
+
+    ``path`` is the schema path (``.*`` for any key of a map), ``spelled`` the same path with
+    map keys as they are.
+    """
+    if depth > MAX_DEPTH:
+        return False
+    depth += 1
     reserved = False
-    stack: list[tuple[Any, str, int]] = [(root, "", 0)]
-    while stack:
-        value, path, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            continue
-        is_dict = value.__class__ is dict
-        if is_dict:
-            # strings this loop parses are never "@": checking before it is the same
-            reserved = reserved or not RESERVED_KEYS.isdisjoint(value) or ABSENT in value.values()
-            pairs: Any = value.items()
-        else:
-            pairs = enumerate(value)
-        depth += 1
-        for key, v in pairs:
+    if value.__class__ is list:
+        sub, spelled_sub = path + "[]", spelled + "[]"
+        for i, v in enumerate(value):
             c = v.__class__
             if c is str:
-                # most strings are short or start with a letter: no regex for those
-                if len(v) < MIN_EMBEDDED_CHARS or not (v[0] in "[{" or v[0].isspace()):
-                    continue
-                if _JSON_START.match(v) is None:
-                    continue
-                parsed = _parse_embedded(v)
+                parsed = _embedded(v)
                 if parsed is None:
                     continue
-                value[key] = v = parsed
-                paths[(f"{path}.{key}" if is_dict else f"{path}[]") or "."] = None
-                c = v.__class__
-            if c is dict or c is list:
-                stack.append((v, f"{path}.{key}" if is_dict else f"{path}[]", depth))
-    return sorted(paths), reserved
+                value[i] = v = parsed
+                paths[spelled_sub] = None
+            elif c is not dict and c is not list:
+                continue
+            reserved = _expand(v, sub, spelled_sub, parent, depth, paths, found) or reserved
+        return reserved
+    # strings this loop parses are never "@": checking before it is the same
+    reserved = not RESERVED_KEYS.isdisjoint(value) or ABSENT in value.values()
+    children: list[tuple[str, Any]] = []
+    for k, v in value.items():
+        c = v.__class__
+        if c is str:
+            parsed = _embedded(v)
+            if parsed is None:
+                continue
+            value[k] = v = parsed
+            paths[f"{spelled}.{k}"] = None
+        elif c is not dict and c is not list:
+            continue
+        children.append((k, v))
+    found.dicts.append((path, value, parent))
+    if is_map(value):  # entries keyed by id share one path
+        found.maps.add(id(value))
+        for k, v in children:
+            sub = f"{spelled}.{k}"
+            reserved = _expand(v, path + ".*", sub, value, depth, paths, found) or reserved
+    else:
+        for k, v in children:
+            sub = f"{spelled}.{k}"
+            own = sub if path is spelled else f"{path}.{k}"
+            reserved = _expand(v, own, sub, value, depth, paths, found) or reserved
+    return reserved
+
+
+def _embedded(text: str) -> dict[str, Any] | list[Any] | None:
+    """The JSON object or array ``text`` holds, or None."""
+    # most strings are short or start with a letter: no regex for those
+    if len(text) < MIN_EMBEDDED_CHARS or not (text[0] in "[{" or text[0].isspace()):
+        return None
+    if _JSON_START.match(text) is None:
+        return None
+    return _parse_embedded(text)
+
+
+def _walked_alike(factoring: Factoring, expanded: Expanded) -> bool:
+    """True if ``expanded.dicts`` still walks the tree after ``factoring`` took values out.
+
+    Factoring removes scalars, short lists of scalars and empty objects: unless it stated
+    an empty object as a default, the objects stay where they were, and only whether an
+    object is a map can change.
+    """
+    if any(v == {} for defaults in factoring.const.values() for v in defaults.values()):
+        return False
+    return all(is_map(obj) == (id(obj) in expanded.maps) for _, obj, _ in expanded.dicts)
 
 
 _JSON_START = re.compile(r"\s*[\[{]")
@@ -266,11 +340,15 @@ class JSONCompressor:
             shape.sampled = sample_long_arrays(value, max_items, ctx.marker)
         if shape.sampled:
             notes.append(f"sampled: {shape.sampled} items of long arrays skipped")
-        shape.embedded, reserved = expand_embedded(value)
-        if reserved:
+        expanded = expand_embedded(value)
+        shape.embedded = expanded.paths
+        dicts: Dicts | None = None
+        if expanded.reserved:
             shape.compact = False
         else:
-            shape.factoring = factor_groups(value)
+            shape.factoring = factor_groups(value, expanded.dicts)
+            if _walked_alike(shape.factoring, expanded):
+                dicts = expanded.dicts  # the first round may use the walk
         f = shape.factoring
         pristine = _dumps(value)
         compact = out = _render(json.loads(pristine) if shape.compact else value, shape, ctx)
@@ -308,9 +386,11 @@ class JSONCompressor:
         memo = SelectionMemo()  # every round starts from the same tree
         for n in range(MAX_ROUNDS):
             # the lossless output was rendered from a copy: the first round may use the tree
-            work = value if n == 0 else json.loads(pristine)
+            work, walked = (value, dicts) if n == 0 else (json.loads(pristine), None)
             wshape, wnotes = shape.copy(), list(notes)
-            lossy = self._select(work, wshape, len(out), scale, ratio, target, ctx, wnotes, memo)
+            lossy = self._select(
+                work, walked, wshape, len(out), scale, ratio, target, ctx, wnotes, memo
+            )
             if lossy not in counted:
                 counted[lossy] = max(1, ctx.count_tokens(lossy))
             got = counted[lossy]
@@ -330,6 +410,7 @@ class JSONCompressor:
     def _select(
         self,
         value: Any,
+        dicts: Dicts | None,
         shape: _Shape,
         size: int,
         scale: float,
@@ -343,7 +424,8 @@ class JSONCompressor:
 
         ``size`` is the length of the lossless output. Savings of each step are estimated on
         the plain tree (``scale``: compact characters per plain one), so the output is
-        rendered once; the caller measures it and may come back.
+        rendered once; the caller measures it and may come back. ``dicts`` is
+        ``walk_dicts(value)`` if the caller has it.
         """
         excess = (size - target / ratio) / scale
         f = shape.factoring
@@ -353,7 +435,8 @@ class JSONCompressor:
                 shape.dropped[hit] = shape.dropped.get(hit, 0) + n
             f.derived.clear()
             notes.append("lossy: derivable links dropped")
-        dicts = walk_dicts(value)
+        if dicts is None:
+            dicts = walk_dicts(value)
         groups = field_groups(value, dicts)
         if f.const and excess > 0:  # API links stated once still cost their characters
             totals = Counter(path or "." for path, _, _ in dicts)

@@ -51,7 +51,11 @@ MAP_MIN_KEYS = 8
 
 def is_map(obj: dict[str, Any]) -> bool:
     """True for objects keyed by data (ids, versions, names) rather than by field names."""
-    return len(obj) >= MAP_MIN_KEYS and all(isinstance(v, dict) for v in obj.values())
+    if len(obj) < MAP_MIN_KEYS:
+        return False
+    values = obj.values()
+    # most objects fail at their first value: no generator for those
+    return isinstance(next(iter(values)), dict) and all(isinstance(v, dict) for v in values)
 
 
 #: Objects with their schema path and nearest enclosing object, as ``walk_dicts`` gives them.
@@ -209,15 +213,16 @@ def render_template(
     return "".join(out)
 
 
-def factor_groups(root: Any) -> Factoring:
+def factor_groups(root: Any, dicts: Dicts | None = None) -> Factoring:
     """Remove default and derivable field values in place; return what to restate.
 
     Only keys every object at a path has are factored, so a key missing from an object
     can only mean its default (or derived) value applies. Objects whose value differs keep
-    it; a default must cover at least ``DEFAULT_SHARE`` of the objects.
+    it; a default must cover at least ``DEFAULT_SHARE`` of the objects. ``dicts`` is
+    ``walk_dicts(root)`` if the caller has it.
     """
     groups: dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]] = {}
-    for path, obj, parent in walk_dicts(root):
+    for path, obj, parent in walk_dicts(root) if dicts is None else dicts:
         group = groups.get(path)
         if group is None:
             groups[path] = [(obj, parent)]
