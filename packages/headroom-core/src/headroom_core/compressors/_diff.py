@@ -69,6 +69,7 @@ class _Plan:
     changed: list[tuple[int, int]]  # changed-tier lines, best first
     summary: str | None  # "generated file" / "data file"
     floor: frozenset[int]  # tiers always left out
+    after_header: bool = False  # follows a file shown as header lines only
     dropped: frozenset[int] = frozenset()
     cut: int | None = None
     keep: list[list[bool]] = field(default_factory=list)
@@ -98,7 +99,7 @@ class _Plan:
         key = (self.dropped, self.cut)
         if key not in self.sizes:
             complete = self.complete()
-            header = self.file.header if complete else _marked_header(self.file.header)
+            header = self.file.header if complete else _marked_header(self)
             total = sum(count(ln) for ln in [*header, *self.file.trailer])
             for n, header_line, run in _shown(self, count):
                 body = self.file.hunks[n].body
@@ -127,6 +128,10 @@ class DiffCompressor:
         repeats = _repeated_files(parsed.files)
         seen: set[tuple[str, ...]] = set()
         plans = [_plan(f, count, ctx, seen) for f in parsed.files if id(f) not in repeats]
+        by_id = {id(p.file): p for p in plans}
+        for before, after in itertools.pairwise(parsed.files):
+            if id(before) in by_id and id(after) in by_id:
+                by_id[id(after)].after_header = not before.hunks and not before.trailer
         fixed = sum(count(ln) for ln in parsed.preamble)
         marker = count(ctx.marker(99, "lines", "+99 -99, first hunk @@ -999,9 +999,9 @@"))
 
@@ -357,7 +362,7 @@ def _render(
 
 def _render_file(p: _Plan, ctx: CompressContext, count: Callable[[str], int]) -> list[str]:
     f = p.file
-    out = list(f.header) if p.complete() else _marked_header(f.header)
+    out = list(f.header) if p.complete() else _marked_header(p)
     # every original line not shown counts, a re-cut hunk's own header line included
     omitted = len(f.header) - len(out) + sum(len(h.lines) for h in f.hunks)
     subs = _shown(p, count)
@@ -394,14 +399,14 @@ def _filled(body: list[str], keep: list[bool], count: Callable[[str], int]) -> l
     return out
 
 
-def _marked_header(header: list[str]) -> list[str]:
+def _marked_header(p: _Plan) -> list[str]:
     """The header of a file that is cut anyway, without what a reader rarely needs: the
     ``index`` line (blob ids), and for a plain change of one path the ``diff --git`` line,
     which only restates ``--- a/X`` and ``+++ b/X`` (those alone are a traditional file
-    header that git, patch and unidiff all read). The marker counts the lines left out
-    and the ref has them."""
-    out = [ln for ln in header if not ln.startswith("index ")]
-    same = _GIT_SAME_PATH.match(out[0]) if out else None
+    header that git, patch and unidiff all read, unless the file before is shown as
+    header lines only). The marker counts the lines left out and the ref has them."""
+    out = [ln for ln in p.file.header if not ln.startswith("index ")]
+    same = _GIT_SAME_PATH.match(out[0]) if out and not p.after_header else None
     if same and out[1:] == [f"--- a/{same.group(1)}", f"+++ b/{same.group(1)}"]:
         return out[1:]
     return out

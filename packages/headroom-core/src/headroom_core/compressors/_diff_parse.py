@@ -143,8 +143,9 @@ def recut(hunk: Hunk, keep: Sequence[bool]) -> list[tuple[str, list[int]]]:
     Every sub-hunk's old-side lines (context and removed) are consecutive lines of the old
     file and its new-side lines (context and added) consecutive lines of the new one, and
     its header gives their real numbers, so the result is a valid diff of the same files
-    with some changes left out. A run is cut only where a left-out line breaks that: a
-    removed line left out between two added lines does not. Runs without a changed line
+    with some changes left out. A run is cut where a left-out line breaks that, and at any
+    left-out context line; a removed line left out between two added lines does not cut
+    it (the added lines are consecutive in the new file). Runs without a changed line
     are left out. All lines kept gives the hunk verbatim. A ``\\`` line goes with the line
     before it.
     """
@@ -179,8 +180,10 @@ def recut(hunk: Hunk, keep: Sequence[bool]) -> list[tuple[str, list[int]]]:
             continue
         kept_prev = keep[k]
         if not keep[k]:
-            old_gap = old_gap or (old and run_old)
-            new_gap = new_gap or (new and run_new)
+            # left-out context splits a run, a left-out removed (added) line only splits
+            # old-side (new-side) lines
+            old_gap = old_gap or (old and (run_old or new))
+            new_gap = new_gap or (new and (run_new or old))
             continue
         if run and ((old and old_gap) or (new and new_gap)):
             close(run)
