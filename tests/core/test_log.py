@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from headroom_core import MARKER_RE, HeadroomConfig, compress, find_markers, retrieve
 from headroom_core.compressors._log import RARE_OVERFLOW
 from headroom_core.compressors._log_events import severity, split_events, timestamp
-from headroom_core.compressors._log_templates import LogTemplateMiner, mask_line
+from headroom_core.compressors._log_templates import LogTemplateMiner, _TokenMasker, mask_line
 from headroom_core.compressors._log_values import ValueLister, wanted
 
 
@@ -189,6 +189,20 @@ def test_value_lister_lists_each_asked_value_once_within_its_room() -> None:
 )
 def test_mask_line(line: str, expected: str) -> None:
     assert mask_line(line) == expected
+
+
+_MASK_CHARS = "0123456789abcdefxXghz.:,-_/<>[] \t\u0663"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=_MASK_CHARS, max_size=40), min_size=1, max_size=6))
+def test_bulk_masking_equals_masking_each_token(lines: list[str]) -> None:
+    """The miner masks all tokens at once; a token must come out as ``mask_line`` of it."""
+    expected = [
+        tuple("<n>" if tok.isdigit() else mask_line(tok) for tok in line.split()) for line in lines
+    ]
+    assert _TokenMasker().lines(lines) == expected
+    assert _TokenMasker().lines(["x\ny 0x1f", *lines])[1:] == expected  # newline fallback
 
 
 def test_miner_groups_variants_and_separates_outcomes() -> None:

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
-from .._relevance import bm25_scores, terms
+from .._relevance import STOPWORDS, bm25_scores, terms
 from ._base import CompressContext, CompressorResult
 from ._log_events import (
     LogEvent,
@@ -108,9 +108,15 @@ class _Planner:
     ) -> None:
         self.lines, self.events, self.mined, self.ctx = lines, events, mined, ctx
         self.trailing = trailing
-        per_char = ctx.original_tokens / (sum(len(ln) + 1 for ln in lines) or 1)
+        per_char = ctx.original_tokens / ((sum(map(len, lines)) + len(lines)) or 1)
         self.costs = [
-            sum(len(lines[j]) + 1 for j in range(e.first, e.last + 1)) * per_char for e in events
+            (
+                len(lines[e.first]) + 1
+                if e.first == e.last
+                else sum(map(len, lines[e.first : e.last + 1])) + e.last - e.first + 1
+            )
+            * per_char
+            for e in events
         ]
         self.marker_cost = float(
             ctx.count_tokens(ctx.marker(999, "lines", "x1000 in all, 00:00:00 - 00:00:00"))
@@ -119,7 +125,7 @@ class _Planner:
         self.members = [t.members for t in mined.templates]
         self.counts = [len(m) for m in self.members]
         self.rows = _select_rows(mined, self.costs, self.priorities)
-        self.template_costs = [sum(self.costs[i] for i in m) for m in self.members]
+        self.template_costs = [sum(map(self.costs.__getitem__, m)) for m in self.members]
         self.asked_ips = any(label == "IPs" for label, _ in wanted(ctx.query))
         self._allowance_share = 1.0
         self._mostly_rare = False  # set by _target
@@ -387,24 +393,28 @@ def _priorities(
     rated = _template_severities(lines, events, mined)
     typical = sorted(costs)[len(costs) // 2] or 1.0
     rare_templates = _rare_templates(mined, len(events))
-    ranked: list[tuple[float, int]] = []
+    log2 = math.log2
+    last = len(events) - 1
+    ranked: list[tuple[float, int]] = []  # (-priority, event): sorts best first
     for template in mined.templates:
         rare = template.id in rare_templates
+        rating = rated[template.id]
         for rank, i in enumerate(template.members):
-            if i == 0 or i == len(events) - 1 or events[i].header:
+            e = events[i]
+            if i == 0 or i == last or e.header:
                 base = 1000.0
             elif rare:
                 base = 100.0
             elif rank == 0:
                 base = 60.0
             else:
-                base = -10.0 * math.log2(rank + 1)
+                base = -10.0 * log2(rank + 1)
             # a long line must be worth more: two short rare lines beat one long one
-            size = 8.0 * math.log2(max(costs[i], 1.0) / typical)
-            sev = max(rated[template.id], events[i].severity)
-            ranked.append((base + 15.0 * sev + query_bonus[i] - size, i))
-    ranked.sort(key=lambda pi: (-pi[0], pi[1]))
-    return ranked
+            size = 8.0 * log2(max(costs[i], 1.0) / typical)
+            sev = max(rating, e.severity)
+            ranked.append((-(base + 15.0 * sev + query_bonus[i] - size), i))
+    ranked.sort()
+    return [(-p, i) for p, i in ranked]
 
 
 def _template_severities(
@@ -468,17 +478,25 @@ def _select(
 def _template_terms(mined: MinedLog) -> list[Counter[str]]:
     """The search terms of each template's words (masks left out), for BM25.
 
-    ``terms`` of a text are the terms of its words one after another (no term spans a
-    space), and templates share most words: each distinct word is split once.
+    ``terms`` of a text are the terms of its pieces one after another, cut where no term
+    can run on (``_NOT_TERM``), and templates share most pieces: each is split once.
     """
     split: dict[str, list[str]] = {}
     out: list[Counter[str]] = []
     for t in mined.templates:
         found: list[str] = []
-        for word in _MASKED.sub(" ", t.text).split():
+        text = _MASKED.sub(" ", t.text)
+        cut = _NOT_TERM if _DIGIT.search(text) else _NOT_WORD  # dots join digits only
+        for word in cut.split(text):
             got = split.get(word)
             if got is None:
-                got = split[word] = terms(word)
+                if word.isascii() and word.isalpha() and not _CAMEL_CASE.search(word):
+                    # a plain word is its own term (lowercased), unless a stopword
+                    low = word.lower()
+                    got = [] if low in STOPWORDS else [low]
+                else:
+                    got = terms(word)
+                split[word] = got
             found += got
         out.append(Counter(found))
     return out
@@ -527,12 +545,11 @@ def _summary_markers(
     runs = _value_runs(heads, dropped, room)
     if runs is None:
         parts.extend(_varying(heads, mined.templates[template].tokens, addresses=asked_ips))
-        n_lines = sum(events[j].size for j in dropped)
-        return [ctx.marker(n_lines, "lines", ", ".join(parts))]
+        return [ctx.marker(_line_count(events, dropped), "lines", ", ".join(parts))]
     out: list[str] = []
     for run, values in runs:
         detail = ", ".join([*parts, values] if not out else [values])
-        out.append(ctx.marker(sum(events[j].size for j in run), "lines", detail))
+        out.append(ctx.marker(_line_count(events, run), "lines", detail))
     return out
 
 
@@ -545,19 +562,26 @@ def _gap_markers(
     room: ValueLister | None,
 ) -> list[str]:
     """One marker for a run of dropped events; more when they list asked-for values."""
-    runs = _value_runs([lines[events[i].first] for i in gap], gap, room)
+    runs = None
+    if room is not None and room.room > 0:
+        runs = _value_runs([lines[events[i].first] for i in gap], gap, room)
     out: list[str] = []
     for run, values in runs or [(list(gap), "")]:
-        per_template = Counter(mined.assignment[i] for i in run)
+        per_template = Counter(map(mined.assignment.__getitem__, run))
         # no time span: the kept lines around a gap already show when it was
         parts = [f"{len(per_template)} templates"] if len(per_template) > 1 else []
         if len(per_template) == 1:
             parts.append(_shape(mined.templates[next(iter(per_template))].tokens))
         if values:
             parts.append(values)
-        n_lines = sum(events[i].size for i in run)
-        out.append(ctx.marker(n_lines, "lines", ", ".join(parts)))
+        out.append(ctx.marker(_line_count(events, run), "lines", ", ".join(parts)))
     return out
+
+
+def _line_count(events: Sequence[LogEvent], members: Sequence[int]) -> int:
+    """The lines of ``members`` (events)."""
+    picked = [events[i] for i in members]
+    return sum(e.last for e in picked) - sum(e.first for e in picked) + len(picked)
 
 
 def _value_runs(
@@ -597,6 +621,12 @@ def _span(heads: Sequence[str]) -> list[str]:
 _FRACTION = re.compile(r"[.,]\d+$")
 _LETTERS = re.compile(r"[A-Za-z]{2}")
 _MASKED = re.compile(r"<(?:n|hex|ip|\*)>")
+_CAMEL_CASE = re.compile(r"[a-z][A-Z]")  # where ``terms`` splits a word
+#: Characters no term of ``terms`` contains or runs across (terms are words of letters,
+#: digits and ``_``, or dotted numbers).
+_NOT_TERM = re.compile(r"[^\w.]+")
+_NOT_WORD = re.compile(r"\W+")
+_DIGIT = re.compile(r"\d")
 
 
 def _shape(tokens: Sequence[str]) -> str:
