@@ -151,6 +151,9 @@ def _expand(
         for i, v in enumerate(value):
             c = v.__class__
             if c is str:
+                # most strings are short or start with a letter: no call for those
+                if len(v) < MIN_EMBEDDED_CHARS or not (v[0] in "[{" or v[0].isspace()):
+                    continue
                 parsed = _embedded(v)
                 if parsed is None:
                     continue
@@ -166,6 +169,8 @@ def _expand(
     for k, v in value.items():
         c = v.__class__
         if c is str:
+            if len(v) < MIN_EMBEDDED_CHARS or not (v[0] in "[{" or v[0].isspace()):
+                continue
             parsed = _embedded(v)
             if parsed is None:
                 continue
@@ -189,10 +194,7 @@ def _expand(
 
 
 def _embedded(text: str) -> dict[str, Any] | list[Any] | None:
-    """The JSON object or array ``text`` holds, or None."""
-    # most strings are short or start with a letter: no regex for those
-    if len(text) < MIN_EMBEDDED_CHARS or not (text[0] in "[{" or text[0].isspace()):
-        return None
+    """The JSON object or array ``text`` holds, or None (the caller checks its first char)."""
     if _JSON_START.match(text) is None:
         return None
     return _parse_embedded(text)

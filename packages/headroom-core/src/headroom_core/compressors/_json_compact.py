@@ -110,7 +110,8 @@ def repeated_objects(root: Any, dicts: Dicts | None = None) -> dict[int, dict[st
     # rows themselves (objects right in an array at the top) are rarely repeated and are the
     # biggest to serialise: only what they contain is considered. Only objects whose scalar
     # fields repeat can repeat at all, so only those are serialised; any other object is a
-    # content of its own (its identity stands for its text)
+    # content of its own (its identity stands for its text). An object without an id-like
+    # key is never replaced, and names no content by id: it plays no part at all
     walked = walk_dicts(root) if dicts is None else dicts
     row_paths: dict[str, bool] = {}
     objs: list[dict[str, Any]] = []
@@ -119,7 +120,7 @@ def repeated_objects(root: Any, dicts: Dicts | None = None) -> dict[int, dict[st
             row = row_paths.get(path)
             if row is None:
                 row = row_paths[path] = _is_row_path(path)
-            if not row:
+            if not row and any(map(_is_id_name, obj)):
                 objs.append(obj)
     prints = [_fingerprint(obj) for obj in objs]
     index: dict[tuple[Any, ...], int] = {}  # each print hashed once

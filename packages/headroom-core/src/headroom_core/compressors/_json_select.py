@@ -256,7 +256,8 @@ def cut_strings(root: Any, cap: int, marker: Marker, found: LongStrings | None =
     cut = 0
     for container, key, s in list(long_strings(root)) if found is None else found:
         full = len(s)
-        done = _CUT_TAIL.search(s)
+        # a cut string ends in its marker: searching a long text for one is costly
+        done = _CUT_TAIL.search(s) if s.endswith(("]", "]\n")) else None
         if done:  # cut before: cut the kept head further, count from the original length
             s, full = s[: done.start()], int(done["of"])
         if len(s) <= cap:
