@@ -315,14 +315,16 @@ class _TokenMasker:
         token masks the same either way), which makes most tokens of a log the same few
         shapes; the distinct new shapes are then joined by spaces and each mask pass runs
         once over the whole string. No pattern matches or looks across whitespace, so a
-        token masks exactly as it would alone.
+        token masks exactly as it would alone. Shaped lines repeat as well (timestamps,
+        counters): each distinct one is split and mapped once.
         """
         hex_prefix, hex_mask = _MASKS[0]
         text = hex_prefix.sub(hex_mask, "\n".join(lines)).translate(_DIGITS_AS_ONE)
         shaped = text.split("\n")
         if len(shaped) != len(lines):  # a message holding a newline: one at a time
             shaped = [hex_prefix.sub(hex_mask, line).translate(_DIGITS_AS_ONE) for line in lines]
-        split = [line.split() for line in shaped]
+        masked: dict[str, tuple[str, ...]] = dict.fromkeys(shaped, ())  # lines repeat too
+        split = [line.split() for line in masked]
         cache = self._masked
         todo: list[str] = []
         for tok in dict.fromkeys(chain.from_iterable(split)):
@@ -338,7 +340,9 @@ class _TokenMasker:
                 joined = pattern.sub(mask, joined)
             cache.update(zip(todo, joined.split(" "), strict=True))
         get = cache.__getitem__
-        return [tuple(map(get, toks)) for toks in split]
+        for line, toks in zip(masked, split, strict=True):
+            masked[line] = tuple(map(get, toks))
+        return list(map(masked.__getitem__, shaped))
 
     def variable(self, token: str) -> bool:
         v = self._variable.get(token)
