@@ -58,6 +58,9 @@ _SUBHUNK_HEADER = 11  # tokens a sub-hunk header costs, about
 _DATA, _FAR_CONTEXT, _NEAR_CONTEXT, _SIMILAR_REMOVED, _REMOVED, _CHANGED = range(6)
 
 
+_Sub = tuple[int, str, list[int]]  # a shown sub-hunk: hunk index, header line, body indexes
+
+
 @dataclass
 class _Plan:
     """One file's lines with their tiers and costs, and its state: the tiers left out and
@@ -74,6 +77,7 @@ class _Plan:
     cut: int | None = None
     keep: list[list[bool]] = field(default_factory=list)
     sizes: dict[tuple[frozenset[int], int | None], int] = field(default_factory=dict)
+    views: dict[tuple[frozenset[int], int | None], list[_Sub]] = field(default_factory=dict)
 
     def set(self, dropped: frozenset[int], cut: int | None = None) -> None:
         self.dropped, self.cut = dropped | self.floor, cut
@@ -94,6 +98,13 @@ class _Plan:
     def complete(self) -> bool:
         return all(all(ks) for ks in self.keep)
 
+    def shown(self, count: Callable[[str], int]) -> list[_Sub]:
+        """The sub-hunks shown in the current state (see ``_shown``)."""
+        key = (self.dropped, self.cut)
+        if key not in self.views:
+            self.views[key] = _shown(self, count)
+        return self.views[key]
+
     def size(self, count: Callable[[str], int], marker: int) -> int:
         """Estimated tokens of the file as rendered in its current state."""
         key = (self.dropped, self.cut)
@@ -101,7 +112,7 @@ class _Plan:
             complete = self.complete()
             header = self.file.header if complete else _marked_header(self)
             total = sum(count(ln) for ln in [*header, *self.file.trailer])
-            for n, header_line, run in _shown(self, count):
+            for n, header_line, run in self.shown(count):
                 body = self.file.hunks[n].body
                 total += count(header_line) + sum(count(body[k]) for k in run)
             self.sizes[key] = total + (0 if complete else marker)
@@ -149,13 +160,13 @@ class DiffCompressor:
         # estimates add up lines one by one: search the target whose real size fits best
         target, low, high = ctx.budget, 0, 0
         best = fallback = attempt(target)
-        for _ in range(5):
+        for _ in range(4):
             tokens = fallback[1]
             if tokens <= ctx.budget:
                 low = max(low, target)
                 if best[1] > ctx.budget or tokens > best[1]:
                     best = fallback
-                if tokens >= 0.98 * ctx.budget:
+                if tokens >= 0.97 * ctx.budget:
                     break
             else:
                 high = min(high, target) if high else target
@@ -222,7 +233,7 @@ def _changed_order(f: DiffFile, tiers: list[list[int]], query: str | None) -> li
     """Tier-4 lines best first: each hunk's first, then whole hunks, query matches first."""
     scores = [0.0] * len(f.hunks)
     if query and len(f.hunks) > 1:
-        docs = [Counter(terms(f.path + "\n" + "\n".join(h.body))) for h in f.hunks]
+        docs = [Counter(terms("\n".join(ln for ln in h.body if ln[:1] in "+-"))) for h in f.hunks]
         scores = bm25_scores(docs, query)
     top = max(scores, default=0.0)
     firsts: list[tuple[int, int]] = []
@@ -244,18 +255,12 @@ def _fit(plans: list[_Plan], budget: int, count: Callable[[str], int], marker: i
     total = sum(sizes)
     cuts: list[tuple[int, int]] = []
     for tier in (_DATA, _FAR_CONTEXT, _NEAR_CONTEXT, _SIMILAR_REMOVED, _REMOVED):
-        gains = {j: plans[j].tier_cost(tier) for j in range(len(plans))}
-        left = [j for j in range(len(plans)) if gains[j]]
+        # (gain, file) ascending: the smallest cut that covers the excess, else the
+        # largest file's (big files lose first)
+        left = sorted((g, j) for j, g in enumerate(p.tier_cost(tier) for p in plans) if g)
         while total > budget and left:
-            excess = total - budget
-            enough = [j for j in left if gains[j] >= excess]
-            # the smallest cut that suffices, else the largest file's (big files lose first)
-            j = (
-                min(enough, key=lambda j: (gains[j], j))
-                if enough
-                else max(left, key=lambda j: (gains[j], -j))
-            )
-            left.remove(j)
+            at = bisect.bisect_left(left, (total - budget, -1))
+            _, j = left.pop(at if at < len(left) else -1)
             before = plans[j].dropped
             plans[j].set(before | {tier})
             size = plans[j].size(count, marker)
@@ -287,20 +292,22 @@ def _cap_changed(plans: list[_Plan], budget: int, count: Callable[[str], int], m
     sums = [list(itertools.accumulate(p.costs[n][k] for n, k in p.changed)) for p in plans]
     below = frozenset(range(_CHANGED))
 
-    def cut(j: int, cap: int) -> None:
+    def state(j: int, cap: int) -> tuple[frozenset[int], int | None]:
         kept = bisect.bisect_right(sums[j], cap)
         if kept < len(sums[j]):
             # a file that loses changed lines is marked anyway: its context and removed
             # lines go before any more of them
-            plans[j].set(below, kept)
-        else:
-            plans[j].set(base[j])
+            return below | plans[j].floor, kept
+        return base[j], None
 
     def total(cap: int) -> int:
         out = 0
         for j, p in enumerate(plans):
-            cut(j, cap)
-            out += p.size(count, marker)
+            key = state(j, cap)
+            if key not in p.sizes:
+                p.set(*key)
+                p.size(count, marker)
+            out += p.sizes[key]
         return out
 
     lo, hi = 0, max((s[-1] for s in sums if s), default=0)
@@ -310,18 +317,18 @@ def _cap_changed(plans: list[_Plan], budget: int, count: Callable[[str], int], m
             lo = mid
         else:
             hi = mid - 1
-    for j in range(len(plans)):
-        cut(j, lo)
+    for j, p in enumerate(plans):
+        p.set(*state(j, lo))
 
 
-def _shown(p: _Plan, count: Callable[[str], int]) -> list[tuple[int, str, list[int]]]:
+def _shown(p: _Plan, count: Callable[[str], int]) -> list[_Sub]:
     """The sub-hunks shown for the file: hunk index, header line, body indexes.
 
     The section of a re-cut header (the enclosing function git names after ``@@``) is
     context: it goes with the file's context, and sooner when the last shown header
     already named it.
     """
-    out: list[tuple[int, str, list[int]]] = []
+    out: list[_Sub] = []
     last = ""
     no_context = _NEAR_CONTEXT in p.dropped
     for n, (h, ks) in enumerate(zip(p.file.hunks, p.keep, strict=True)):
@@ -365,7 +372,7 @@ def _render_file(p: _Plan, ctx: CompressContext, count: Callable[[str], int]) ->
     out = list(f.header) if p.complete() else _marked_header(p)
     # every original line not shown counts, a re-cut hunk's own header line included
     omitted = len(f.header) - len(out) + sum(len(h.lines) for h in f.hunks)
-    subs = _shown(p, count)
+    subs = p.shown(count)
     for n, header, run in subs:
         out.append(header)
         out.extend(f.hunks[n].body[k] for k in run)
