@@ -113,10 +113,32 @@ def _source_text(v: Any) -> str | None:
     return None
 
 
-@lru_cache(maxsize=4096)
-def _bounded(value: str) -> re.Pattern[str]:
-    """``value`` where it is not part of a longer word (ids must not match inside hex)."""
-    return re.compile(r"(?<![A-Za-z0-9])" + re.escape(value) + r"(?![A-Za-z0-9])")
+def _sub_bounded(text: str, value: str, repl: str) -> str:
+    """``text`` with ``value`` replaced where it is not part of a longer word (ids must not
+    match inside hex): no ASCII letter or digit right before or after it.
+
+    As ``re.sub`` with lookarounds would, without compiling a pattern per value (values are
+    ids, names and numbers: most are seen once).
+    """
+    out: list[str] = []
+    pos = start = 0
+    n, end = len(value), len(text)
+    while (i := text.find(value, start)) >= 0:
+        j = i + n
+        if (i == 0 or not _word_char(text[i - 1])) and (j == end or not _word_char(text[j])):
+            out.append(text[pos:i])
+            out.append(repl)
+            pos = start = j
+        else:
+            start = i + 1
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _word_char(c: str) -> bool:
+    return c.isascii() and c.isalnum()
 
 
 def _sources(
@@ -148,7 +170,7 @@ def _template(value: str, sources: list[tuple[str, str]]) -> str | None:
     t = value
     for name, src in sources:
         if src in t:
-            t2 = _bounded(src).sub(chr(_PLACEHOLDER_BASE + len(names)), t)
+            t2 = _sub_bounded(t, src, chr(_PLACEHOLDER_BASE + len(names)))
             if t2 != t:
                 names.append(name)
                 t = t2
