@@ -26,11 +26,11 @@ How lines are compared:
 from __future__ import annotations
 
 import re
+import struct
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from operator import eq
 
 #: Value shapes masked inside tokens, applied in this order (each pass is a plain ``sub``:
 #: a callback per match costs more than the whole mining step).
@@ -146,23 +146,26 @@ class MinedLog:
 
 
 class _Cluster:
-    """A template being mined, with its positions as byte masks (see ``_Flags``)."""
+    """A template being mined, with its positions as fields of integers (see ``_Flags``)."""
 
-    __slots__ = ("informative", "members", "outcome", "tokens", "variable")
+    __slots__ = ("code", "informative", "members", "outcome", "tokens", "variable")
 
     def __init__(self, tokens: list[str], flags: _Flags) -> None:
         self.tokens = tokens
         self.members: list[int] = []
+        self.code = flags.code(tokens)
         self.variable, self.outcome = flags.masks(tokens)
         self.informative = flags.informative(tokens, self.variable)
 
-    def widen(self, toks: Sequence[str]) -> None:
+    def widen(self, toks: Sequence[str], flags: _Flags) -> None:
         """``<*>`` wherever ``toks`` differs (a wildcard is a value, not an outcome word,
         not informative)."""
         for p, (a, b) in enumerate(zip(self.tokens, toks, strict=True)):
             if a != b and a != WILDCARD:
                 self.tokens[p] = WILDCARD
-                bit = 1 << (8 * p)
+                shift = _FIELD * p
+                self.code = self.code & ~(_ID_BITS << shift) | flags.wildcard << shift
+                bit = _FLAG_BIT << shift
                 self.variable |= bit
                 self.outcome &= ~bit
                 self.informative &= ~bit
@@ -230,17 +233,20 @@ class LogTemplateMiner:
         token (not a value, not a constant header word) counts as agreeing; differing
         outcome words rule the template out; any other difference counts against, unless
         both tokens are values. With positions as byte masks this is a few integer
-        operations per template.
+        operations per template (``_Flags``).
         """
         if not candidates:
             return None
-        full = _byte_mask(b"\x01" * len(toks))
+        flag_bits, id_low = flags.spans(len(toks))
+        code = flags.code(toks)
         variable, outcome = flags.masks(toks)
         best: _Cluster | None = None
         best_score = -1.0
         for cluster in candidates:
-            equal = _byte_mask(map(eq, cluster.tokens, toks))
-            differ = full ^ equal
+            # a field's id bits are all zero exactly where the tokens are equal: adding
+            # the low bits of every field carries into the flag bit of the others
+            equal = ~((cluster.code ^ code) + id_low) & flag_bits
+            differ = flag_bits ^ equal
             if differ & (cluster.outcome | outcome):
                 score = 0.0
             else:
@@ -253,7 +259,7 @@ class LogTemplateMiner:
                     break
         if best is None or best_score < self.similarity:
             return None
-        best.widen(toks)
+        best.widen(toks, flags)
         return best
 
 
@@ -342,6 +348,12 @@ class _TokenMasker:
         get = cache.__getitem__
         for line, toks in zip(masked, split, strict=True):
             masked[line] = tuple(map(get, toks))
+        # every masked token is compared: rate them all at once
+        variable, outcome = self._variable, self._outcome
+        for tok in dict.fromkeys(cache.values()):
+            if tok not in variable:
+                variable[tok] = "<" in tok and _variable(tok)
+                outcome[tok] = tok.strip(_BARE) in OUTCOME_WORDS
         return list(map(masked.__getitem__, shaped))
 
     def variable(self, token: str) -> bool:
@@ -357,46 +369,86 @@ class _TokenMasker:
         return v
 
 
-def _byte_mask(flags: Iterable[bool] | bytes) -> int:
-    """Per-position flags as an integer with bit ``8 * p`` set for each true position
-    (``bytes`` builds it in C; ``int.bit_count`` counts the positions)."""
-    return int.from_bytes(bytes(flags), "little")
+#: Token sequences are compared as integers with one 32-bit field per position: the
+#: token's id in the low 31 bits (``_ID_BITS``), a flag in the top bit (``_FLAG_BIT``).
+_FIELD = 32
+_ID_BITS = (1 << 31) - 1
+_FLAG_BIT = 1 << 31
+
+
+def _fields(values: Iterable[int], n: int) -> int:
+    """``n`` values below 2**31 as the fields of an integer (``struct`` packs them in C)."""
+    return int.from_bytes(struct.pack(f"<{n}I", *values), "little")
 
 
 class _Flags:
-    """Byte masks of token sequences: values, outcome words, informative positions."""
+    """Token sequences as fields of integers: token ids, and flags of the positions that
+    hold values, outcome words or informative tokens, so that comparing a line with a
+    template is a few integer operations however long they are."""
 
     def __init__(self, masker: _TokenMasker, neutral: Sequence[frozenset[str]]) -> None:
         self.masker, self.neutral = masker, neutral
+        self.ids: dict[str, int] = {WILDCARD: 0}
+        self.wildcard = 0
+        self._spans: dict[int, tuple[int, int]] = {}
+
+    def spans(self, n: int) -> tuple[int, int]:
+        """For ``n`` positions: every flag bit, and every id bit."""
+        found = self._spans.get(n)
+        if found is None:
+            found = self._spans[n] = (
+                _fields([1] * n, n) << 31,
+                _fields([_ID_BITS] * n, n),
+            )
+        return found
+
+    def code(self, toks: Sequence[str]) -> int:
+        """The ids of ``toks`` (a new token gets the next id)."""
+        ids = self.ids
+        try:
+            return _fields(map(ids.__getitem__, toks), len(toks))
+        except KeyError:
+            for t in toks:
+                if t not in ids:
+                    ids[t] = len(ids)
+            return _fields(map(ids.__getitem__, toks), len(toks))
 
     def masks(self, toks: Sequence[str]) -> tuple[int, int]:
         """The positions of values and of outcome words in ``toks``."""
         masker = self.masker
         variable, outcome = masker._variable, masker._outcome
+        n = len(toks)
         try:
             return (
-                _byte_mask(map(variable.__getitem__, toks)),
-                _byte_mask(map(outcome.__getitem__, toks)),
+                _fields(map(variable.__getitem__, toks), n) << 31,
+                _fields(map(outcome.__getitem__, toks), n) << 31,
             )
         except KeyError:
             for t in toks:
                 masker.variable(t)
                 masker.outcome(t)
             return (
-                _byte_mask(map(variable.__getitem__, toks)),
-                _byte_mask(map(outcome.__getitem__, toks)),
+                _fields(map(variable.__getitem__, toks), n) << 31,
+                _fields(map(outcome.__getitem__, toks), n) << 31,
             )
 
     def informative(self, toks: Sequence[str], variable: int) -> int:
         """Positions whose token counts when equal: not a value (``variable`` are), not a
         header word that most lines share there."""
-        full = _byte_mask(b"\x01" * len(toks))
-        neutral = _byte_mask(t in col for t, col in zip(toks, self.neutral, strict=False))
-        return full & ~variable & ~neutral
+        n = len(toks)
+        neutral = _fields(
+            [t in col for t, col in zip(toks, self.neutral, strict=False)]
+            + [False] * max(0, n - len(self.neutral)),
+            n,
+        )
+        return self.spans(n)[0] & ~variable & ~(neutral << 31)
+
+
+_BARE = ":;,.[]()<>=-_'\""
 
 
 def _bare(token: str) -> str:
-    return token.strip(":;,.[]()<>=-_'\"")
+    return token.strip(_BARE)
 
 
 def _neutral_tokens(masked: Sequence[Sequence[str]]) -> tuple[frozenset[str], ...]:
