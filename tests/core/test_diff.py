@@ -233,13 +233,13 @@ def test_recut_keeps_real_line_numbers() -> None:
     keep = [False, False, True, False, False, False, True, True, True, False]
     # -b left out: +B is an insertion after old line 11; -f/+F/+G replace old line 15
     assert recut(hunk, keep) == [
-        ("@@ -11,0 +11,1 @@ def f():", [2]),
-        ("@@ -15,1 +15,2 @@", [6, 7, 8]),
+        ("@@ -11,0 +11 @@ def f():", [2]),
+        ("@@ -15 +15,2 @@", [6, 7, 8]),
     ]
     # a left-out removed line between added ones does not split the sub-hunk
     body = ["-x", "+X", "-y", "+Y", " z"]
     hunk = Hunk("@@ -1,3 +1,3 @@", 1, 1, "", body)
-    assert recut(hunk, [False, True, False, True, True]) == [("@@ -3,1 +1,3 @@", [1, 3, 4])]
+    assert recut(hunk, [False, True, False, True, True]) == [("@@ -3 +1,3 @@", [1, 3, 4])]
 
 
 def test_similar_removed_lines_pair_with_their_replacement() -> None:

@@ -186,8 +186,9 @@ def _plan(
 ) -> _Plan:
     """Tier and cost every body line of ``f``. ``seen`` holds the hunks of earlier files:
     a hunk that repeats one exactly (the same edit made in many files) is data."""
-    generated = _is_generated(f)
-    data = generated or bool(_DATA_DIR.search(f.path))
+    fixture = bool(_DATA_DIR.search(f.path))
+    generated = _is_generated(f)  # summarised whatever the budget
+    data = fixture or generated
     tiers: list[list[int]] = []
     head = HEAD_LINES
     for n, h in enumerate(f.hunks):
@@ -224,7 +225,7 @@ def _plan(
         tiers,
         [[count(ln) for ln in h.body] for h in f.hunks],
         _changed_order(f, tiers, ctx.query),
-        "generated file" if generated else "data file" if data else None,
+        "data file" if fixture else "generated file" if generated else None,
         frozenset({_DATA}) if generated else frozenset(),
     )
 

@@ -165,7 +165,9 @@ def recut(hunk: Hunk, keep: Sequence[bool]) -> list[tuple[str, list[int]]]:
         old_at = olds[0] if olds else at[run[0]][0] - 1
         new_at = news[0] if news else at[run[0]][1] - 1
         section = "" if subs else hunk.section
-        subs.append((f"@@ -{old_at},{len(olds)} +{new_at},{len(news)} @@{section}", run))
+        subs.append(
+            (f"@@ -{_range(old_at, len(olds))} +{_range(new_at, len(news))} @@{section}", run)
+        )
 
     run: list[int] = []
     old_gap = new_gap = run_old = run_new = kept_prev = False
@@ -196,6 +198,11 @@ def recut(hunk: Hunk, keep: Sequence[bool]) -> list[tuple[str, list[int]]]:
     if run:
         close(run)
     return subs
+
+
+def _range(start: int, count: int) -> str:
+    """A hunk header range; a count of one is left out, as diff and git write it."""
+    return str(start) if count == 1 else f"{start},{count}"
 
 
 def similar_removed(hunk: Hunk, *, share: float = 0.6, window: int = 2) -> set[int]:
