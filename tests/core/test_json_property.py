@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,8 +16,13 @@ from headroom_core._tokens import get_tokenizer
 from headroom_core.compressors import CompressContext
 from headroom_core.compressors._json import JSONCompressor
 from headroom_core.compressors._json_compact import ABSENT, _table_growth
-from headroom_core.compressors._json_factor import dumps
-from headroom_core.compressors._json_select import cut_strings, select_rows
+from headroom_core.compressors._json_factor import _sub_bounded, dumps
+from headroom_core.compressors._json_select import (
+    _ERROR_WORDS,
+    cut_strings,
+    has_error_words,
+    select_rows,
+)
 from headroom_core.compressors._json_series import collapse_usual_runs
 from tests.conftest import case_text
 
@@ -293,3 +299,47 @@ def test_corpus_json_cases(corpus_cases: list[dict[str, Any]]) -> None:
             found += needle["answer"] in c.text
         assert count(c.text) == c.compressed_tokens
     assert total and found / total >= 0.9
+
+
+# letters with case folds (including the non-ASCII ones re.I maps to ASCII), digits, joints
+folding = st.text(alphabet="aAeErRoOiIsSkKlL1/._- \u0130\u0131\u017f\u212a\u00e9", max_size=16)
+
+
+@SETTINGS
+@given(text=folding, value=folding.filter(bool))
+def test_sub_bounded_is_the_lookaround_regex(text: str, value: str) -> None:
+    """Replacing a value where no ASCII letter or digit touches it, as the regex does."""
+    pattern = re.compile(r"(?<![A-Za-z0-9])" + re.escape(value) + r"(?![A-Za-z0-9])")
+    assert _sub_bounded(text, value, "\U000f0000") == pattern.sub("\U000f0000", text)
+
+
+error_text = st.lists(
+    st.sampled_from(
+        [
+            "Error",
+            "errors",
+            "FAILED",
+            "failing",
+            "timed out",
+            "timed  out",
+            "cancel",
+            "canceled",
+            "fa\u0131l",
+            "\u0130nvalid",
+            "cra\u017fh",
+            "panicked",
+            "x",
+            " ",
+            "_",
+            "0",
+            "\u00e9",
+        ]
+    ),
+    max_size=8,
+).map("".join)
+
+
+@SETTINGS
+@given(text=error_text)
+def test_error_words_shortcut_agrees_with_the_regex(text: str) -> None:
+    assert has_error_words(text) == (_ERROR_WORDS.search(text) is not None)
