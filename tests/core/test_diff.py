@@ -240,6 +240,11 @@ def test_recut_keeps_real_line_numbers() -> None:
     body = ["-x", "+X", "-y", "+Y", " z"]
     hunk = Hunk("@@ -1,3 +1,3 @@", 1, 1, "", body)
     assert recut(hunk, [False, True, False, True, True]) == [("@@ -3 +1,3 @@", [1, 3, 4])]
+    # an empty line is context (editors strip the space), never a change
+    body = ["", "-x", "+X", "", " y"]
+    hunk = Hunk("@@ -5,4 +5,4 @@", 5, 5, "", body)
+    assert recut(hunk, [True, False, True, True, False]) == [("@@ -5 +5,2 @@", [0, 2])]
+    assert recut(hunk, [True, False, False, True, True]) == []
 
 
 def test_similar_removed_lines_pair_with_their_replacement() -> None:

@@ -196,7 +196,7 @@ def _plan(
         repeated = key in seen
         seen.add(key)
         similar = similar_removed(h)
-        changed = [k for k, ln in enumerate(h.body) if ln[:1] in "+-"]
+        changed = [k for k, ln in enumerate(h.body) if ln[:1] in ("+", "-")]
         near = {k + d for k in changed for d in range(-CONTEXT, CONTEXT + 1)}
         row: list[int] = []
         short = [k for k in changed if len(h.body[k]) <= _MINIFIED_LINE]
@@ -234,7 +234,9 @@ def _changed_order(f: DiffFile, tiers: list[list[int]], query: str | None) -> li
     """Tier-4 lines best first: each hunk's first, then whole hunks, query matches first."""
     scores = [0.0] * len(f.hunks)
     if query and len(f.hunks) > 1:
-        docs = [Counter(terms("\n".join(ln for ln in h.body if ln[:1] in "+-"))) for h in f.hunks]
+        docs = [
+            Counter(terms("\n".join(ln for ln in h.body if ln[:1] in ("+", "-")))) for h in f.hunks
+        ]
         scores = bm25_scores(docs, query)
     top = max(scores, default=0.0)
     firsts: list[tuple[int, int]] = []

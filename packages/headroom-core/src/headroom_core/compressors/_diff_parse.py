@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+_OLD_SIDE = frozenset({" ", "", "-"})
+_NEW_SIDE = frozenset({" ", "", "+"})
+_CHANGE = frozenset({"+", "-"})
 HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$")
 _GIT_FILE = re.compile(r"^diff --git a/(.+?) b/(.+)$")
 
@@ -128,14 +132,6 @@ def parse_diff(lines: list[str]) -> ParsedDiff:
     return ParsedDiff(preamble, files)
 
 
-def _side(line: str) -> tuple[bool, bool]:
-    """Whether a body line is on the old side and on the new side of its hunk."""
-    tag = line[:1]
-    if tag in (" ", ""):
-        return True, True
-    return tag == "-", tag == "+"
-
-
 def recut(hunk: Hunk, keep: Sequence[bool]) -> list[tuple[str, list[int]]]:
     """The kept body lines of ``hunk`` as exact sub-hunks: each a header line and the body
     indexes under it.
@@ -150,38 +146,38 @@ def recut(hunk: Hunk, keep: Sequence[bool]) -> list[tuple[str, list[int]]]:
     before it.
     """
     body = hunk.body
-    if all(keep[k] or body[k][:1] == "\\" for k in range(len(body))):
+    tags = [ln[:1] for ln in body]
+    if all(kept or tag == "\\" for kept, tag in zip(keep, tags, strict=True)):
         return [(hunk.header, list(range(len(body))))]
-    old_no = hunk.old_start + (0 if any(_side(ln)[0] for ln in body) else 1)
-    new_no = hunk.new_start + (0 if any(_side(ln)[1] for ln in body) else 1)
+    is_old = [tag in _OLD_SIDE for tag in tags]
+    is_new = [tag in _NEW_SIDE for tag in tags]
+    # the old and new line number at each body index (for a side with no lines, the
+    # header names the line before the hunk)
+    old_at = list(itertools.accumulate(is_old, initial=hunk.old_start + (not any(is_old))))
+    new_at = list(itertools.accumulate(is_new, initial=hunk.new_start + (not any(is_new))))
     subs: list[tuple[str, list[int]]] = []
-    at: list[tuple[int, int]] = []  # old and new line number at each body index
 
     def close(run: list[int]) -> None:
-        if not any(body[k][:1] in "+-" for k in run):
+        if not any(tags[k] in _CHANGE for k in run):
             return
-        olds = [at[k][0] for k in run if _side(body[k])[0]]
-        news = [at[k][1] for k in run if _side(body[k])[1]]
-        old_at = olds[0] if olds else at[run[0]][0] - 1
-        new_at = news[0] if news else at[run[0]][1] - 1
+        olds = [k for k in run if is_old[k]]
+        news = [k for k in run if is_new[k]]
+        start_old = old_at[olds[0]] if olds else old_at[run[0]] - 1
+        start_new = new_at[news[0]] if news else new_at[run[0]] - 1
         section = "" if subs else hunk.section
-        subs.append(
-            (f"@@ -{_range(old_at, len(olds))} +{_range(new_at, len(news))} @@{section}", run)
-        )
+        ranges = f"-{_range(start_old, len(olds))} +{_range(start_new, len(news))}"
+        subs.append((f"@@ {ranges} @@{section}", run))
 
     run: list[int] = []
     old_gap = new_gap = run_old = run_new = kept_prev = False
-    for k, ln in enumerate(body):
-        at.append((old_no, new_no))
-        old, new = _side(ln)
-        old_no += old
-        new_no += new
-        if ln[:1] == "\\":
+    for k, tag in enumerate(tags):
+        if tag == "\\":
             if kept_prev:
                 run.append(k)
             continue
+        old, new = is_old[k], is_new[k]
         kept_prev = keep[k]
-        if not keep[k]:
+        if not kept_prev:
             # left-out context splits a run, a left-out removed (added) line only splits
             # old-side (new-side) lines
             old_gap = old_gap or (old and (run_old or new))
@@ -217,11 +213,11 @@ def similar_removed(hunk: Hunk, *, share: float = 0.6, window: int = 2) -> set[i
     body = hunk.body
     k = 0
     while k < len(body):
-        if body[k][:1] not in "+-":
+        if body[k][:1] not in _CHANGE:
             k += 1
             continue
         end = k
-        while end < len(body) and body[end][:1] in "+-\\":
+        while end < len(body) and body[end][:1] in ("+", "-", "\\"):
             end += 1
         removed = [j for j in range(k, end) if body[j][:1] == "-"]
         added = [body[j][1:] for j in range(k, end) if body[j][:1] == "+"]
