@@ -1,23 +1,27 @@
 """Diff compressor: file headers and changed lines stay, context and data lines go first.
 
 The output is still a unified diff wherever hunks are kept: a trimmed hunk is re-cut into
-exact sub-hunks (``recut``), and each file's marker sits after its last hunk (a diff parser
-reads it as the next file's preamble, never inside a hunk). A file's marker counts the
-lines it lost, gives the file's added and removed totals, and names its first hunk header
-when that header is not kept verbatim, so "where does the change to X start" survives any
-trimming.
+exact sub-hunks (``recut``: every shown line sits at the line number its header claims),
+and each file's marker sits after its last hunk (a diff parser reads it as the next file's
+preamble, never inside a hunk). A file's marker counts the original lines it lost, gives
+the file's added and removed totals, and names its first hunk header when that header is
+not kept verbatim, so "where does the change to X start" survives any trimming.
 
-Lockfiles and minified files are always summarised (header, first lines, counts). Over
-budget, lines go by tier, cheapest loss first, each tier file by file:
+Lockfiles, minified files and files of long data lines (recorded responses) are always
+summarised to their first lines. Over budget, lines go by tier, cheapest loss first, each
+tier file by file (the smallest cut that covers the excess, else the largest file's):
 
-1. data: fixture files (test data, recorded responses, snapshots) beyond their first lines,
-   and very long lines anywhere;
-2. context more than one line from a change, then the rest of the context;
+1. data: the rest of fixture files (test data, recordings, snapshots), lines over
+   ``_MINIFIED_LINE`` characters, and hunks that repeat an earlier file's exactly;
+2. context more than ``CONTEXT`` lines from a change, then the rest of the context (and
+   with it the section names of re-cut headers);
 3. removed lines that nearly repeat an added line of the same change, then other removed
    lines;
-4. changed lines last, by a per-file cap lowered until the budget holds, so one large file
-   cannot starve the small ones. A file keeps the first changed line of every hunk first
-   (every hunk stays visible), then whole hunks, those matching the query first.
+4. changed lines last, under one per-file token cap lowered until the budget holds, so a
+   large file cannot starve the small ones. A file keeps the first changed line of every
+   hunk first (every hunk stays visible), then whole hunks, those matching the query first.
+
+A file that is cut also sheds the header lines a reader rarely needs (``_marked_header``).
 """
 
 from __future__ import annotations
