@@ -335,8 +335,9 @@ def _defaults(
     for k, column in zip(common, columns, strict=True):
         values = list(column)
         try:
-            # equal values of any type first: too few of those (ids, titles) rule the key out
-            if max(Counter(values).values()) < least:
+            # a value held by ``least`` objects leaves at most n - least others: more distinct
+            # values than that (ids, titles, dates) rule the key out, as cheaply as a set
+            if len(set(values)) > n - least + 1:
                 continue
             keys = [(v.__class__, v) for v in values]
             counts = Counter(keys)
