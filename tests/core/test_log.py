@@ -232,6 +232,72 @@ def test_events_group_stack_traces() -> None:
     assert events[1].severity == 2
 
 
+def _split_events_reference(lines: list[str]) -> list[tuple[int, int, int, bool]]:
+    """``split_events`` as a plain loop over every line, to check its shortcuts against."""
+    out: list[tuple[int, int, int, bool]] = []
+    i, n = 0, len(lines)
+    while i < n:
+        line = lines[i]
+        if re.match(r"^==> .+ <==$", line):
+            out.append((i, i, 0, True))
+            i += 1
+            continue
+        first, sev = i, severity(line)
+        if re.match(r"^\s*Traceback \(most recent call last\):", line):
+            i += 1
+            while i < n and lines[i][:1] in (" ", "\t"):
+                i += 1
+            if i < n and re.match(
+                r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b", lines[i]
+            ):
+                i += 1
+            out.append((first, i - 1, 2, False))
+            continue
+        i += 1
+        while i < n and re.match(
+            r"^(?:[ \t]+\S|at [\w$.<>]+\(|Caused by:|\.\.\. \d+ more|[}\]]\s*$)", lines[i]
+        ):
+            if sev < 2 and ("Exception" in lines[i] or "Error" in lines[i]):
+                sev = 2
+            i += 1
+        out.append((first, i - 1, sev, False))
+    return out
+
+
+_EVENT_LINES = [
+    "10:00:01 INFO start",
+    "Error: disk full",
+    "T-800 online",
+    "=x",
+    "  at db.Pool.connect(Pool.java:88)",
+    "at a.b.C.run(C.java:2)",
+    "Caused by: java.io.IOException",
+    "... 3 more",
+    "}",
+    "] ",
+    "",
+    "   ",
+    "Traceback (most recent call last):",
+    '  File "app.py", line 3, in <module>',
+    "ValueError: bad value",
+    "==> app.log <==",
+    "\x0cTraceback (most recent call last):",
+    "\u3000Traceback (most recent call last):",
+    "\tException in thread main",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_EVENT_LINES), max_size=30))
+def test_split_events_matches_a_plain_loop(lines: list[str]) -> None:
+    events = split_events(lines)
+    assert [(e.first, e.last, e.severity, e.header) for e in events] == (
+        _split_events_reference(lines)
+    )
+    plain = split_events(lines, rate_lines=False)
+    assert [(e.first, e.last) for e in plain] == [(e.first, e.last) for e in events]
+
+
 @pytest.mark.parametrize(
     ("line", "level"),
     [

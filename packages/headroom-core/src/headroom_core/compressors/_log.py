@@ -25,6 +25,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import ClassVar
 
 from .._relevance import STOPWORDS, bm25_scores, terms
@@ -147,18 +148,23 @@ class _Planner:
                 group.append(i)
         return out
 
-    def _gaps_of(
-        self, kept: Sequence[int], represented: Iterable[int]
-    ) -> tuple[bytearray, list[tuple[int, int]]]:
-        """Per event a flag: 2 kept, 1 dropped from a template with nothing kept (the
-        ``represented`` templates have some), 0 dropped from another; and the spans of the
-        gaps: runs of 1s that no kept event interrupts, each of which becomes one marker."""
+    def _gap_flags(self, kept: Sequence[int], represented: Iterable[int]) -> bytearray:
+        """Per event: 2 kept, 1 dropped from a template with nothing kept (the
+        ``represented`` templates have some), 0 dropped from another. A gap, which becomes
+        one marker, is a run of 1s that no 2 interrupts."""
         table = bytearray(b"\x01") * len(self.members)
         for t in represented:
             table[t] = 0
         flags = bytearray(map(table.__getitem__, self.mined.assignment))
         for i in kept:
             flags[i] = 2
+        return flags
+
+    def _gaps_of(
+        self, kept: Sequence[int], represented: Iterable[int]
+    ) -> tuple[bytearray, list[tuple[int, int]]]:
+        """The flags of ``_gap_flags`` and the spans of the gaps."""
+        flags = self._gap_flags(kept, represented)
         return flags, [m.span() for m in _GAP_RUN.finditer(flags)]
 
     def _absorb_cheap_omissions(self, keep: set[int]) -> None:
@@ -196,7 +202,8 @@ class _Planner:
         by_template = self._kept_by_template(kept)
         members = self.members
         markers = sum(1 for t, k in by_template.items() if len(k) < len(members[t]))
-        markers += len(self._gaps_of(kept, by_template)[1])
+        flags = self._gap_flags(kept, by_template).translate(None, b"\x00")
+        markers += flags.count(b"\x02\x01") + flags.startswith(b"\x01")  # gaps
         costs = self.costs
         total = 0.0
         for i in kept:
@@ -481,25 +488,21 @@ def _template_terms(mined: MinedLog) -> list[Counter[str]]:
     ``terms`` of a text are the terms of its pieces one after another, cut where no term
     can run on (``_NOT_TERM``), and templates share most pieces: each is split once.
     """
-    split: dict[str, list[str]] = {}
-    out: list[Counter[str]] = []
+    pieces: list[list[str]] = []
     for t in mined.templates:
-        found: list[str] = []
         text = _MASKED.sub(" ", t.text)
         cut = _NOT_TERM if _DIGIT.search(text) else _NOT_WORD  # dots join digits only
-        for word in cut.split(text):
-            got = split.get(word)
-            if got is None:
-                if word.isascii() and word.isalpha() and not _CAMEL_CASE.search(word):
-                    # a plain word is its own term (lowercased), unless a stopword
-                    low = word.lower()
-                    got = [] if low in STOPWORDS else [low]
-                else:
-                    got = terms(word)
-                split[word] = got
-            found += got
-        out.append(Counter(found))
-    return out
+        pieces.append(cut.split(text))
+    split: dict[str, list[str]] = {}
+    for word in dict.fromkeys(chain.from_iterable(pieces)):
+        if word.isascii() and word.isalpha() and not _CAMEL_CASE.search(word):
+            # a plain word is its own term (lowercased), unless a stopword
+            low = word.lower()
+            split[word] = [] if low in STOPWORDS else [low]
+        else:
+            split[word] = terms(word)
+    found = split.__getitem__
+    return [Counter(chain.from_iterable(map(found, words))) for words in pieces]
 
 
 def _query_bonus(

@@ -9,6 +9,9 @@ from typing import NamedTuple
 #: Java ``at``/``Caused by``/``... N more``, or a closing brace of a multi-line dump.
 _CONTINUATION = re.compile(r"^(?:[ \t]+\S|at [\w$.<>]+\(|Caused by:|\.\.\. \d+ more|[}\]]\s*$)")
 _CONTINUATION_START = frozenset(" \taC.}]")
+#: First characters of lines that may be more than a one-line event's head: continuation
+#: lines, ``==> file <==`` headers and tracebacks (or any whitespace, see ``split_events``).
+_SPECIAL_START = _CONTINUATION_START | {"=", "T"}
 _TRACEBACK = re.compile(r"^\s*Traceback \(most recent call last\):")
 #: Last line of a Python traceback: ``SomeError: message`` (or a bare exception name).
 _EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b")
@@ -132,7 +135,7 @@ def word_severity(line: str) -> int:
         if result is not None:
             return result
     low = line.lower()
-    if not any(word in low for word in _SCREEN):
+    if not any(map(low.__contains__, _SCREEN)):
         return 0
     if _ERROR.search(line):
         return 2
@@ -150,7 +153,21 @@ def split_events(lines: list[str], *, rate_lines: bool = True) -> list[LogEvent]
     """
     events: list[LogEvent] = []
     i, n = 0, len(lines)
+    # a line not starting like a continuation, header or traceback, followed by another
+    # such line, is an event of its own: runs of them are taken without the checks below
+    special = [j for j, ln in enumerate(lines) if ln[:1] in _SPECIAL_START or ln[:1].isspace()]
+    special.append(n)
+    k = 0
     while i < n:
+        while special[k] < i:
+            k += 1
+        if special[k] > i + 1:
+            stop = special[k] - 1
+            if rate_lines:
+                events.extend(LogEvent(j, j, severity(lines[j])) for j in range(i, stop))
+            else:
+                events.extend(LogEvent(j, j, 0) for j in range(i, stop))
+            i = stop
         line = lines[i]
         if line.startswith("==> ") and _FILE_HEADER.match(line):
             events.append(LogEvent(i, i, 0, header=True))

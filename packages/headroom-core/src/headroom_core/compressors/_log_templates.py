@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
+from operator import itemgetter
 
 #: Value shapes masked inside tokens, applied in this order (each pass is a plain ``sub``:
 #: a callback per match costs more than the whole mining step).
@@ -157,18 +158,23 @@ class _Cluster:
         self.variable, self.outcome = flags.masks(tokens)
         self.informative = flags.informative(tokens, self.variable)
 
-    def widen(self, toks: Sequence[str], flags: _Flags) -> None:
-        """``<*>`` wherever ``toks`` differs (a wildcard is a value, not an outcome word,
-        not informative)."""
-        for p, (a, b) in enumerate(zip(self.tokens, toks, strict=True)):
-            if a != b and a != WILDCARD:
-                self.tokens[p] = WILDCARD
-                shift = _FIELD * p
-                self.code = self.code & ~(_ID_BITS << shift) | flags.wildcard << shift
-                bit = _FLAG_BIT << shift
-                self.variable |= bit
-                self.outcome &= ~bit
-                self.informative &= ~bit
+    def widen(self, code: int, flags: _Flags) -> None:
+        """``<*>`` wherever the line ``code`` differs (a wildcard, id 0, is a value, not an
+        outcome word, not informative)."""
+        flag_bits, id_low = flags.spans(len(self.tokens))
+        differ = ((self.code ^ code) + id_low) & flag_bits
+        wild = ~(self.code + id_low) & flag_bits
+        change = differ & ~wild
+        if not change:
+            return
+        self.code &= ~((change >> 31) * _ID_BITS)  # those fields become id 0
+        self.variable |= change
+        self.outcome &= ~change
+        self.informative &= ~change
+        while change:
+            low = change & -change
+            change ^= low
+            self.tokens[(low.bit_length() - 1) // _FIELD] = WILDCARD
 
 
 def _variable(token: str) -> bool:
@@ -259,7 +265,7 @@ class LogTemplateMiner:
                     break
         if best is None or best_score < self.similarity:
             return None
-        best.widen(toks, flags)
+        best.widen(code, flags)
         return best
 
 
@@ -388,8 +394,7 @@ class _Flags:
 
     def __init__(self, masker: _TokenMasker, neutral: Sequence[frozenset[str]]) -> None:
         self.masker, self.neutral = masker, neutral
-        self.ids: dict[str, int] = {WILDCARD: 0}
-        self.wildcard = 0
+        self.ids: dict[str, int] = {WILDCARD: 0}  # ``_Cluster.widen`` relies on 0
         self._spans: dict[int, tuple[int, int]] = {}
 
     def spans(self, n: int) -> tuple[int, int]:
@@ -455,7 +460,7 @@ def _neutral_tokens(masked: Sequence[Sequence[str]]) -> tuple[frozenset[str], ..
     """Per header column, the tokens shared by most lines there."""
     if len(masked) < 4:
         return ()
-    heads = Counter(tuple(toks[:_NEUTRAL_POSITIONS]) for toks in masked)
+    heads = Counter(map(itemgetter(slice(_NEUTRAL_POSITIONS)), masked))
     counts: Counter[tuple[int, str]] = Counter()
     for head, n in heads.items():
         for pt in enumerate(head):
