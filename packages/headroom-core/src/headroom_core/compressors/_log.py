@@ -75,13 +75,13 @@ class LogCompressor:
             return CompressorResult(text, ("log: too few events to compress",))
         mined = LogTemplateMiner().mine([lines[e.first] for e in events])
         planner = _Planner(lines, events, mined, ctx, trailing=trailing)
-        plan, out, tokens = planner.fit()
+        plan, out = planner.fit()
         kept_lines = sum(events[i].size for i in plan)
         notes = (
             f"log: {len(mined.templates)} templates in {len(events)} events; "
             f"kept {kept_lines} of {len(lines)} lines",
         )
-        return CompressorResult(out, notes, tokens=tokens)
+        return CompressorResult(out, notes)
 
 
 class _Planner:
@@ -177,10 +177,10 @@ class _Planner:
                 continue
             # the dropped cost by difference first: exact sums only near the marker cost
             whole = self.template_costs[t]
-            if whole - sum(costs[i] for i in kept) > marker_cost + 1e-9 * whole + 1e-9:
+            if whole - sum(map(costs.__getitem__, kept)) > marker_cost + 1e-9 * whole + 1e-9:
                 continue
             dropped = [i for i in members if i not in keep]
-            if sum(costs[i] for i in dropped) <= marker_cost:
+            if sum(map(costs.__getitem__, dropped)) <= marker_cost:
                 keep.update(dropped)
         flags, spans = self._gaps_of(sorted(keep), by_template)
         over = marker_cost * (1 + 1e-9) + 1e-9  # a partial sum past this settles it
@@ -193,7 +193,7 @@ class _Planner:
                         break
             else:
                 run = _gap_run(flags, start, end)
-                if sum(costs[j] for j in run) <= marker_cost:
+                if sum(map(costs.__getitem__, run)) <= marker_cost:
                     keep.update(run)
 
     def _estimate(self, keep: set[int]) -> float:
@@ -290,7 +290,7 @@ class _Planner:
         Lines are counted apart and joined by one newline token each, which is how cl100k
         splits them in all but rare cases (an indented line after a newline can merge, a
         line ending in punctuation shares a token with its newline): the plan is fitted to
-        this estimate, and the chosen output is counted exactly once.
+        this estimate.
         """
         total = 0
         count = self.ctx.count_tokens
@@ -355,8 +355,13 @@ class _Planner:
             )
         return found
 
-    def fit(self) -> tuple[set[int], str, int]:
-        """The kept events, the output and its exact token count."""
+    def fit(self) -> tuple[set[int], str]:
+        """The kept events and the output.
+
+        The output's exact count is left to the caller: the counts here are the estimate
+        of ``_count`` (which the plan is fitted to), so an exact one would be one more
+        full count, the same one ``compress`` makes.
+        """
         target = self._target()
         scaled = target
         best: tuple[int, set[int], str] | None = None
@@ -375,7 +380,7 @@ class _Planner:
             scaled *= target / max(used, 1) * (0.99 if used > target else 1.0)
         chosen = best or smallest
         assert chosen is not None
-        return chosen[1], chosen[2], self.ctx.count_tokens(chosen[2])
+        return chosen[1], chosen[2]
 
 
 #: A gap in ``_Planner._gaps_of`` flags: from a dropped event of a template with nothing
@@ -468,16 +473,18 @@ def _select(
     keep: set[int] = set()
     used = 0.0
     for priority, i, t, cost, shared in rows:
-        kept = kept_per_template[t]
         if shared:
+            kept = kept_per_template[t]
             if kept == 0:
                 cost += marker_cost  # the template's summary marker
             elif kept + 1 == counts[t]:
                 cost -= marker_cost  # the template becomes whole: its marker goes
-        if used + cost > budget and priority < 1000.0:
+            if used + cost > budget and priority < 1000.0:
+                continue
+            kept_per_template[t] = kept + 1
+        elif used + cost > budget and priority < 1000.0:
             continue
         keep.add(i)
-        kept_per_template[t] = kept + 1
         used += cost
     return keep
 
