@@ -134,8 +134,20 @@ def test_plain_and_mixed_values_are_only_minified() -> None:
     assert run(text='"just a string"') == '"just a string"'
 
 
-def test_reserved_keys_keep_the_plain_shape() -> None:
-    value = [{"@cols": i, "kind": "x"} for i in range(4)]
+def _factorable(i: int) -> dict[str, Any]:
+    """Fields that defaults, link templates and a table would shrink."""
+    return {"n": i, "kind": "a-long-enough-kind", "url": f"https://example.com/items/{i}"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        [{"@cols": i, "kind": "x"} for i in range(4)],
+        [{"a": "@" if i == 7 else "b", **_factorable(i)} for i in range(30)],  # the "@" cell
+        [{"deep": [{"x": {"y": "@"}}] if i == 7 else [], **_factorable(i)} for i in range(30)],
+    ],
+)
+def test_reserved_keys_keep_the_plain_shape(value: Any) -> None:
     assert json.loads(run(value)) == value
 
 

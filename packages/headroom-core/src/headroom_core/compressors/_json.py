@@ -37,6 +37,7 @@ from ._json_compact import (
     tabulate,
 )
 from ._json_factor import (
+    MAP_MIN_KEYS,
     MAX_DEPTH,
     Dicts,
     Factoring,
@@ -163,12 +164,13 @@ def _expand(
                 continue
             reserved = _expand(v, sub, spelled_sub, parent, depth, paths, found) or reserved
         return reserved
-    # strings this loop parses are never "@": checking before it is the same
-    reserved = not RESERVED_KEYS.isdisjoint(value) or ABSENT in value.values()
+    reserved = not RESERVED_KEYS.isdisjoint(value)
     children: list[tuple[str, Any]] = []
     for k, v in value.items():
         c = v.__class__
         if c is str:
+            if v == ABSENT:  # checked before parsing, as the value was
+                reserved = True
             if len(v) < MIN_EMBEDDED_CHARS or not (v[0] in "[{" or v[0].isspace()):
                 continue
             parsed = _embedded(v)
@@ -180,7 +182,7 @@ def _expand(
             continue
         children.append((k, v))
     found.dicts.append((path, value, parent))
-    if is_map(value):  # entries keyed by id share one path
+    if len(value) >= MAP_MIN_KEYS and is_map(value):  # entries keyed by id share one path
         found.maps.add(id(value))
         for k, v in children:
             sub = f"{spelled}.{k}"
