@@ -37,13 +37,17 @@ def factor_lookups(root: Any, dicts: Dicts | None = None) -> dict[str, dict[str,
     function of the id key (``login``, ``name``...) are stated once per id in the legend.
     ``dicts`` is ``walk_dicts(root)`` if the caller has it.
     """
-    groups: dict[str, list[dict[str, Any]]] = {}
+    groups: dict[str, list[dict[str, Any]] | None] = {}  # None: the first object is too big
     for path, obj, _ in walk_dicts(root) if dicts is None else dicts:
-        if path:
-            groups.setdefault(path, []).append(obj)
+        if not path:
+            continue
+        if path not in groups:
+            groups[path] = [obj] if len(obj) <= 8 else None
+        elif (group := groups[path]) is not None:
+            group.append(obj)
     out: dict[str, dict[str, Any]] = {}
     for path, objs in groups.items():
-        if len(objs) < 4 or len(objs[0]) > 8:
+        if objs is None or len(objs) < 4:
             continue
         entry = _lookup(objs)
         if entry is not None:
