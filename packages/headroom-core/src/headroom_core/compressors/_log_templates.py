@@ -3,9 +3,11 @@
 A small Drain-style miner (He et al., ICWS 2017) written for this package rather than
 taken from ``drain3``: drain3 (last release 2022) adds ``jsonpickle``/``cachetools``,
 persistence and a tree we do not need, and spends most of its time in per-line masking
-through many separate regexes. Here each distinct token is masked once (log tokens repeat
-a lot) and every distinct masked line is compared once, so 2,000 lines mine in tens of
-milliseconds, and the result depends only on the input order (deterministic).
+through many separate regexes. Here each distinct token shape is masked once, in one
+regex pass per mask over all of them (log tokens repeat a lot), and every distinct masked
+line is compared once, with a template as a whole (positions are fields of one integer),
+so 2,000 lines mine in about ten milliseconds, and the result depends only on the input
+order (deterministic).
 
 How lines are compared:
 
@@ -238,8 +240,8 @@ class LogTemplateMiner:
         Per position (a template token ``a``, a line token ``b``): an equal informative
         token (not a value, not a constant header word) counts as agreeing; differing
         outcome words rule the template out; any other difference counts against, unless
-        both tokens are values. With positions as byte masks this is a few integer
-        operations per template (``_Flags``).
+        both tokens are values. With positions as fields of integers this is a few
+        integer operations per template (``_Flags``).
         """
         if not candidates:
             return None
@@ -376,10 +378,9 @@ class _TokenMasker:
 
 
 #: Token sequences are compared as integers with one 32-bit field per position: the
-#: token's id in the low 31 bits (``_ID_BITS``), a flag in the top bit (``_FLAG_BIT``).
+#: token's id in the low 31 bits (``_ID_BITS``), or a flag in the top bit (bit 31).
 _FIELD = 32
 _ID_BITS = (1 << 31) - 1
-_FLAG_BIT = 1 << 31
 
 
 def _fields(values: Iterable[int], n: int) -> int:
