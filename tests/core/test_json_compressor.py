@@ -247,6 +247,16 @@ def test_huge_array_is_sampled_in_bounded_time() -> None:
     assert omitted + len(kept) == 1_000_000
 
 
+def test_long_json_lines_are_sampled() -> None:
+    text = "\n".join(json.dumps({"n": i}) for i in range(6000))  # no commas at all
+    out = run(text=text, budget=2000, count=lambda s: (len(s) + 3) // 4)
+    assert "sampled" in out
+    data = json.loads(out)["@data"]
+    rows = data["@rows"] if isinstance(data, dict) else data
+    omitted = sum(m.count for m in find_markers(out) if m.unit == "items")
+    assert omitted + sum(not isinstance(r, str) for r in rows) == 6000
+
+
 def test_compress_stores_the_original_byte_exact() -> None:
     value = [{"id": i, "url": f"https://x.test/i/{i}", "state": "open"} for i in range(80)]
     text = json.dumps(value, indent=2)

@@ -340,7 +340,7 @@ class JSONCompressor:
         notes: list[str] = []
         max_items = int(ctx.options.get("max_items", MAX_ITEMS))
         # an array of more items than that needs as many commas (or lines, in JSON Lines)
-        if text.count(",") >= max_items or text.count("\n") >= max_items:
+        if text.count(",") >= max_items or (jsonl and text.count("\n") >= max_items):
             shape.sampled = sample_long_arrays(value, max_items, ctx.marker)
         if shape.sampled:
             notes.append(f"sampled: {shape.sampled} items of long arrays skipped")
