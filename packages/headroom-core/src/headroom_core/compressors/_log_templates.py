@@ -153,11 +153,10 @@ class _Cluster:
 
     __slots__ = ("code", "informative", "members", "outcome", "tokens", "variable")
 
-    def __init__(self, tokens: list[str], flags: _Flags) -> None:
+    def __init__(self, tokens: list[str], line: _Line, flags: _Flags) -> None:
         self.tokens = tokens
         self.members: list[int] = []
-        self.code = flags.code(tokens)
-        self.variable, self.outcome = flags.masks(tokens)
+        self.code, self.variable, self.outcome = line
         self.informative = flags.informative(tokens, self.variable)
 
     def widen(self, code: int, flags: _Flags) -> None:
@@ -212,9 +211,10 @@ class LogTemplateMiner:
         for i, toks in enumerate(masked):
             cluster = exact.get(toks)
             if cluster is None:
-                cluster = self._match(toks, by_len.get(len(toks), ()), flags)
+                line = flags.line(toks)
+                cluster = self._match(line, by_len.get(len(toks), ()), flags)
                 if cluster is None:
-                    cluster = _Cluster(list(toks), flags)
+                    cluster = _Cluster(list(toks), line, flags)
                     by_len.setdefault(len(toks), []).append(cluster)
                     clusters.append(cluster)
                 exact[toks] = cluster
@@ -231,11 +231,9 @@ class LogTemplateMiner:
                 out[i] = t.id
         return MinedLog(templates, tuple(out))
 
-    def _match(
-        self, toks: tuple[str, ...], candidates: Sequence[_Cluster], flags: _Flags
-    ) -> _Cluster | None:
+    def _match(self, line: _Line, candidates: Sequence[_Cluster], flags: _Flags) -> _Cluster | None:
         """The most similar template of the same length, if similar enough; it takes
-        ``<*>`` where it differs from ``toks``.
+        ``<*>`` where it differs from the ``line``.
 
         Per position (a template token ``a``, a line token ``b``): an equal informative
         token (not a value, not a constant header word) counts as agreeing; differing
@@ -245,9 +243,8 @@ class LogTemplateMiner:
         """
         if not candidates:
             return None
-        flag_bits, id_low = flags.spans(len(toks))
-        code = flags.code(toks)
-        variable, outcome = flags.masks(toks)
+        flag_bits, id_low = flags.spans(len(candidates[0].tokens))
+        code, variable, outcome = line
         best: _Cluster | None = None
         best_score = -1.0
         for cluster in candidates:
@@ -383,6 +380,10 @@ _FIELD = 32
 _ID_BITS = (1 << 31) - 1
 
 
+#: A masked line as ``_Flags.line`` gives it: (ids, values, outcome words).
+_Line = tuple[int, int, int]
+
+
 def _fields(values: Iterable[int], n: int) -> int:
     """``n`` values below 2**31 as the fields of an integer (``struct`` packs them in C)."""
     return int.from_bytes(struct.pack(f"<{n}I", *values), "little")
@@ -418,6 +419,10 @@ class _Flags:
                 if t not in ids:
                     ids[t] = len(ids)
             return _fields(map(ids.__getitem__, toks), len(toks))
+
+    def line(self, toks: Sequence[str]) -> _Line:
+        """The ids of ``toks`` and the positions of its values and of its outcome words."""
+        return (self.code(toks), *self.masks(toks))
 
     def masks(self, toks: Sequence[str]) -> tuple[int, int]:
         """The positions of values and of outcome words in ``toks``."""
