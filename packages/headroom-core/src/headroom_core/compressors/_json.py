@@ -31,8 +31,10 @@ from ._base import CompressContext, CompressorResult
 from ._json_compact import (
     ABSENT,
     RESERVED_KEYS,
+    Undo,
     factor_lookups,
     repeated_objects,
+    restore,
     still_walked_alike,
     tabulate,
 )
@@ -323,13 +325,34 @@ def _merge_paths(by_path: dict[str, Any]) -> dict[str, Any]:
     return {", ".join(paths): values[key] for key, paths in merged.items()}
 
 
-def _render(data: Any, shape: _Shape, ctx: CompressContext, *, lossy: bool = False) -> str:
-    """The text the model sees for ``data``, which it may rework in place."""
+def _render(
+    data: Any,
+    shape: _Shape,
+    ctx: CompressContext,
+    *,
+    lossy: bool = False,
+    dicts: Dicts | None = None,
+) -> str:
+    """The text the model sees for ``data``, which is left as it was.
+
+    ``dicts`` is ``walk_dicts(data)`` if the caller has it.
+    """
+    undo: Undo = []
+    try:
+        return _render_compact(data, shape, ctx, lossy, dicts, undo)
+    finally:
+        restore(undo)
+
+
+def _render_compact(
+    data: Any, shape: _Shape, ctx: CompressContext, lossy: bool, dicts: Dicts | None, undo: Undo
+) -> str:
     uses: set[str] = set()
     lookups: dict[str, dict[str, Any]] = {}
     if shape.compact:
-        dicts = walk_dicts(data)
-        lookups = factor_lookups(data, dicts)
+        if dicts is None:
+            dicts = walk_dicts(data)
+        lookups = factor_lookups(data, dicts, undo)
         if not still_walked_alike(dicts, lookups):
             dicts = walk_dicts(data)
         replaced = repeated_objects(data, dicts)
@@ -385,7 +408,7 @@ class JSONCompressor:
                 dicts = expanded.dicts  # the first round may use the walk
         f = shape.factoring
         pristine = _dumps(value)
-        compact = out = _render(json.loads(pristine) if shape.compact else value, shape, ctx)
+        compact = out = _render(value, shape, ctx, dicts=dicts)
         notes.append("lossless: minified, factored")
         # the plain minified form, for inputs too small or too varied for a legend to pay off
         plain = None
@@ -414,7 +437,7 @@ class JSONCompressor:
         memo = SelectionMemo()  # every round starts from the same tree
         n = 0
         while n < MAX_ROUNDS or (best is None and n < MAX_ROUNDS_OVER):
-            # the lossless output was rendered from a copy: the first round may use the tree
+            # rendering left the tree as it was: the first round may use it, and its walk
             work, walked = (value, dicts) if n == 0 else (json.loads(pristine), None)
             n += 1
             wshape, wnotes = shape.copy(), list(notes)

@@ -30,12 +30,19 @@ RESERVED_KEYS = frozenset({"@cols", "@rows", "@same", "@legend", "@data"})
 ABSENT = "@"
 
 
-def factor_lookups(root: Any, dicts: Dicts | None = None) -> dict[str, dict[str, Any]]:
+#: Objects with their items as they were, for putting back what ``factor_lookups`` took.
+Undo = list[tuple[dict[str, Any], list[tuple[str, Any]]]]
+
+
+def factor_lookups(
+    root: Any, dicts: Dicts | None = None, undo: Undo | None = None
+) -> dict[str, dict[str, Any]]:
     """Move fields that follow from an object's id into one table per path (in place).
 
     For objects that repeat (the same user or label on many rows), fields whose value is a
     function of the id key (``login``, ``name``...) are stated once per id in the legend.
-    ``dicts`` is ``walk_dicts(root)`` if the caller has it.
+    ``dicts`` is ``walk_dicts(root)`` if the caller has it. Given ``undo``, each object that
+    loses fields is added to it first, as ``restore`` takes it.
     """
     groups: dict[str, list[dict[str, Any]] | None] = {}  # None: the first object is too big
     for path, obj, _ in walk_dicts(root) if dicts is None else dicts:
@@ -49,13 +56,13 @@ def factor_lookups(root: Any, dicts: Dicts | None = None) -> dict[str, dict[str,
     for path, objs in groups.items():
         if objs is None or len(objs) < 4:
             continue
-        entry = _lookup(objs)
+        entry = _lookup(objs, undo)
         if entry is not None:
             out[path] = entry
     return out
 
 
-def _lookup(objs: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _lookup(objs: list[dict[str, Any]], undo: Undo | None) -> dict[str, Any] | None:
     first = objs[0]
     common = [k for k in first if all(k in o for o in objs)]
     by = next((k for k in ID_KEYS if k in common), None)
@@ -82,9 +89,18 @@ def _lookup(objs: list[dict[str, Any]]) -> dict[str, Any] | None:
     if saved < 40:
         return None
     for o in objs:
+        if undo is not None:
+            undo.append((o, list(o.items())))
         for k in fields:
             del o[k]
     return {"by": by, "fields": fields, "values": values}
+
+
+def restore(undo: Undo) -> None:
+    """Put back the items ``factor_lookups`` took from the objects in ``undo`` (their order too)."""
+    for obj, items in undo:
+        obj.clear()
+        obj.update(items)
 
 
 def still_walked_alike(dicts: Dicts, lookups: dict[str, dict[str, Any]]) -> bool:
@@ -261,35 +277,45 @@ def tabulate(
 ) -> tuple[Any, int]:
     """Arrays of two or more objects with mostly the same keys become ``@cols``/``@rows``.
 
-    Works in place where it can; returns the new value and how many tables it made.
-    Strings in such an array (omission markers) stay in ``@rows`` as they are; a key an
-    object lacks is the cell ``"@"``. Objects in ``replaced`` (from ``repeated_objects``)
-    are swapped for their reference first, on the same walk.
+    Leaves ``value`` as it is: returns the new value (sharing every part that did not
+    change) and how many tables it made. Strings in such an array (omission markers) stay
+    in ``@rows`` as they are; a key an object lacks is the cell ``"@"``. Objects in
+    ``replaced`` (from ``repeated_objects``) are swapped for their reference first, on the
+    same walk.
     """
     if depth > MAX_DEPTH:
         return value, 0
     made = 0
     # exact class checks: the walk visits every container of the output
     if value.__class__ is dict:
+        out: Any = None
         for k, v in value.items():
             c = v.__class__
             if c is dict or c is list:
-                if replaced and id(v) in replaced:
-                    v = replaced[id(v)]
-                value[k], n = tabulate(v, depth + 1, replaced)
+                w = replaced.get(id(v), v) if replaced else v
+                new, n = tabulate(w, depth + 1, replaced)
                 made += n
-        return value, made
+                if new is not v:
+                    if out is None:
+                        out = dict(value)
+                    out[k] = new
+        return (value if out is None else out), made
     if value.__class__ is not list:
         return value, 0
+    out = None
     for i, v in enumerate(value):
         c = v.__class__
         if c is dict or c is list:
-            if replaced and id(v) in replaced:
-                v = replaced[id(v)]
-            value[i], n = tabulate(v, depth + 1, replaced)
+            w = replaced.get(id(v), v) if replaced else v
+            new, n = tabulate(w, depth + 1, replaced)
             made += n
-    table = _table(value)
-    return (value, made) if table is None else (table, made + 1)
+            if new is not v:
+                if out is None:
+                    out = list(value)
+                out[i] = new
+    items = value if out is None else out
+    table = _table(items)
+    return (items, made) if table is None else (table, made + 1)
 
 
 def _table(items: list[Any]) -> dict[str, Any] | None:
