@@ -397,8 +397,18 @@ def _derive(
         allowed_misses = len(members) - max(2, DEFAULT_SHARE * len(members))
         matched: list[bool] = []
         misses = 0
+        parts = _template_parts(t)
+        # one placeholder of the object's own (most links): render_template's common case
+        # inline, as this loop runs over every object of the path for every template tried
+        literal, own, up, _ = parts[0]
+        own = own if len(parts) == 2 and not up else ""
+        tail = parts[-1][0]
         for o, p in members:
-            ok = render_template(t, o, p) == o[key]
+            v = o.get(own) if own else None
+            if v.__class__ is str and v and v.isascii():
+                ok = literal + v + tail == o[key]
+            else:
+                ok = render_template(t, o, p) == o[key]
             matched.append(ok)
             if not ok:
                 misses += 1
