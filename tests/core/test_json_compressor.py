@@ -234,6 +234,20 @@ def test_output_is_deterministic() -> None:
     assert run(rows, budget=400, query="tag y") == run(rows, budget=400, query="tag y")
 
 
+def test_a_large_lossless_output_that_just_fits_is_kept_whole() -> None:
+    # longer than the part counted whole, so its tokens per character are sampled first: an
+    # estimate that close to the budget is settled by counting the whole output
+    rows = [
+        {"id": i, "title": f"item {i} of the list", "state": ["ok", "late"][i % 2]}
+        for i in range(600)
+    ]
+    lossless = run(rows)
+    assert len(lossless) > 16000
+    tokens = TOKENIZER.count(lossless)
+    assert run(rows, budget=tokens) == lossless
+    assert run(rows, budget=tokens - 1) != lossless
+
+
 def test_huge_array_is_sampled_in_bounded_time() -> None:
     text = json.dumps(list(range(1_000_000)))
     start = time.perf_counter()
