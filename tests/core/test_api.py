@@ -9,6 +9,7 @@ import pytest
 from headroom_core import (
     MARKER_RE,
     Compression,
+    ConfigError,
     HeadroomConfig,
     compress,
     find_markers,
@@ -107,3 +108,18 @@ def test_compressed_output_passes_through_unchanged() -> None:
     assert (again.text, again.ref) == (first.text, None)
     assert again.notes == ("passthrough: already compressed",)
     assert again.original_tokens == again.compressed_tokens == first.compressed_tokens
+
+
+def test_per_kind_target_ratio_wins_over_the_global_one() -> None:
+    config = HeadroomConfig(target_ratio=0.2, kinds={"search": {"target_ratio": 0.7}})
+    assert config.budget_for("search", 10_000) == 7_000
+    assert config.budget_for("log", 10_000) == 2_000
+    assert HeadroomConfig().budget_for("search", 10_000) == 1_000  # the kind's default
+    lines = "".join(f"src/mod{i % 7}.py:{i}:    value_{i} = compute({i})\n" for i in range(400))
+    small = compress(lines, kind="search", config=HeadroomConfig())
+    large = compress(
+        lines, kind="search", config=HeadroomConfig(kinds={"search": {"target_ratio": 0.7}})
+    )
+    assert small.compressed_tokens < large.compressed_tokens <= 0.7 * large.original_tokens + 50
+    with pytest.raises(ConfigError):
+        HeadroomConfig(kinds={"search": {"target_ratio": 1.5}})

