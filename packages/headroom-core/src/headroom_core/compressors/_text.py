@@ -19,9 +19,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import islice
 from typing import ClassVar
 
-from .._relevance import bm25_scores, terms
+from .._relevance import _WORD, bm25_scores, terms
 from ._base import CompressContext, CompressorResult
 
 _MD_HEADING = re.compile(r"^#{1,6}\s+\S")
@@ -57,7 +58,8 @@ class TextCompressor:
     def compress(self, text: str, ctx: CompressContext) -> CompressorResult:
         trailing = text.endswith("\n")
         lines = (text[:-1] if trailing else text).split("\n")
-        blocks = _split_oversized(lines, _blocks(lines), ctx)
+        counted: dict[tuple[int, int], int] = {}
+        blocks = _split_oversized(lines, _blocks(lines), ctx, counted)
         if len(blocks) < 3:
             return CompressorResult(text, ("text: too few blocks",))
         if ctx.options.get("ml_model"):
@@ -65,7 +67,10 @@ class TextCompressor:
             if result is not None:
                 return result
         texts = ["\n".join(lines[b.first : b.last + 1]) for b in blocks]
-        costs = [ctx.count_tokens(t) + 1 for t in texts]
+        costs = [
+            (counted.get((b.first, b.last)) or ctx.count_tokens(t)) + 1
+            for b, t in zip(blocks, texts, strict=True)
+        ]
         # markers between kept runs are only known after choosing: render, count, refit
         scores, counters = _scores(blocks, texts, costs, ctx)
         allowance = float(ctx.budget)
@@ -185,10 +190,17 @@ def _blocks(lines: list[str]) -> list[_Block]:
     return blocks
 
 
-def _split_oversized(lines: list[str], blocks: list[_Block], ctx: CompressContext) -> list[_Block]:
+def _split_oversized(
+    lines: list[str],
+    blocks: list[_Block],
+    ctx: CompressContext,
+    counted: dict[tuple[int, int], int],
+) -> list[_Block]:
     """Blocks too large to keep or drop whole (a page without blank lines, a long directive
     or table) cut into sub-blocks: at lines that start a unit (list item, directive,
-    doctest, table row, dedent), and into windows of at most ``_WINDOW`` lines."""
+    doctest, table row, dedent), and into windows of at most ``_WINDOW`` lines.
+
+    The token counts taken here go into ``counted`` by (first, last) line, for reuse."""
     limit = max(ctx.budget * _OVERSIZED_SHARE, 1.0)
     out: list[_Block] = []
     for b in blocks:
@@ -196,9 +208,12 @@ def _split_oversized(lines: list[str], blocks: list[_Block], ctx: CompressContex
         if b.heading or size < 2 * _MIN_UNIT:
             out.append(b)
             continue
-        if size <= _WINDOW and ctx.count_tokens("\n".join(lines[b.first : b.last + 1])) <= limit:
-            out.append(b)
-            continue
+        if size <= _WINDOW:
+            tokens = ctx.count_tokens("\n".join(lines[b.first : b.last + 1]))
+            if tokens <= limit:
+                counted[b.first, b.last] = tokens
+                out.append(b)
+                continue
         start = b.first
         for j in range(b.first + 1, b.last + 1):
             if j - start >= _WINDOW or (
@@ -252,15 +267,17 @@ def _scores(
     blocks: list[_Block], texts: list[str], costs: list[int], ctx: CompressContext
 ) -> tuple[list[float], list[Counter[str]]]:
     """Each block's worth (query relevance, salience, position, density) and its terms."""
-    counters = [Counter(terms(t)) for t in texts]
+    word_terms: dict[str, tuple[str, ...]] = {}
+    counters = [_term_counts(t, word_terms) for t in texts]
     bm25 = bm25_scores(counters, ctx.query) if ctx.query else [0.0] * len(blocks)
     top = max(bm25, default=0.0) or 1.0
     semantic = _semantic(texts, ctx)
     n = len(blocks)
     scores: list[float] = []
     for i, t in enumerate(texts):
-        salience = min(len(_SALIENT.findall(t)), 8) / 8
-        if _SIGNATURE.match(t):
+        salience = len(list(islice(_SALIENT.finditer(t), 8))) / 8
+        signature = _SIGNATURE.match(t) is not None
+        if signature:
             salience += 1.0
         position = 1.0 - i / n
         density = 30 / (costs[i] + 30)  # short, dense blocks first at equal relevance
@@ -268,10 +285,24 @@ def _scores(
         score += density
         if bm25[i] >= 0.8 * top > 0:
             score += 6.0  # the best matches for the query come before the outline
-        elif blocks[i].heading or i == 0 or _SIGNATURE.match(t) or _VERSION_NOTE.match(t):
+        elif blocks[i].heading or i == 0 or signature or _VERSION_NOTE.match(t):
             score += 4.0  # then the outline: headings, API signatures, version notes
         scores.append(score)
     return scores, counters
+
+
+def _term_counts(text: str, word_terms: dict[str, tuple[str, ...]]) -> Counter[str]:
+    """``Counter(terms(text))``, with each distinct word's terms taken from (and added to)
+    ``word_terms``: a document repeats its words, and splitting one is the costly part."""
+    out: Counter[str] = Counter()
+    get = out.get
+    for word, n in Counter(_WORD.findall(text)).items():
+        found = word_terms.get(word)
+        if found is None:
+            found = word_terms[word] = tuple(terms(word))
+        for t in found:
+            out[t] = get(t, 0) + n
+    return out
 
 
 def _semantic(texts: list[str], ctx: CompressContext) -> list[float]:
@@ -298,6 +329,25 @@ def _semantic(texts: list[str], ctx: CompressContext) -> list[float]:
     return [max(0.0, sum(a * b for a, b in zip(q, unit(v), strict=True))) for v in vectors[1:]]
 
 
+def _near_duplicate(words: set[str], kept_terms: dict[int, list[set[str]]]) -> bool:
+    """``words`` share more than ``_NEAR_DUPLICATE`` of their terms (Jaccard) with a kept set.
+
+    Only sets of about the same size can: the share is at most the smaller size over the
+    larger, so the sets looked at are those within that ratio (and one more either side).
+    """
+    size = len(words)
+    if not size:
+        return False
+    low = max(1, int(size * _NEAR_DUPLICATE) - 1)
+    high = int(size / _NEAR_DUPLICATE) + 1
+    for other in range(low, high + 1):
+        for k in kept_terms.get(other, ()):
+            common = len(words & k)
+            if common / (size + other - common) > _NEAR_DUPLICATE:
+                return True
+    return False
+
+
 def _select(
     blocks: list[_Block],
     scores: list[float],
@@ -310,7 +360,7 @@ def _select(
     keep: set[int] = set()
     marker = float(ctx.count_tokens(ctx.marker(99, "lines", "9 paragraphs")))
     used = marker  # the document starts as one dropped run
-    kept_terms: list[set[str]] = []
+    kept_terms: dict[int, list[set[str]]] = {}  # by number of terms
 
     def kept_or_edge(j: int) -> bool:
         return j < 0 or j >= n or j in keep
@@ -324,14 +374,10 @@ def _select(
         if used + cost > allowance:
             continue
         words = set(counters[i])
-        if (
-            not blocks[i].heading
-            and words
-            and any(len(words & k) / len(words | k) > _NEAR_DUPLICATE for k in kept_terms if k)
-        ):
+        if not blocks[i].heading and _near_duplicate(words, kept_terms):
             continue
         keep.add(i)
-        kept_terms.append(words)
+        kept_terms.setdefault(len(words), []).append(words)
         used += cost
     _absorb_cheap_runs(keep, costs, marker)
     return keep
