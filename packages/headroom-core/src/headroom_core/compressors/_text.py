@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from typing import ClassVar
 
-from .._relevance import _WORD, bm25_scores, terms
+from .._relevance import _WORD, STOPWORDS, bm25_scores, terms
 from ._base import CompressContext, CompressorResult
 
 _MD_HEADING = re.compile(r"^#{1,6}\s+\S")
@@ -294,15 +294,17 @@ def _scores(
 def _term_counts(text: str, word_terms: dict[str, tuple[str, ...]]) -> Counter[str]:
     """``Counter(terms(text))``, with each distinct word's terms taken from (and added to)
     ``word_terms``: a document repeats its words, and splitting one is the costly part."""
-    out: Counter[str] = Counter()
-    get = out.get
-    for word, n in Counter(_WORD.findall(text)).items():
-        found = word_terms.get(word)
-        if found is None:
-            found = word_terms[word] = tuple(terms(word))
-        for t in found:
-            out[t] = get(t, 0) + n
-    return out
+    words = _WORD.findall(text)
+    for word in set(words).difference(word_terms):
+        word_terms[word] = _word_terms(word)
+    return Counter(chain.from_iterable(map(word_terms.__getitem__, words)))
+
+
+def _word_terms(word: str) -> tuple[str, ...]:
+    """``terms(word)`` for one word: a lowercase word without ``_`` is its own only term."""
+    if ("_" not in word and word.islower()) or word.isdigit():
+        return () if word in STOPWORDS else (word,)
+    return tuple(terms(word))
 
 
 def _semantic(texts: list[str], ctx: CompressContext) -> list[float]:
