@@ -277,20 +277,30 @@ def factor_groups(root: Any, dicts: Dicts | None = None) -> Factoring:
         removed = set(defaults).union(derived)
         recheck = {k for k, t in derived.items() if removed.intersection(_own_keys(t))}
         cut = 0
-        # same_value(obj[k], v), inlined: this loop visits every factored value
-        stated = [(k, v, v.__class__, len(k) + 4) for k, v in defaults.items()]
-        named = [(k, t, hits[k], k in recheck, (path or ".", k)) for k, t in derived.items()]
-        for i, (obj, parent) in enumerate(members):
-            for k, v, c, size in stated:
+        # key by key: an object loses its defaults, then its derived keys in order, as it
+        # would object by object (a template rechecked sees the keys removed before it)
+        for k, v in defaults.items():
+            c, size = v.__class__, len(k) + 4
+            # same_value(obj[k], v), inlined: this loop visits every factored value
+            for obj, _ in members:
                 w = obj[k]
                 if w.__class__ is c and w == v and (c is not list or _dumps(w) == _dumps(v)):
                     del obj[k]
                     cut += size
-            for k, t, hit_at, again, hit in named:
-                if render_template(t, obj, parent) == obj[k] if again else hit_at[i]:
+        firsts: list[tuple[int, int, tuple[str, str], int]] = []
+        for j, (k, t) in enumerate(derived.items()):
+            hit_at = hits[k]
+            if k in recheck:
+                hit_at = [render_template(t, o, p) == o[k] for o, p in members]
+            for (obj, _), h in zip(members, hit_at, strict=True):
+                if h:
                     del obj[k]
-                    cut += len(k) + 4
-                    fact.derived_hits[hit] = fact.derived_hits.get(hit, 0) + 1
+            n_hits = hit_at.count(True)
+            if n_hits:
+                cut += (len(k) + 4) * n_hits
+                firsts.append((hit_at.index(True), j, (path or ".", k), n_hits))
+        for _, _, hit, n_hits in sorted(firsts):  # in the order objects first lost them
+            fact.derived_hits[hit] = fact.derived_hits.get(hit, 0) + n_hits
         fact.removed_chars += cut
         if defaults:
             fact.const[path or "."] = defaults
@@ -397,23 +407,28 @@ def _derive(
         allowed_misses = len(members) - max(2, DEFAULT_SHARE * len(members))
         matched: list[bool] = []
         misses = 0
-        parts = _template_parts(t)
-        # one placeholder of the object's own (most links): render_template's common case
-        # inline, as this loop runs over every object of the path for every template tried
-        literal, own, up, _ = parts[0]
-        own = own if len(parts) == 2 and not up else ""
-        tail = parts[-1][0]
-        for o, p in members:
-            v = o.get(own) if own else None
-            if v.__class__ is str and v and v.isascii():
-                ok = literal + v + tail == o[key]
-            else:
+        single = _single_placeholder(t, members)
+        if single is not None:
+            # one placeholder of the object's own (most links): render_template's common
+            # cases inline, as this runs over every object of the path for every template
+            literal, own, tail = single
+            matched = [
+                literal + v + tail == o[key]
+                if (v := o.get(own)).__class__ is str and v and v.isascii()
+                else literal + str(v) + tail == o[key]
+                if v.__class__ is int
+                else render_template(t, o, p) == o[key]
+                for o, p in members
+            ]
+            misses = matched.count(False)
+        else:
+            for o, p in members:
                 ok = render_template(t, o, p) == o[key]
-            matched.append(ok)
-            if not ok:
-                misses += 1
-                if misses > allowed_misses:
-                    break
+                matched.append(ok)
+                if not ok:
+                    misses += 1
+                    if misses > allowed_misses:
+                        break
         hits = len(matched) - misses
         if misses <= allowed_misses and hits > best_hits:
             best, best_hits = (t, matched), hits
@@ -422,6 +437,28 @@ def _derive(
     if best_hits >= 2 and best_hits >= DEFAULT_SHARE * len(members):
         return best
     return None
+
+
+def _single_placeholder(
+    template: str, members: list[tuple[dict[str, Any], dict[str, Any] | None]]
+) -> tuple[str, str, str] | None:
+    """``(text before, key, text after)`` if ``template`` names one key of the objects' own.
+
+    Placeholders naming no key of any object (``{/other_user}`` in API links) render as
+    their own text: they are part of the literal text around the one that does.
+    """
+    parts = _template_parts(template)
+    if any(up for _, _, up, _ in parts):
+        return None
+    held = [
+        i for i, (_, key, _, ph) in enumerate(parts) if ph and any(key in o for o, _ in members)
+    ]
+    if len(held) != 1:
+        return None
+    i = held[0]
+    before = "".join(lit + ph for lit, _, _, ph in parts[:i]) + parts[i][0]
+    after = "".join(lit + ph for lit, _, _, ph in parts[i + 1 :])
+    return before, parts[i][1], after
 
 
 def _own_keys(template: str) -> set[str]:
