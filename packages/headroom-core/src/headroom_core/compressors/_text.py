@@ -28,12 +28,18 @@ from ._base import CompressContext, CompressorResult
 _MD_HEADING = re.compile(r"^#{1,6}\s+\S")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{2,}\s*$")
+_ADORNMENT = frozenset("=-~^\"'`#*+")  # the characters an underline may start with
 _SIGNATURE = re.compile(r"^\s*\.\. (?:function|method|class|attribute|data|exception|decorator)::")
 #: Version notes are short and answer "since when": part of the outline of an API page.
 _VERSION_NOTE = re.compile(r"^\s*\.\. (?:versionadded|versionchanged|deprecated)::")
+#: ``name=default`` pairs, version notes, code spans, numbers, PEP numbers. Every match starts
+#: with a word character or a backtick (the lookahead lets the scan skip other positions),
+#: and the word boundary before a number or ``PEP`` is checked after its first character
+#: (``\d(?<!\w\d)`` is ``\b\d``): an alternative that starts with a character class is
+#: ruled out at a glance, one that starts with an assertion is not.
 _SALIENT = re.compile(
-    r"\w+=[\w'\".-]+|versionadded|versionchanged|deprecated|``[^`]+``|`[^`]+`|\b\d[\d.]*\b"
-    r"|\bPEP \d+"
+    r"(?=[\w`])(?:\w+=[\w'\".-]+|versionadded|versionchanged|deprecated|``[^`]+``|`[^`]+`"
+    r"|\d(?<!\w\d)[\d.]*\b|P(?<!\wP)EP \d+)"
 )
 #: A block costing more than this share of the budget, or longer than ``_WINDOW`` lines,
 #: is cut into sub-blocks so that selection can keep its relevant part.
@@ -246,6 +252,8 @@ def _is_underline(title: str, line: str) -> bool:
 
     A run of ``~`` as long as the title (give or take two) is an underline, not a fence.
     """
+    if line[:1] not in _ADORNMENT:
+        return False  # most lines: no regex needed
     width = len(line.rstrip()) - len(title.rstrip())
     return (
         bool(title.strip())
