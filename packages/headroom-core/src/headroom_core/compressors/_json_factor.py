@@ -347,7 +347,11 @@ def _defaults(
         try:
             # a value held by ``least`` objects leaves at most n - least others: more distinct
             # values than that (ids, titles, dates) rule the key out, as cheaply as a set
-            if len(set(values)) > n - least + 1:
+            distinct = len(set(values))
+            if distinct > n - least + 1:
+                continue
+            if distinct == 1 and len(set(map(type, values))) == 1:  # one value: no counting
+                out[k] = values[0]
                 continue
             keys = [(v.__class__, v) for v in values]
             counts = Counter(keys)
