@@ -309,9 +309,12 @@ def _term_counts(text: str, word_terms: dict[str, tuple[str, ...]]) -> Counter[s
 
 
 def _word_terms(word: str) -> tuple[str, ...]:
-    """``terms(word)`` for one word: a lowercase word without ``_`` is its own only term."""
-    if ("_" not in word and word.islower()) or word.isdigit():
-        return () if word in STOPWORDS else (word,)
+    """``terms(word)`` for one word. Without ``_`` or a capital after the first letter there
+    is nothing to split: the word's only term is its lowercase (none for a stopword)."""
+    rest = word[1:]
+    if "_" not in word and rest == rest.lower():
+        low = word.lower()
+        return () if low in STOPWORDS else (low,)
     return tuple(terms(word))
 
 
