@@ -314,24 +314,11 @@ class _Planner:
     ) -> list[str]:
         """The markers of a template's dropped events (all but ``kept``), once per distinct
         ``kept`` unless they list values (which depend on what came before)."""
-        if room is None:
-            key = (template, tuple(kept))
-            found = self._summaries.get(key)
-            if found is None:
-                dropped = [j for j in self.members[template] if j not in keep]
-                found = self._summaries[key] = _summary_markers(
-                    self.lines,
-                    self.events,
-                    self.mined,
-                    template,
-                    dropped,
-                    self.ctx,
-                    None,
-                    asked_ips=self.asked_ips,
-                )
-            return found
+        key = (template, tuple(kept))
+        if room is None and key in self._summaries:
+            return self._summaries[key]
         dropped = [j for j in self.members[template] if j not in keep]
-        return _summary_markers(
+        found = _summary_markers(
             self.lines,
             self.events,
             self.mined,
@@ -341,6 +328,9 @@ class _Planner:
             room,
             asked_ips=self.asked_ips,
         )
+        if room is None:
+            self._summaries[key] = found
+        return found
 
     def _gap_markers(self, gap: list[int], room: ValueLister | None) -> list[str]:
         """The markers of a run of dropped events, once per distinct run unless they list
