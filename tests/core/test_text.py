@@ -143,3 +143,69 @@ def test_tilde_underline_is_a_heading_not_a_fence() -> None:
     c = compress("\n".join(sections), kind="text", query="word5_3")
     assert sum(f"Feature number {k}\n~~~" in c.text for k in range(8)) >= 6  # the outline
     assert "word5_3" in c.text and "word2_3" not in c.text
+
+
+_WORDS = st.sampled_from(
+    ["the", "The", "a", "fooBar", "HTTPServer", "x_y", "__init__", "3.11", "PEP", "8", "v2", "Is"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(_WORDS, st.text(alphabet="aB_1. =`\n", max_size=12)), max_size=60))
+def test_block_term_counts_are_the_shared_terms(words: list[str]) -> None:
+    from collections import Counter
+
+    from headroom_core._relevance import terms
+    from headroom_core.compressors._text import _term_counts
+
+    text = " ".join(words)
+    cache: dict[str, tuple[str, ...]] = {}
+    assert _term_counts(text, cache) == Counter(terms(text))
+    assert _term_counts(text, cache) == Counter(terms(text))  # from the filled cache
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                ["PEP 8", "versionadded", "deprecated", "``x``", "x=1", "3.", "é", "٣"]
+            ),
+            st.text(alphabet="aP E_1.=`'\" \n", max_size=10),
+        ),
+        max_size=40,
+    )
+)
+def test_salience_pattern_matches_as_the_plain_one(parts: list[str]) -> None:
+    import re
+
+    from headroom_core.compressors._text import _SALIENT
+
+    plain = re.compile(
+        r"\w+=[\w'\".-]+|versionadded|versionchanged|deprecated|``[^`]+``|`[^`]+`"
+        r"|\b\d[\d.]*\b|\bPEP \d+"
+    )
+    text = "".join(parts)
+    assert [m.span() for m in _SALIENT.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.frozensets(st.integers(0, 12), max_size=12), max_size=12),
+    st.frozensets(st.integers(0, 12), max_size=12),
+)
+def test_near_duplicate_check_agrees_with_every_pair(
+    kept: list[frozenset[int]], candidate: frozenset[int]
+) -> None:
+    from headroom_core.compressors._text import _NEAR_DUPLICATE, _near_duplicate
+
+    by_size: dict[int, list[set[str]]] = {}
+    for k in kept:
+        by_size.setdefault(len(k), []).append({str(x) for x in k})
+    words = {str(x) for x in candidate}
+    every_pair = any(
+        len(words & {str(x) for x in k}) / len(words | {str(x) for x in k}) > _NEAR_DUPLICATE
+        for k in kept
+        if k
+    )
+    assert _near_duplicate(words, by_size) == (bool(words) and every_pair)
