@@ -169,7 +169,7 @@ def _blocks(lines: list[str]) -> list[_Block]:
     blocks: list[_Block] = []
     i, n = 0, len(lines)
     while i < n:
-        if not lines[i].strip():
+        if _blank(lines[i]):
             i += 1
             continue
         if i + 1 < n and _is_underline(lines[i], lines[i + 1]):
@@ -185,15 +185,21 @@ def _blocks(lines: list[str]) -> list[_Block]:
             i += 1
             continue
         start = i
-        while i < n and lines[i].strip():
-            fence = _FENCE.match(lines[i])
+        while i < n and not _blank(lines[i]):
+            line = lines[i]
+            fence = _FENCE.match(line) if "```" in line or "~~~" in line else None
             if fence:
                 i = _fence_end(lines, i, fence.group(1))
             i += 1
-            if i + 1 < n and lines[i].strip() and _is_underline(lines[i], lines[i + 1]):
+            if i + 1 < n and not _blank(lines[i]) and _is_underline(lines[i], lines[i + 1]):
                 break
         blocks.append(_Block(start, i - 1, False))
     return blocks
+
+
+def _blank(line: str) -> bool:
+    """``not line.strip()``, without building the stripped copy."""
+    return not line or line.isspace()
 
 
 def _split_oversized(
