@@ -158,10 +158,8 @@ def test_block_term_counts_are_the_shared_terms(words: list[str]) -> None:
     from headroom_core._relevance import terms
     from headroom_core.compressors._text import _term_counts
 
-    text = " ".join(words)
-    cache: dict[str, tuple[str, ...]] = {}
-    assert _term_counts(text, cache) == Counter(terms(text))
-    assert _term_counts(text, cache) == Counter(terms(text))  # from the filled cache
+    texts = [" ".join(words), " ".join(reversed(words)), ""]
+    assert _term_counts(texts) == [Counter(terms(t)) for t in texts]
 
 
 @settings(max_examples=300, deadline=None)

@@ -281,8 +281,7 @@ def _scores(
     blocks: list[_Block], texts: list[str], costs: list[int], ctx: CompressContext
 ) -> tuple[list[float], list[Counter[str]]]:
     """Each block's worth (query relevance, salience, position, density) and its terms."""
-    word_terms: dict[str, tuple[str, ...]] = {}
-    counters = [_term_counts(t, word_terms) for t in texts]
+    counters = _term_counts(texts)
     bm25 = bm25_scores(counters, ctx.query) if ctx.query else [0.0] * len(blocks)
     top = max(bm25, default=0.0) or 1.0
     semantic = _semantic(texts, ctx)
@@ -305,13 +304,13 @@ def _scores(
     return scores, counters
 
 
-def _term_counts(text: str, word_terms: dict[str, tuple[str, ...]]) -> Counter[str]:
-    """``Counter(terms(text))``, with each distinct word's terms taken from (and added to)
-    ``word_terms``: a document repeats its words, and splitting one is the costly part."""
-    words = _WORD.findall(text)
-    for word in set(words).difference(word_terms):
-        word_terms[word] = _word_terms(word)
-    return Counter(chain.from_iterable(map(word_terms.__getitem__, words)))
+def _term_counts(texts: list[str]) -> list[Counter[str]]:
+    """``Counter(terms(t))`` for each text, splitting each distinct word once: a document
+    repeats its words, and splitting one into terms is the costly part."""
+    words = [_WORD.findall(t) for t in texts]
+    word_terms = {w: _word_terms(w) for w in set().union(*words)}
+    get = word_terms.__getitem__
+    return [Counter(chain.from_iterable(map(get, ws))) for ws in words]
 
 
 def _word_terms(word: str) -> tuple[str, ...]:
