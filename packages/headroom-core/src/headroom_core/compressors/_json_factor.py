@@ -264,6 +264,9 @@ def factor_groups(root: Any, dicts: Dicts | None = None) -> Factoring:
         for k in common:
             if k in defaults or k in KEEP_LITERAL_KEYS:
                 continue
+            # templates come from the first objects' strings: none, no template to check
+            if all(m[0][k].__class__ is not str for m in members[:3]):
+                continue
             if not _links_at_least_twice(k, members):
                 continue
             if sources is None:  # once per group: the same for every key tried
