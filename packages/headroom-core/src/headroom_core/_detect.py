@@ -381,29 +381,21 @@ def detect_kind(text: str, *, tool: str | None = None, path: str | None = None) 
     if looks_like_log and code_ratio < 0.5:
         return Detection("log", reason=f"{log_ratio:.0%} lines with timestamps/levels")
 
-    if code_ratio < 0.12:
-        # too few code-like lines for either code rule below: only "compiles as a Python
-        # module" is left, and it needs one Python signal (all weights are positive), so
-        # the 50-odd language patterns need not scan prose
-        lang_sample = sample[:_LANG_SAMPLE_CHARS]
-        if (
-            path_kind != "text"
-            and any(p.search(lang_sample) for p, _ in _COMPILED_LANG["python"])
-            and _parses_as_python(text)
-        ):
-            return Detection("code", "python", reason="python signals, compiles as a module")
-        if tool_kind == "log" and log_ratio >= 0.2:
-            return Detection("log", reason="log tool, some timestamps")
-        return Detection("text", reason="no structured shape")
-
-    scores = _language_scores(sample[:_LANG_SAMPLE_CHARS])
-    language = _guess(text, path, scores)
-    strong = language is not None and scores.get(language, 0) >= 15
-    if language and (code_ratio >= 0.25 or (strong and code_ratio >= 0.12)) and path_kind != "text":
-        return Detection(
-            "code", language, reason=f"{language} signals, {code_ratio:.0%} code-like lines"
-        )
-    if scores.get("python", 0) > 0 and path_kind != "text" and _parses_as_python(text):
+    lang_sample = sample[:_LANG_SAMPLE_CHARS]
+    if code_ratio >= 0.12:
+        scores = _language_scores(lang_sample)
+        language = _guess(text, path, scores)
+        strong = language is not None and scores.get(language, 0) >= 15
+        if language and (code_ratio >= 0.25 or strong) and path_kind != "text":
+            return Detection(
+                "code", language, reason=f"{language} signals, {code_ratio:.0%} code-like lines"
+            )
+        python_signal = scores.get("python", 0) > 0
+    else:
+        # too few code-like lines for the rule above: only Python's patterns matter below
+        # (all weights are positive, so one match is a score above 0)
+        python_signal = any(p.search(lang_sample) for p, _ in _COMPILED_LANG["python"])
+    if python_signal and path_kind != "text" and _parses_as_python(text):
         # docstring-heavy modules have few code-like lines, but prose never compiles
         return Detection("code", "python", reason="python signals, compiles as a module")
     if tool_kind == "log" and log_ratio >= 0.2:

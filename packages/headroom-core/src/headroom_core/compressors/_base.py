@@ -17,7 +17,8 @@ class CompressContext:
     ``ref`` is where the original is (or will be) stored: every marker must carry it.
     ``budget`` is the lossy stage's token target; lossless steps ignore it.
     ``parsed`` is the text's JSON value when kind detection already parsed it (a dict or
-    list), else None; compressors of JSON input may use it instead of parsing again.
+    list), else None; compressors of JSON input may use it instead of parsing again. It
+    belongs to this call alone, so a compressor may change it in place.
     """
 
     ref: str
