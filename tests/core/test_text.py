@@ -155,11 +155,10 @@ _WORDS = st.sampled_from(
 def test_block_term_counts_are_the_shared_terms(words: list[str]) -> None:
     from collections import Counter
 
-    from headroom_core._relevance import terms
-    from headroom_core.compressors._text import _term_counts
+    from headroom_core._relevance import term_counts, terms
 
     texts = [" ".join(words), " ".join(reversed(words)), ""]
-    assert _term_counts(texts) == [Counter(terms(t)) for t in texts]
+    assert [term_counts(t) for t in texts] == [Counter(terms(t)) for t in texts]
 
 
 @settings(max_examples=300, deadline=None)

@@ -10,6 +10,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
+from itertools import chain
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)*")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -99,6 +101,24 @@ def terms(text: str) -> list[str]:
         if len(parts) > 1:
             out.extend(p for p in parts if p not in STOPWORDS)
     return out
+
+
+@lru_cache(maxsize=65536)
+def word_terms(word: str) -> tuple[str, ...]:
+    """``terms(word)`` for one word of the word pattern, cached process-wide (words repeat
+    within and across documents). A word with no ``_`` and no capital after its first
+    letter has nothing to split: its only term is its lowercase (none for a stopword)."""
+    rest = word[1:]
+    if "_" not in word and rest == rest.lower():
+        low = word.lower()
+        return () if low in STOPWORDS else (low,)
+    return tuple(terms(word))
+
+
+def term_counts(text: str) -> Counter[str]:
+    """``Counter(terms(text))``: ``terms`` treats words one by one, so each distinct word
+    is split once (``word_terms``) and the counts summed."""
+    return Counter(chain.from_iterable(map(word_terms, _WORD.findall(text))))
 
 
 def bm25_scores(

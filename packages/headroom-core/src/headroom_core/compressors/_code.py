@@ -26,7 +26,7 @@ from collections import Counter
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from .._relevance import STOPWORDS, bm25_scores, terms
+from .._relevance import STOPWORDS, bm25_scores, term_counts
 from ._base import CompressContext, CompressorResult
 from ._code_errors import (
     comment_out_errors,
@@ -186,23 +186,6 @@ def _with_header(body: str, header: str) -> str:
     return f"{header}\n{body}"
 
 
-_TERM_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)*")
-
-
-@lru_cache(maxsize=8192)
-def _word_terms(word: str) -> tuple[str, ...]:
-    return tuple(terms(word))
-
-
-def _term_counts(text: str) -> Counter[str]:
-    """``Counter(terms(text))``, computed once per distinct word (code repeats words a lot)."""
-    out: Counter[str] = Counter()
-    for word, n in Counter(_TERM_WORD.findall(text)).items():
-        for t in _word_terms(word):
-            out[t] += n
-    return out
-
-
 def _query_words(query: str | None) -> set[str]:
     if not query:
         return set()
@@ -233,7 +216,7 @@ def _collapse(
     """
     words = _query_words(ctx.query)
     docs = [
-        _term_counts(
+        term_counts(
             src[c.start : min(c.end, c.start + _RELEVANCE_CHARS)].decode("utf-8", "replace")
             + f" {c.name}" * 3
         )
@@ -315,7 +298,7 @@ def _relevant(
         return set()
     words = _query_words(ctx.query)
     docs = [
-        _term_counts(
+        term_counts(
             src[defs[i].start : min(defs[i].end, defs[i].start + _RELEVANCE_CHARS)].decode(
                 "utf-8", "replace"
             )

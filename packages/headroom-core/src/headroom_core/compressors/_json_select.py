@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from .._markers import MARKER_RE, REF_PATTERN
-from .._relevance import _WORD, bm25_scores, terms
+from .._relevance import bm25_scores, term_counts, terms
 from ._json_factor import (
     KEEP_LITERAL_KEYS,
     MAP_MIN_KEYS,
@@ -316,19 +316,6 @@ class SelectionMemo:
         if found is None:
             found = self.counts[text] = term_counts(text)
         return found
-
-
-def term_counts(text: str) -> Counter[str]:
-    """``Counter(terms(text))``, with each distinct word split into terms once.
-
-    ``terms`` treats every word on its own, so the counts of a text are the sum of its
-    words' terms; JSON rows repeat the same words, and words repeat across rows.
-    """
-    return Counter(itertools.chain.from_iterable(map(_word_terms, _WORD.findall(text))))
-
-
-#: Terms of one word, shared by every compression (words repeat across documents).
-_word_terms = lru_cache(maxsize=65536)(lambda word: tuple(terms(word)))
 
 
 @lru_cache(maxsize=4096)

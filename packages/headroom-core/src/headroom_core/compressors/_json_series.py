@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from .._relevance import bm25_scores
+from .._relevance import bm25_scores, term_counts
 from ._json_factor import MAX_DEPTH, dumps, is_map
 from ._json_select import (
     MARKER_CHARS,
@@ -21,7 +21,6 @@ from ._json_select import (
     json_size,
     positional,
     row_text,
-    term_counts,
 )
 
 _dumps = dumps

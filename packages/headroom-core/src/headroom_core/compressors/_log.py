@@ -25,10 +25,9 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import chain
 from typing import ClassVar
 
-from .._relevance import STOPWORDS, bm25_scores, terms
+from .._relevance import bm25_scores, term_counts
 from ._base import CompressContext, CompressorResult
 from ._log_events import (
     LogEvent,
@@ -480,26 +479,8 @@ def _select(
 
 
 def _template_terms(mined: MinedLog) -> list[Counter[str]]:
-    """The search terms of each template's words (masks left out), for BM25.
-
-    ``terms`` of a text are the terms of its pieces one after another, cut where no term
-    can run on (``_NOT_TERM``), and templates share most pieces: each is split once.
-    """
-    pieces: list[list[str]] = []
-    for t in mined.templates:
-        text = _MASKED.sub(" ", t.text)
-        cut = _NOT_TERM if _DIGIT.search(text) else _NOT_WORD  # dots join digits only
-        pieces.append(cut.split(text))
-    split: dict[str, list[str]] = {}
-    for word in dict.fromkeys(chain.from_iterable(pieces)):
-        if word.isascii() and word.isalpha() and not _CAMEL_CASE.search(word):
-            # a plain word is its own term (lowercased), unless a stopword
-            low = word.lower()
-            split[word] = [] if low in STOPWORDS else [low]
-        else:
-            split[word] = terms(word)
-    found = split.__getitem__
-    return [Counter(chain.from_iterable(map(found, words))) for words in pieces]
+    """The search terms of each template's words (masks left out), for BM25."""
+    return [term_counts(_MASKED.sub(" ", t.text)) for t in mined.templates]
 
 
 def _query_bonus(
@@ -621,12 +602,8 @@ def _span(heads: Sequence[str]) -> list[str]:
 _FRACTION = re.compile(r"[.,]\d+$")
 _LETTERS = re.compile(r"[A-Za-z]{2}")
 _MASKED = re.compile(r"<(?:n|hex|ip|\*)>")
-_CAMEL_CASE = re.compile(r"[a-z][A-Z]")  # where ``terms`` splits a word
 #: Characters no term of ``terms`` contains or runs across (terms are words of letters,
 #: digits and ``_``, or dotted numbers).
-_NOT_TERM = re.compile(r"[^\w.]+")
-_NOT_WORD = re.compile(r"\W+")
-_DIGIT = re.compile(r"\d")
 
 
 def _shape(tokens: Sequence[str]) -> str:

@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import islice
 from typing import ClassVar
 
-from .._relevance import _WORD, STOPWORDS, bm25_scores, terms
+from .._relevance import bm25_scores, term_counts
 from ._base import CompressContext, CompressorResult
 
 _MD_HEADING = re.compile(r"^#{1,6}\s+\S")
@@ -281,7 +281,7 @@ def _scores(
     blocks: list[_Block], texts: list[str], costs: list[int], ctx: CompressContext
 ) -> tuple[list[float], list[Counter[str]]]:
     """Each block's worth (query relevance, salience, position, density) and its terms."""
-    counters = _term_counts(texts)
+    counters = [term_counts(t) for t in texts]
     bm25 = bm25_scores(counters, ctx.query) if ctx.query else [0.0] * len(blocks)
     top = max(bm25, default=0.0) or 1.0
     semantic = _semantic(texts, ctx)
@@ -302,25 +302,6 @@ def _scores(
             score += 4.0  # then the outline: headings, API signatures, version notes
         scores.append(score)
     return scores, counters
-
-
-def _term_counts(texts: list[str]) -> list[Counter[str]]:
-    """``Counter(terms(t))`` for each text, splitting each distinct word once: a document
-    repeats its words, and splitting one into terms is the costly part."""
-    words = [_WORD.findall(t) for t in texts]
-    word_terms = {w: _word_terms(w) for w in set().union(*words)}
-    get = word_terms.__getitem__
-    return [Counter(chain.from_iterable(map(get, ws))) for ws in words]
-
-
-def _word_terms(word: str) -> tuple[str, ...]:
-    """``terms(word)`` for one word. Without ``_`` or a capital after the first letter there
-    is nothing to split: the word's only term is its lowercase (none for a stopword)."""
-    rest = word[1:]
-    if "_" not in word and rest == rest.lower():
-        low = word.lower()
-        return () if low in STOPWORDS else (low,)
-    return tuple(terms(word))
 
 
 def _semantic(texts: list[str], ctx: CompressContext) -> list[float]:
