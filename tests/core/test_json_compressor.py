@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from headroom_core import HeadroomConfig, compress, retrieve
+from headroom_core._detect import detect_kind
 from headroom_core._markers import find_markers
 from headroom_core._tokens import get_tokenizer
 from headroom_core.compressors import CompressContext
@@ -488,3 +489,73 @@ def test_a_map_of_lists_gives_up_entries_and_keeps_its_anomaly() -> None:
         m.count for k, v in shown.items() if k.startswith("@omitted") for m in find_markers(v)
     )
     assert omitted + len(kept) == len(releases)
+
+
+ODD_LITERALS = [
+    ("integer beyond 64 bits", "123456789012345678901234567890"),
+    ("integer just below int64", "-9223372036854775809"),
+    ("2**64", "18446744073709551616"),
+    ("NaN", "NaN"),
+    ("infinity", "-Infinity"),
+    ("lone surrogate", '"\\ud800"'),
+]
+
+
+@pytest.mark.parametrize(("name", "literal"), ODD_LITERALS, ids=[n for n, _ in ODD_LITERALS])
+@pytest.mark.parametrize("handed_over", [False, True], ids=["own parse", "detection's parse"])
+def test_values_orjson_reads_or_writes_inexactly_keep_their_exact_value(
+    name: str, literal: str, handed_over: bool
+) -> None:
+    # each row holds the literal, so both the lossless form and a lossy round show it
+    rows = ",\n".join(
+        f'{{"id": {i}, "title": "issue {i} about the parser", "value": {literal}, '
+        f'"url": "https://api.example.com/issues/{i}", "body": "{"words " * 40}"}}'
+        for i in range(30)
+    )
+    text = f"[{rows}]"
+    expected = json.loads(literal)
+    for budget in (10**9, TOKENIZER.count(text) // 4):
+        ctx = CompressContext(
+            ref=REF,
+            config=HeadroomConfig(),
+            count_tokens=TOKENIZER.count,
+            original_tokens=TOKENIZER.count(text),
+            budget=budget,
+            parsed=detect_kind(text).value if handed_over else None,
+        )
+        out = JSONCompressor().compress(text, ctx).text
+        shown = _values_of(json.loads(out), "value")
+        assert shown, out[:300]
+        for v in shown:
+            if isinstance(expected, float) and expected != expected:
+                assert isinstance(v, float) and v != v
+            else:
+                assert type(v) is type(expected) and v == expected, (name, v)
+
+
+def _values_of(tree: Any, key: str) -> list[Any]:
+    """Every value held under ``key`` in objects, or in a table's column named ``key``."""
+    found: list[Any] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            cols = node.get("@cols")
+            if isinstance(cols, list) and key in cols:
+                i = cols.index(key)
+                found += [r[i] for r in node.get("@rows", []) if isinstance(r, list)]
+            if key in node:
+                found.append(node[key])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def test_float_exponents_read_back_as_the_same_numbers() -> None:
+    value = [{"id": i, "x": 1.5e-8 * (i + 1), "y": 1e16 + i * 1e3} for i in range(12)]
+    out = json.loads(run(value))
+    rows = out["@data"]["@rows"] if "@data" in out else out
+    assert [r[1:] if isinstance(r, list) else [r["x"], r["y"]] for r in rows] == [
+        [v["x"], v["y"]] for v in value
+    ]

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from .compressors._json_factor import loads_fast
+
 _SAMPLE_CHARS = 64 * 1024
 _SAMPLE_LINES = 400
 #: Language signals are scored on a shorter prefix: a few hundred lines decide a language.
@@ -83,8 +85,9 @@ class Detection:
     kind: str
     language: str | None = None
     reason: str = ""
-    #: the parsed JSON value when detection parsed the whole text as JSON (else None), so
-    #: the compressor need not parse it again
+    #: the JSON value when detection read the whole text as JSON with orjson (else None), so
+    #: the JSON compressor need not parse it again; an integer beyond 64 bits is a float
+    #: there, which that compressor checks for
     value: object = field(default=None, repr=False, compare=False)
 
 
@@ -268,15 +271,15 @@ def _language_scores(sample: str) -> dict[str, float]:
 _NOT_JSON = object()
 
 
-def _parse_json(text: str) -> object:
-    """The parsed value of ``text``, or ``_NOT_JSON``."""
+def _parse_json(text: str) -> tuple[object, bool]:
+    """The parsed value of ``text`` (or ``_NOT_JSON``), and whether orjson read it."""
     stripped = text.strip()
     if not stripped or stripped[0] not in "[{":
-        return _NOT_JSON
+        return _NOT_JSON, False
     try:
-        return json.loads(stripped)
+        return loads_fast(stripped)
     except (ValueError, RecursionError):
-        return _NOT_JSON
+        return _NOT_JSON, False
 
 
 def _json_lines(lines: list[str]) -> bool:
@@ -349,11 +352,13 @@ def detect_kind(text: str, *, tool: str | None = None, path: str | None = None) 
 
     if _HUNK.search(sample) and _DIFF_START.search(sample[:2000]):
         return Detection("diff", reason="diff headers and hunks")
-    parsed = _parse_json(text) if sample.lstrip()[:1] in "[{" else _NOT_JSON
+    parsed, by_orjson = _parse_json(text) if sample.lstrip()[:1] in "[{" else (_NOT_JSON, False)
     if parsed is not _NOT_JSON:
         if _is_search_json(parsed):
-            return Detection("search", reason="JSON array of path/line matches", value=parsed)
-        return Detection("json", reason="parses as JSON", value=parsed)
+            return Detection("search", reason="JSON array of path/line matches")
+        # handed on only as orjson read it: the JSON compressor knows what to check then
+        value = parsed if by_orjson else None
+        return Detection("json", reason="parses as JSON", value=value)
     if _json_lines(lines):
         if (
             _ratio(lines, re.compile(r'"(level|severity|timestamp|time|ts|@timestamp|msg)"\s*:'))

@@ -32,6 +32,8 @@ _MIN_PIECE_CHARS = 16 * 1024
 #: A cut right after this newline splits no cl100k/o200k pre-token: the next line starts
 #: with a visible character, or with spaces/tabs and then one. (Not ``/`` right after the
 #: newline: o200k glues ``\n/`` to a line-ending punctuation run.)
+#: Python strings may hold these; UTF-8 (and so a BPE encoder) cannot.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _BOUNDARY = re.compile(r"\n(?=[ \t]+\S|[^\s/])")
 #: Mixed text a replacement encoder must encode exactly as tiktoken does before it is used.
 _SELF_CHECK = (
@@ -81,6 +83,12 @@ class Tokenizer:
             return 0
         if self._encoding is None:
             return (len(text) + 3) // 4
+        try:
+            return self._count(text)
+        except UnicodeEncodeError:  # a lone surrogate: counted as the replacement character
+            return self._count(_LONE_SURROGATE.sub("\ufffd", text))
+
+    def _count(self, text: str) -> int:
         if len(text) >= _PARALLEL_MIN_CHARS and _THREADS > 1:
             size = max(_MIN_PIECE_CHARS, len(text) // _THREADS + 1)
             pieces = split_at_token_boundaries(text, size)

@@ -24,6 +24,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -46,6 +47,10 @@ from ._json_factor import (
     dumps,
     factor_groups,
     is_map,
+    loads_fast,
+    loads_own,
+    odd_float,
+    stdlib_only,
     walk_dicts,
 )
 from ._json_select import (
@@ -101,19 +106,36 @@ class _Shape:
     def copy(self) -> _Shape:
         """A copy the lossy stage may change (its factoring too)."""
         f = self.factoring
-        fact = Factoring(json.loads(_dumps(f.const)), dict(f.derived_hits), dict(f.derived))
+        fact = Factoring(loads_own(_dumps(f.const)), dict(f.derived_hits), dict(f.derived))
         return _Shape(self.jsonl, self.embedded, fact, self.compact, self.sampled, {})
 
 
 def parse(text: str) -> tuple[Any, bool]:
-    """The JSON value of ``text``, or of its lines as an array (JSON Lines); raises if neither."""
+    """The JSON value of ``text``, or of its lines as an array (JSON Lines); raises if neither.
+
+    Read by the standard library: integers keep every digit.
+    """
+    value, jsonl, _ = _parse(text, fast=False)
+    return value, jsonl
+
+
+def _parse(text: str, *, fast: bool) -> tuple[Any, bool, bool]:
+    """``parse``, with orjson first if ``fast``; the last item is True if orjson read it all
+    (the value may then hold ``odd_float`` values that were integers beyond 64 bits)."""
+    read: Callable[[str], tuple[Any, bool]] = loads_fast if fast else _loads_stdlib
     try:
-        return json.loads(text), False
+        value, by_orjson = read(text)
+        return value, False, by_orjson
     except json.JSONDecodeError:
         lines = [ln for ln in text.splitlines() if ln.strip()]
         if len(lines) < 2:
             raise
-        return [json.loads(ln) for ln in lines], True
+        items = [read(ln) for ln in lines]
+        return [v for v, _ in items], True, all(ok for _, ok in items)
+
+
+def _loads_stdlib(text: str) -> tuple[Any, bool]:
+    return json.loads(text), False
 
 
 @dataclass
@@ -124,6 +146,7 @@ class Expanded:
     reserved: bool  # a key in ``RESERVED_KEYS`` or the value ``ABSENT`` is in use
     dicts: Dicts  # ``walk_dicts`` of the expanded tree
     maps: set[int]  # ids of the objects that walk treats as maps
+    odd_floats: bool = False  # NaN, an infinity, or a whole float of 2**63 or more (``odd_float``)
 
 
 def expand_embedded(root: Any) -> Expanded:
@@ -173,6 +196,8 @@ def _expand(
                 value[i] = v = parsed
                 paths[spelled_sub] = None
             elif c is not dict and c is not list:
+                if c is float and odd_float(v):
+                    found.odd_floats = True
                 continue
             reserved = _expand(v, sub, spelled_sub, parent, depth, paths, found) or reserved
         return reserved
@@ -191,6 +216,8 @@ def _expand(
             value[k] = v = parsed
             paths[f"{spelled}.{k}"] = None
         elif c is not dict and c is not list:
+            if c is float and odd_float(v):
+                found.odd_floats = True
             continue
         children.append((k, v))
     found.dicts.append((path, value, parent))
@@ -252,7 +279,7 @@ def _parse_embedded(text: str) -> dict[str, Any] | list[Any] | None:
     if s[-1:] not in ("}", "]"):
         return None
     try:
-        parsed = json.loads(s)
+        parsed = loads_own(s)
     except (ValueError, RecursionError):
         return None
     return parsed if isinstance(parsed, (dict, list)) else None
@@ -384,10 +411,28 @@ class JSONCompressor:
     kind: ClassVar[str] = "json"
 
     def compress(self, text: str, ctx: CompressContext) -> CompressorResult:
-        # kind detection's value is this call's own: it may be changed in place
+        # kind detection's value (read by orjson) is this call's own: it may be changed in place
         parsed = ctx.parsed
-        value, jsonl = (parsed, False) if isinstance(parsed, (dict, list)) else parse(text)
+        if isinstance(parsed, (dict, list)):
+            value, jsonl, fast = parsed, False, True
+        else:
+            value, jsonl, fast = _parse(text, fast=True)
+        # orjson writes and reads back the tree only if it read it, and no float in it is
+        # odd: NaN or an infinity (written as null) or maybe an integer beyond 64 bits
+        stdlib = stdlib_only()
+        token = stdlib.set(not fast)
+        try:
+            return self._compress(text, ctx, value, jsonl, stdlib)
+        finally:
+            stdlib.reset(token)
+
+    def _compress(
+        self, text: str, ctx: CompressContext, value: Any, jsonl: bool, stdlib: ContextVar[bool]
+    ) -> CompressorResult:
         if not isinstance(value, (dict, list)):
+            if isinstance(value, float) and odd_float(value):
+                stdlib.set(True)
+                value = parse(text)[0]
             return CompressorResult(_dumps(value), ("minified",))
         shape = _Shape(jsonl=jsonl)
         notes: list[str] = []
@@ -398,6 +443,12 @@ class JSONCompressor:
         if shape.sampled:
             notes.append(f"sampled: {shape.sampled} items of long arrays skipped")
         expanded = expand_embedded(value)
+        if expanded.odd_floats and not stdlib.get():
+            stdlib.set(True)  # read again, every integer exact, and written as it was read
+            value = parse(text)[0]
+            if shape.sampled:
+                sample_long_arrays(value, max_items, ctx.marker)
+            expanded = expand_embedded(value)
         shape.embedded = expanded.paths
         dicts: Dicts | None = None
         if expanded.reserved:
@@ -438,7 +489,7 @@ class JSONCompressor:
         n = 0
         while n < MAX_ROUNDS or (best is None and n < MAX_ROUNDS_OVER):
             # rendering left the tree as it was: the first round may use it, and its walk
-            work, walked = (value, dicts) if n == 0 else (json.loads(pristine), None)
+            work, walked = (value, dicts) if n == 0 else (loads_own(pristine), None)
             n += 1
             wshape, wnotes = shape.copy(), list(notes)
             excess = (len(out) - target / ratio) / scale
