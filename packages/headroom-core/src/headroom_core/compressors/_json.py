@@ -86,9 +86,16 @@ SLICE_CHARS = 256
 #: the output is counted whole (slices were within 13% of whole counts on the corpora).
 BORDERLINE = 1.25
 #: The lossy stage re-measures the real output at most this many times, or at most
-#: ``MAX_ROUNDS_OVER`` times while every output so far was over the budget.
+#: ``MAX_ROUNDS_OVER`` times while no output so far was within the budget and either full
+#: (``FULL``) or without dropped rows.
 MAX_ROUNDS = 3
 MAX_ROUNDS_OVER = 5
+#: Selection aims at this share of the budget (or closer, when little has to go): its
+#: estimates miss by a few percent of what they drop.
+AIM = 0.95
+#: An output this close to the budget that dropped rows is final; a shorter one is tried
+#: again with fewer rows dropped.
+FULL = 0.9
 
 
 @dataclass
@@ -108,6 +115,20 @@ class _Shape:
         f = self.factoring
         fact = Factoring(loads_own(_dumps(f.const)), dict(f.derived_hits), dict(f.derived))
         return _Shape(self.jsonl, self.embedded, fact, self.compact, self.sampled, {})
+
+
+@dataclass
+class _Work:
+    """One selection: its tree, what it dropped so far, and the notes saying so."""
+
+    value: Any
+    shape: _Shape
+    notes: list[str]
+    defaults_done: bool = False
+    #: items of an array were selected (rows, nested items, runs of usual values)
+    selected: bool = False
+    #: fields dropped (or thinned to the texts the query matches) by a step: left alone after
+    fields_done: set[tuple[str, str]] = field(default_factory=set)
 
 
 def parse(text: str) -> tuple[Any, bool]:
@@ -478,33 +499,58 @@ class JSONCompressor:
                 out, ("lossless: minified",) if out is plain else tuple(notes), tokens=exact
             )
         out = compact
-        # each round selects afresh from the lossless tree: aiming lower if the last round
-        # missed the budget, higher if it dropped rows while well under it
-        target = float(ctx.budget)
+        # a selection is asked for ``target`` tokens, a little under the budget (estimates
+        # miss by a few percent). Over the budget, it goes on from where it stopped, asked for
+        # what its own output shows is still too much; well under it with rows dropped, it
+        # starts afresh from the lossless tree with a target scaled by the miss
         scale = len(out) / max(1, len(pristine))
+        # estimates miss by a share of what goes: a budget just under the lossless size needs
+        # little margin
+        lossless_tokens = len(out) * ratio if exact is None else exact
+        aim = ctx.budget - (1 - AIM) * min(ctx.budget, max(0.0, lossless_tokens - ctx.budget))
+        target = aim
         best: tuple[str, list[str]] | None = None
         last = (out, notes)
         counted: dict[str, int] = {}  # a round may give the same text as an earlier one
-        memo = SelectionMemo()  # every round starts from the same tree
-        n = 0
-        while n < MAX_ROUNDS or (best is None and n < MAX_ROUNDS_OVER):
-            # rendering left the tree as it was: the first round may use it, and its walk
-            work, walked = (value, dicts) if n == 0 else (loads_own(pristine), None)
-            n += 1
-            wshape, wnotes = shape.copy(), list(notes)
-            excess = (len(out) - target / ratio) / scale
-            lossy = self._select(work, walked, wshape, excess, scale, ctx, wnotes, memo)
+        memo = SelectionMemo()  # every selection starts from the same tree
+        work: _Work | None = None
+        more = 0.0  # plain characters a continued selection is asked to save
+        fresh_got = 1  # tokens of the last output selected afresh
+        settled = False  # an output within the budget that either dropped no rows or is full
+        rounds = 0
+        while rounds < MAX_ROUNDS or (not settled and rounds < MAX_ROUNDS_OVER):
+            fresh = work is None
+            if work is None:
+                # rendering left the tree as it was: the first round may use it, and its walk
+                tree, walked = (value, dicts) if not rounds else (loads_own(pristine), None)
+                work = _Work(tree, shape.copy(), list(notes))
+                lossy = self._select(
+                    work, walked, (len(out) - target / ratio) / scale, scale, ctx, memo
+                )
+            else:
+                lossy = self._drop(work, None, more, scale, ctx, memo)
+            rounds += 1
             if lossy not in counted:
                 counted[lossy] = max(1, ctx.count_tokens(lossy))
             got = counted[lossy]
-            last = (lossy, wnotes)
+            last = (lossy, list(work.notes))
+            if fresh:
+                fresh_got = got
             if got > ctx.budget:
-                target *= 0.95 * ctx.budget / got
+                if work.selected:  # rows chosen among the kept ones lose what made them rare
+                    target *= aim / got
+                    work = None
+                else:  # plain characters still to go, at this output's own tokens per char
+                    more = (got - aim) * len(lossy) / got / scale
                 continue
             best = last
-            if got >= 0.9 * ctx.budget or _ROWS_NOTE not in wnotes:
+            settled = got >= FULL * ctx.budget or _ROWS_NOTE not in work.notes
+            if settled:
                 break
-            target *= 0.98 * ctx.budget / got
+            # rows went that fit: afresh, with the target scaled by how the last fresh
+            # selection's own output missed
+            target *= aim / fresh_got
+            work = None
         text_out, final_notes = best or last
         return CompressorResult(
             text_out, tuple(dict.fromkeys(final_notes)), tokens=counted.get(text_out)
@@ -512,32 +558,52 @@ class JSONCompressor:
 
     def _select(
         self,
-        value: Any,
+        work: _Work,
         dicts: Dicts | None,
-        shape: _Shape,
         excess: float,
         scale: float,
         ctx: CompressContext,
-        notes: list[str],
         memo: SelectionMemo,
     ) -> str:
         """Drop links, ids, long text, deep detail and rows to save ``excess`` characters.
 
         Savings of each step are estimated on the plain tree (``scale``: compact characters
-        per plain one), so the output is rendered once; the caller measures it and may come
-        back. ``dicts`` is ``walk_dicts(value)`` if the caller has it.
+        per plain one), so the output is rendered once; the caller measures it and may ask
+        ``_drop`` for more. ``dicts`` is ``walk_dicts(work.value)`` if the caller has it.
         """
-        f = shape.factoring
+        f = work.shape.factoring
         if f.derived:  # templates only rebuild links: the first thing to go
             excess -= len(_dumps(f.derived)) / scale
             for hit, n in f.derived_hits.items():
-                shape.dropped[hit] = shape.dropped.get(hit, 0) + n
+                work.shape.dropped[hit] = work.shape.dropped.get(hit, 0) + n
             f.derived.clear()
-            notes.append("lossy: derivable links dropped")
+            work.notes.append("lossy: derivable links dropped")
+        return self._drop(work, dicts, excess, scale, ctx, memo)
+
+    def _drop(
+        self,
+        work: _Work,
+        dicts: Dicts | None,
+        excess: float,
+        scale: float,
+        ctx: CompressContext,
+        memo: SelectionMemo,
+    ) -> str:
+        """The steps of ``_select`` after the derived links, on ``work`` as it is now.
+
+        Called again on the same work, it goes on: fields it dropped or thinned stay as they
+        are, and the next ones in order go.
+        """
+        value, shape, notes = work.value, work.shape, work.notes
+        f = shape.factoring
         if dicts is None:
             dicts = walk_dicts(value)
         groups = field_groups(value, dicts)
-        if f.const and excess > 0:  # API links stated once still cost their characters
+        for done in work.fields_done:
+            groups.pop(done, None)
+        if f.const and excess > 0 and not work.defaults_done:
+            # API links stated once still cost their characters
+            work.defaults_done = True
             totals = Counter(path or "." for path, _, _ in dicts)
             gone, chars = drop_defaults(f.const, groups, totals, FIELD_KINDS, ctx.query)
             excess -= chars / scale
@@ -546,10 +612,11 @@ class JSONCompressor:
         for step in ("fields", "inner", "cap240", "text", "deep", "link", "cap", "inner_rows"):
             if excess <= 0:
                 break
-            if step == "inner":
-                excess -= self._shrink_inner(value, excess, ctx, notes, memo)
-            elif step == "inner_rows":
-                excess -= self._thin_inner(value, excess, ctx, notes, memo)
+            if step in ("inner", "inner_rows"):
+                thin = self._shrink_inner if step == "inner" else self._thin_inner
+                saved = thin(value, excess, ctx, notes, memo)
+                work.selected = work.selected or saved > 0
+                excess -= saved
             elif step.startswith("cap"):
                 found = list(long_strings(value))
                 cap = choose_string_cap(value, excess, floor=int(step[3:] or 0), found=found)
@@ -560,6 +627,7 @@ class JSONCompressor:
                 notes.append(f"lossy: long strings cut to {cap} characters")
             else:
                 dropped, saved = drop_fields(groups, _STEP_KINDS[step], excess, ctx.query, memo)
+                work.fields_done.update(dropped)
                 if not dropped:
                     continue
                 excess -= saved
@@ -576,6 +644,7 @@ class JSONCompressor:
                 saved_rows = select_rows(rows, excess, ctx.query, ctx.marker, memo)
             if saved_rows:
                 notes.append(_ROWS_NOTE)
+                work.selected = True
             excess -= saved_rows
         lossy = shape.sampled > 0 or any(n.startswith("lossy") for n in notes)
         return _render(value, shape, ctx, lossy=lossy)
