@@ -11,7 +11,6 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import chain
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)*")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -116,9 +115,14 @@ def word_terms(word: str) -> tuple[str, ...]:
 
 
 def term_counts(text: str) -> Counter[str]:
-    """``Counter(terms(text))``: ``terms`` treats words one by one, so each distinct word
-    is split once (``word_terms``) and the counts summed."""
-    return Counter(chain.from_iterable(map(word_terms, _WORD.findall(text))))
+    """``Counter(terms(text))``: ``terms`` treats words one by one, so the words are counted
+    first and each distinct word's terms (``word_terms``) get its count, in the same order."""
+    counts: dict[str, int] = {}
+    get = counts.get
+    for word, n in Counter(_WORD.findall(text)).items():
+        for term in word_terms(word):
+            counts[term] = get(term, 0) + n
+    return Counter(counts)
 
 
 def bm25_scores(
