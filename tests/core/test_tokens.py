@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 from typing import Any
 
 from hypothesis import given, settings
@@ -41,6 +43,17 @@ def test_parallel_count_equals_serial_count() -> None:
     assert tok.count(text) == len(tok.encode(text))
 
 
+def test_minified_json_is_cut_between_a_letter_and_a_quote() -> None:
+    rows = [{"name": f"item {i}", "tag": "alpha", "n": i} for i in range(8000)]
+    text = json.dumps(rows, separators=(",", ":"))
+    assert "\n" not in text
+    pieces = split_at_token_boundaries(text, 10_000)
+    assert len(pieces) > 10 and "".join(pieces) == text
+    assert all(p[0] == '"' and q[-1].isalpha() for q, p in itertools.pairwise(pieces))
+    tok = get_tokenizer()
+    assert tok.count(text) == len(tok.encode(text))
+
+
 _PIECES = st.sampled_from(
     [
         "\n",
@@ -68,6 +81,13 @@ _PIECES = st.sampled_from(
         "*/",
         '"k": ',
         "\x0b",
+        '"',
+        '":"',
+        '","',
+        "abc",
+        "'",
+        "e\u0301",
+        "\u00c9T\u00c9",
     ]
 )
 

@@ -29,12 +29,14 @@ _THREADS = max(1, min(8, os.cpu_count() or 1))
 #: Texts from this size are counted in pieces on ``_THREADS`` threads.
 _PARALLEL_MIN_CHARS = 48 * 1024
 _MIN_PIECE_CHARS = 16 * 1024
-#: A cut right after this newline splits no cl100k/o200k pre-token: the next line starts
-#: with a visible character, or with spaces/tabs and then one. (Not ``/`` right after the
-#: newline: o200k glues ``\n/`` to a line-ending punctuation run.)
 #: Python strings may hold these; UTF-8 (and so a BPE encoder) cannot.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-_BOUNDARY = re.compile(r"\n(?=[ \t]+\S|[^\s/])")
+#: A cut here splits no cl100k/o200k pre-token: right after a newline when the next line
+#: starts with a visible character, or with spaces/tabs and then one (not ``/`` right after
+#: the newline: o200k glues ``\n/`` to a line-ending punctuation run); or between an ASCII
+#: letter and a double quote, as everywhere in minified JSON (no pattern that matches a
+#: letter goes on with a quote, and none looks behind).
+_BOUNDARY = re.compile(r"(?<=\n)(?=[ \t]+\S|[^\s/])|(?<=[A-Za-z])(?=\")")
 #: Mixed text a replacement encoder must encode exactly as tiktoken does before it is used.
 _SELF_CHECK = (
     "Hello, world! It's 2026-11-25T18:11:05Z; x=0x1F3 +42.5e-3 \u00e9t\u00e9 \u65e5\u672c "
@@ -46,9 +48,9 @@ _SELF_CHECK = (
 def split_at_token_boundaries(text: str, size: int) -> list[str]:
     """Cut ``text`` into pieces of about ``size`` chars whose token counts add up exactly.
 
-    A cut right after a newline that is followed by a non-space character is a boundary of
-    tiktoken's pre-tokenizer (cl100k and o200k): no pre-token spans it, so encoding the
-    pieces separately gives the same tokens as encoding the whole.
+    Cuts fall on boundaries of tiktoken's pre-tokenizer (cl100k and o200k, see
+    ``_BOUNDARY``): no pre-token spans them, so encoding the pieces separately gives the
+    same tokens as encoding the whole.
     """
     pieces: list[str] = []
     start = 0
@@ -56,8 +58,8 @@ def split_at_token_boundaries(text: str, size: int) -> list[str]:
         m = _BOUNDARY.search(text, start + size)
         if m is None:
             break
-        pieces.append(text[start : m.end()])
-        start = m.end()
+        pieces.append(text[start : m.start()])
+        start = m.start()
     pieces.append(text[start:])
     return pieces
 
