@@ -489,7 +489,9 @@ class JSONCompressor:
                 plain = pristine  # nothing was changed
             elif shape.embedded or len(compact) >= len(pristine) + f.removed_chars:
                 # factoring only removes values: otherwise the plain form is the longer
-                plain = _dumps(parse(text)[0])
+                # read again as before: orjson reads it exactly unless the first reading
+                # found odd floats (then the standard library reads everything)
+                plain = _dumps(_parse(text, fast=not stdlib.get())[0])
         if plain is not None and len(plain) <= len(compact):
             out = plain
 
