@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from ._json_factor import (
@@ -135,68 +136,108 @@ def repeated_objects(root: Any, dicts: Dicts | None = None) -> dict[int, dict[st
     walked = walk_dicts(root) if dicts is None else dicts
     row_paths: dict[str, bool] = {}
     objs: list[dict[str, Any]] = []
-    for path, obj, _ in walked:
-        if path:
-            row = row_paths.get(path)
-            if row is None:
-                row = row_paths[path] = _is_row_path(path)
-            if not row and any(map(_is_id_name, obj)):
-                objs.append(obj)
-    prints = [_fingerprint(obj) for obj in objs]
+    # an object's print is equal for equal objects: (keys, value types, values), with the
+    # size of a container for its value
+    kinds: list[int] = []  # the number of each object's print
     index: dict[tuple[Any, ...], int] = {}  # each print hashed once
-    kinds = [index.setdefault(fp, len(index)) for fp in prints]
+    number = index.setdefault
+    containers = _CONTAINERS
+    id_names = _ID_NAMES  # the common case of _has_id_name, inline
+    for path, obj, _ in walked:
+        if not path:
+            continue
+        row = row_paths.get(path)
+        if row is None:
+            row = row_paths[path] = _is_row_path(path)
+        if row or (id_names.isdisjoint(obj) and not _has_id_name(obj)):
+            continue
+        values = tuple(obj.values())
+        types = tuple(map(type, values))
+        if not containers.isdisjoint(types):
+            values = tuple(
+                [len(v) if t in containers else v for v, t in zip(values, types, strict=True)]
+            )
+        objs.append(obj)
+        kinds.append(number((tuple(obj), types, values), len(index)))
     if len(index) == len(kinds):
         return {}
-    counts = [0] * len(index)
+    prints = list(index)
+    counts = [0] * len(prints)
     for i in kinds:
         counts[i] += 1
     texts: dict[int, str] = {}  # objects of scalars: the print is the content
     # an object no other object prints like is a content of its own: its id stands for it
     members: list[str | int] = []
-    key_sets: set[tuple[str, ...]] = set()
-    for obj, fp, i in zip(objs, prints, kinds, strict=True):
+    exact = _PRINTED_EXACTLY
+    for obj, i in zip(objs, kinds, strict=True):
         if counts[i] == 1:
             members.append(id(obj))
             continue
-        key_sets.add(fp[0])
         found = texts.get(i)
         if found is None:
             found = _dumps(obj)
-            if _PRINTED_EXACTLY.issuperset(fp[1]):
+            if exact.issuperset(prints[i][1]):
                 texts[i] = found
         members.append(found)
     # which id-like (key, value) pairs of repeated objects name one content only: every
-    # object holding such a pair must have that content
-    id_keys = {k for keys in key_sets for k in keys if _is_id_name(k)}
+    # object holding such a pair must have that content. Objects of the same content hold
+    # the same pairs: only the first of them is looked at
+    id_keys = {
+        k for fp, n in zip(prints, counts, strict=True) if n > 1 for k in fp[0] if _is_id_name(k)
+    }
     held: dict[tuple[str, ...], list[str]] = {}  # the id keys of objects with these keys
     owners: dict[tuple[str, type, Any], str | int | None] = {}
-    for obj, fp, member in zip(objs, prints, members, strict=True):
-        ks = held.get(fp[0])
+    owner = owners.setdefault
+    done: set[str] = set()
+    for obj, i, member in zip(objs, kinds, members, strict=True):
+        if isinstance(member, str):
+            if member in done:
+                continue
+            done.add(member)
+        keys = prints[i][0]
+        ks = held.get(keys)
         if ks is None:
-            ks = held[fp[0]] = [k for k in fp[0] if k in id_keys]
+            ks = held[keys] = [k for k in keys if k in id_keys]
         for k in ks:
-            ident = _ident_key(k, obj[k])
-            if ident is not None:
-                prev = owners.setdefault(ident, member)
-                if prev is not None and prev != member:
-                    owners[ident] = None
+            v = obj[k]
+            if v.__class__ is str:  # _ident_key's common case, inline
+                if not v or len(v) > 80:
+                    continue
+                ident: tuple[str, type, Any] = (k, str, v)
+            else:
+                other = _ident_key(k, v)
+                if other is None:
+                    continue
+                ident = other
+            prev = owner(ident, member)
+            if prev is not None and prev != member:
+                owners[ident] = None
+    # every repeat of a content is replaced alike: by the first id-like key, in the order
+    # tried, that names that content only, if the reference is short enough to pay
     replaced: dict[int, dict[str, Any]] = {}
     seen: set[str] = set()
+    chosen: dict[str, str | None] = {}  # content -> the key its repeats are referred by
     tried: dict[tuple[str, ...], list[str]] = {}  # id-like keys in the order they are tried
-    for obj, fp, member in zip(objs, prints, members, strict=True):
+    for obj, i, member in zip(objs, kinds, members, strict=True):
         if not isinstance(member, str):
             continue
-        if member in seen:
-            ks = tried.get(fp[0])
+        if member not in seen:
+            seen.add(member)
+            continue
+        if member in chosen:
+            key = chosen[member]
+        else:
+            keys = prints[i][0]
+            ks = tried.get(keys)
             if ks is None:
                 order = [k for k in ID_KEYS if k in obj] + list(obj)
-                ks = tried[fp[0]] = [k for k in dict.fromkeys(order) if _is_id_name(k)]
+                ks = tried[keys] = [k for k in dict.fromkeys(order) if _is_id_name(k)]
             key = next((k for k in ks if _owned_by(owners, k, obj[k]) == member), None)
-            if key is not None:
-                ref = {key: obj[key], "@same": key}
-                if len(_dumps(ref)) + 12 < len(member):
-                    replaced[id(obj)] = ref
-        seen.add(member)
+            if key is not None and len(_dumps({key: obj[key], "@same": key})) + 12 >= len(member):
+                key = None
+            chosen[member] = key
+        if key is not None:
+            replaced[id(obj)] = {key: obj[key], "@same": key}
     return replaced
 
 
@@ -217,24 +258,37 @@ def _is_id_name(key: str) -> bool:
     return _ID_NAME.search(key) is not None
 
 
+#: Keys known to be id-like, and known not to be (``_is_id_name``), for whole objects at once.
+_ID_NAMES: set[str] = set()
+_OTHER_NAMES: set[str] = set()
+#: The known keys are forgotten past this many (keys of maps are data, without bound).
+_NAMES_KEPT = 4096
+
+
+def _has_id_name(obj: dict[str, Any]) -> bool:
+    """True if any key of ``obj`` is id-like (``any(map(_is_id_name, obj))``)."""
+    if not _ID_NAMES.isdisjoint(obj):
+        return True
+    if _OTHER_NAMES.issuperset(obj):
+        return False
+    if len(_OTHER_NAMES) + len(_ID_NAMES) > _NAMES_KEPT:
+        _OTHER_NAMES.clear()
+        _ID_NAMES.clear()
+    found = False
+    for k in obj:
+        if _is_id_name(k):
+            _ID_NAMES.add(k)
+            found = True
+        else:
+            _OTHER_NAMES.add(k)
+    return found
+
+
 _ID_NAME = re.compile(r"(^|_)(id|name|key|slug|number|sha|login|title|uuid)$", re.I)
 
 
 #: Value types whose print (type and ==) fixes their JSON text (not floats: -0.0 == 0.0).
 _PRINTED_EXACTLY = frozenset({str, int, bool, type(None)})
-
-
-def _fingerprint(obj: dict[str, Any]) -> tuple[Any, ...]:
-    """Equal for equal objects: keys, value types, and scalars by value (containers by size).
-
-    ``(keys, types, values)``; containers' values are their sizes.
-    """
-    values = tuple(obj.values())
-    types = tuple(map(type, values))
-    if _CONTAINERS.isdisjoint(types):
-        return (tuple(obj), types, values)
-    sized = tuple([len(v) if t in _CONTAINERS else v for v, t in zip(values, types, strict=True)])
-    return (tuple(obj), types, sized)
 
 
 _CONTAINERS = frozenset({dict, list})
@@ -283,62 +337,96 @@ def tabulate(
     ``replaced`` (from ``repeated_objects``) are swapped for their reference first, on the
     same walk.
     """
-    if depth > MAX_DEPTH:
+    if depth > MAX_DEPTH or not (value.__class__ is dict or value.__class__ is list):
         return value, 0
-    made = 0
-    # exact class checks: the walk visits every container of the output
+    made = [0]
+    return _tabulated(value, depth, replaced or None, made), made[0]
+
+
+def _tabulated(
+    value: Any, depth: int, replaced: dict[int, dict[str, Any]] | None, made: list[int]
+) -> Any:
+    """``tabulate`` of a dict or list at ``depth <= MAX_DEPTH``, counting tables in ``made``."""
+    # exact class checks: the walk visits every container of the output. A container
+    # holding no container is left as it is without a call: it holds no array of objects
+    deeper = depth + 1
+    containers = _CONTAINERS
+    out: Any = None
     if value.__class__ is dict:
-        out: Any = None
         for k, v in value.items():
             c = v.__class__
             if c is dict or c is list:
-                w = replaced.get(id(v), v) if replaced else v
-                new, n = tabulate(w, depth + 1, replaced)
-                made += n
+                if replaced is not None and (ref := replaced.get(id(v))) is not None:
+                    new = ref if deeper > MAX_DEPTH else _tabulated(ref, deeper, replaced, made)
+                elif deeper > MAX_DEPTH or containers.isdisjoint(
+                    map(type, v.values() if c is dict else v)
+                ):
+                    continue
+                else:
+                    new = _tabulated(v, deeper, replaced, made)
                 if new is not v:
                     if out is None:
                         out = dict(value)
                     out[k] = new
-        return (value if out is None else out), made
-    if value.__class__ is not list:
-        return value, 0
-    out = None
+        return value if out is None else out
     for i, v in enumerate(value):
         c = v.__class__
         if c is dict or c is list:
-            w = replaced.get(id(v), v) if replaced else v
-            new, n = tabulate(w, depth + 1, replaced)
-            made += n
+            if replaced is not None and (ref := replaced.get(id(v))) is not None:
+                new = ref if deeper > MAX_DEPTH else _tabulated(ref, deeper, replaced, made)
+            elif deeper > MAX_DEPTH or containers.isdisjoint(
+                map(type, v.values() if c is dict else v)
+            ):
+                continue
+            else:
+                new = _tabulated(v, deeper, replaced, made)
             if new is not v:
                 if out is None:
                     out = list(value)
                 out[i] = new
     items = value if out is None else out
     table = _table(items)
-    return (items, made) if table is None else (table, made + 1)
+    if table is None:
+        return items
+    made[0] += 1
+    return table
 
 
 def _table(items: list[Any]) -> dict[str, Any] | None:
-    rows: list[dict[str, Any]] = []
-    for v in items:  # objects, and omission markers between them
-        if v.__class__ is dict:
-            rows.append(v)
-        elif v.__class__ is not str or not v.startswith("[headroom: "):
-            return None
-    if len(rows) < 2:
+    if len(items) < 2:
         return None
+    types = list(map(type, items))
+    if types.count(dict) == len(items):
+        rows: list[dict[str, Any]] = items
+    else:  # objects, and omission markers between them
+        rows = []
+        for v, t in zip(items, types, strict=True):
+            if t is dict:
+                rows.append(v)
+            elif t is not str or not v.startswith("[headroom: "):
+                return None
+        if len(rows) < 2:
+            return None
     cols = dict.fromkeys(itertools.chain.from_iterable(rows))
     if not cols:
         return None
-    cells = len(cols) * len(rows)
+    n = len(cols)
+    cells = n * len(rows)
     missing = cells - sum(map(len, rows))
     if missing * 4 > cells:
         return None
     names = list(cols)
     if len(rows) < 8 and _table_growth(names, rows) >= 0:
         return None  # too few rows for the column names to pay for themselves
+    # a row with as many keys as there are columns has every one of them
+    cells_of = itemgetter(*names) if n > 1 else None
     table_rows: list[Any] = [
-        [r.get(k, ABSENT) for k in names] if r.__class__ is dict else r for r in items
+        r
+        if r.__class__ is not dict
+        else list(cells_of(r))
+        if cells_of is not None and len(r) == n
+        else [r.get(k, ABSENT) for k in names]
+        for r in items
     ]
     return {"@cols": names, "@rows": table_rows}
 
@@ -346,15 +434,28 @@ def _table(items: list[Any]) -> dict[str, Any] | None:
 def _table_growth(names: list[str], rows: list[dict[str, Any]]) -> int:
     """``len(dumps(table)) - len(dumps(items))``, from the key lengths alone.
 
-    Values and marker strings are written the same in both forms, so only the column
-    names, the keys each object repeats, the ``"@"`` cells and the commas differ.
+    ``names`` are the table's columns: every key of the ``rows``, once. Values and marker
+    strings are written the same in both forms, so only the column names, the keys each
+    object repeats, the ``"@"`` cells and the commas differ.
     """
-    key_len = {k: len(_dumps(k)) for k in names}
+    lengths = _KEY_LENGTHS
+    if len(lengths) > _NAMES_KEPT:
+        lengths.clear()
+    for k in names:
+        if k not in lengths:
+            lengths[k] = len(_dumps(k))
+    length = lengths.__getitem__
     n = len(names)
     commas = max(n - 1, 0)
-    growth = len('{"@cols":,"@rows":}') + 2 + sum(key_len.values()) + commas
+    every = sum(map(length, names))  # the keys of a row that has them all
+    growth = len('{"@cols":,"@rows":}') + 2 + every + commas
     for r in rows:
         # a row adds an "@" cell per key it lacks and its commas; it drops its '"key":'s
-        absent = 3 * (n - len(r))
-        growth += absent + commas - sum(key_len[k] + 1 for k in r) - max(len(r) - 1, 0)
+        m = len(r)
+        keys = every if m == n else sum(map(length, r))
+        growth += 3 * (n - m) + commas - keys - m - max(m - 1, 0)
     return growth
+
+
+#: The length of each key's JSON text, as ``_table_growth`` has met them.
+_KEY_LENGTHS: dict[str, int] = {}
