@@ -46,13 +46,13 @@ def factor_lookups(
     loses fields is added to it first, as ``restore`` takes it.
     """
     groups: dict[str, list[dict[str, Any]] | None] = {}  # None: the first object is too big
+    group_at = groups.get
     for path, obj, _ in walk_dicts(root) if dicts is None else dicts:
-        if not path:
-            continue
-        if path not in groups:
-            groups[path] = [obj] if len(obj) <= 8 else None
-        elif (group := groups[path]) is not None:
+        group = group_at(path)
+        if group is not None:
             group.append(obj)
+        elif path and path not in groups:
+            groups[path] = [obj] if len(obj) <= 8 else None
     out: dict[str, dict[str, Any]] = {}
     for path, objs in groups.items():
         if objs is None or len(objs) < 4:
@@ -65,36 +65,62 @@ def factor_lookups(
 
 def _lookup(objs: list[dict[str, Any]], undo: Undo | None) -> dict[str, Any] | None:
     first = objs[0]
-    common = [k for k in first if all(k in o for o in objs)]
-    by = next((k for k in ID_KEYS if k in common), None)
-    if by is None or not all(isinstance(o[by], str) for o in objs):
+    if _ID_KEY_SET.isdisjoint(first):  # no id key the objects all have
         return None
-    ids: dict[str, dict[str, Any]] = {}
-    for o in objs:
-        ids.setdefault(o[by], o)
-    if len(ids) * 2 > len(objs):
+    shared = set(first).intersection(*objs)
+    by = next((k for k in ID_KEYS if k in shared), None)
+    if by is None:
+        return None
+    keys = list(map(itemgetter(by), objs))
+    if not _STR_ONLY.issuperset(map(type, keys)) and not all(isinstance(i, str) for i in keys):
+        return None
+    order = dict.fromkeys(keys)  # the ids in the order they first come
+    if len(order) * 2 > len(objs):
         return None  # objects rarely repeat: nothing to gain
-    fields = [
-        k
-        for k in common
-        if k != by
-        and all(is_scalar(o[k]) for o in objs)
-        and all(same_value(o[k], ids[o[by]][k]) for o in objs)
-    ]
+    first_of = dict(zip(reversed(keys), reversed(objs), strict=True))  # each id's first object
+    # each object beside the first object of its id: the fields whose values, all scalars,
+    # are the same for both
+    firsts = list(map(first_of.__getitem__, keys))
+    fields = [k for k in first if k in shared and k != by and _follows(k, objs, firsts)]
     if not fields:
         return None
-    values = {i: [o[k] for k in fields] for i, o in ids.items()}
+    values = {i: [first_of[i][k] for k in fields] for i in order}
     # the objects' values as one list of lists: each list's text, n - 1 commas and brackets
-    shown = len(_dumps([[o[k] for k in fields] for o in objs])) - len(objs) - 1
+    cells = itemgetter(*fields)
+    rows = [list(cells(o)) for o in objs] if len(fields) > 1 else [[cells(o)] for o in objs]
+    shown = len(_dumps(rows)) - len(objs) - 1
     saved = shown - len(_dumps(values))
     if saved < 40:
         return None
-    for o in objs:
-        if undo is not None:
-            undo.append((o, list(o.items())))
-        for k in fields:
+    if undo is not None:
+        undo.extend([(o, list(o.items())) for o in objs])
+    for k in fields:
+        for o in objs:
             del o[k]
     return {"by": by, "fields": fields, "values": values}
+
+
+#: ``ID_KEYS`` as a set, and the one type an id must have.
+_ID_KEY_SET = frozenset(ID_KEYS)
+_STR_ONLY = frozenset({str})
+
+
+def _follows(key: str, objs: list[dict[str, Any]], firsts: list[dict[str, Any]]) -> bool:
+    """True if every object's ``key`` holds a scalar ``same_value`` as its id's first's."""
+    values = [o[key] for o in objs]
+    types = set(map(type, values))
+    theirs = [o[key] for o in firsts]
+    if not _PLAIN_SCALARS.issuperset(types) or float in types:  # subclasses; NaN is not NaN
+        return all(map(is_scalar, values)) and all(map(same_value, values, theirs))
+    # equal lists: each pair is the same object or equal, and for these types either is
+    # same_value if the types agree too (True == 1)
+    return values == theirs and (
+        len(types) == 1 or list(map(type, values)) == list(map(type, theirs))
+    )
+
+
+#: The scalar types json gives; for these ``is_scalar`` holds.
+_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def restore(undo: Undo) -> None:
@@ -142,14 +168,15 @@ def repeated_objects(root: Any, dicts: Dicts | None = None) -> dict[int, dict[st
     index: dict[tuple[Any, ...], int] = {}  # each print hashed once
     number = index.setdefault
     containers = _CONTAINERS
-    id_names = _ID_NAMES  # the common case of _has_id_name, inline
+    # _has_id_name's common cases, inline: most objects have known keys only
+    id_names, other_names = _ID_NAMES, _OTHER_NAMES
     for path, obj, _ in walked:
-        if not path:
+        if id_names.isdisjoint(obj) and (other_names.issuperset(obj) or not _has_id_name(obj)):
             continue
         row = row_paths.get(path)
-        if row is None:
-            row = row_paths[path] = _is_row_path(path)
-        if row or (id_names.isdisjoint(obj) and not _has_id_name(obj)):
+        if row is None:  # the root is left out like rows
+            row = row_paths[path] = not path or _is_row_path(path)
+        if row:
             continue
         values = tuple(obj.values())
         types = tuple(map(type, values))
