@@ -193,34 +193,36 @@ def repeated_objects(root: Any, dicts: Dicts | None = None) -> dict[int, dict[st
     for i in kinds:
         counts[i] += 1
     texts: dict[int, str] = {}  # objects of scalars: the print is the content
-    # an object no other object prints like is a content of its own: its id stands for it
-    members: list[str | int] = []
+    # each object is the first of its content or a repeat of one shown before; an object
+    # no other object prints like is a content of its own: its id stands for it
+    firsts: list[tuple[dict[str, Any], int, str | int]] = []
+    repeats: list[tuple[dict[str, Any], int, str]] = []
+    seen: set[str] = set()
     exact = _PRINTED_EXACTLY
     for obj, i in zip(objs, kinds, strict=True):
         if counts[i] == 1:
-            members.append(id(obj))
+            firsts.append((obj, i, id(obj)))
             continue
         found = texts.get(i)
         if found is None:
             found = _dumps(obj)
             if exact.issuperset(prints[i][1]):
                 texts[i] = found
-        members.append(found)
+        if found in seen:
+            repeats.append((obj, i, found))
+        else:
+            seen.add(found)
+            firsts.append((obj, i, found))
     # which id-like (key, value) pairs of repeated objects name one content only: every
-    # object holding such a pair must have that content. Objects of the same content hold
-    # the same pairs: only the first of them is looked at
+    # object holding such a pair must have that content. A repeat holds the same pairs as
+    # the first of its content
     id_keys = {
         k for fp, n in zip(prints, counts, strict=True) if n > 1 for k in fp[0] if _is_id_name(k)
     }
     held: dict[tuple[str, ...], list[str]] = {}  # the id keys of objects with these keys
     owners: dict[tuple[str, type, Any], str | int | None] = {}
     owner = owners.setdefault
-    done: set[str] = set()
-    for obj, i, member in zip(objs, kinds, members, strict=True):
-        if isinstance(member, str):
-            if member in done:
-                continue
-            done.add(member)
+    for obj, i, member in firsts:
         keys = prints[i][0]
         ks = held.get(keys)
         if ks is None:
@@ -242,15 +244,9 @@ def repeated_objects(root: Any, dicts: Dicts | None = None) -> dict[int, dict[st
     # every repeat of a content is replaced alike: by the first id-like key, in the order
     # tried, that names that content only, if the reference is short enough to pay
     replaced: dict[int, dict[str, Any]] = {}
-    seen: set[str] = set()
     chosen: dict[str, str | None] = {}  # content -> the key its repeats are referred by
     tried: dict[tuple[str, ...], list[str]] = {}  # id-like keys in the order they are tried
-    for obj, i, member in zip(objs, kinds, members, strict=True):
-        if not isinstance(member, str):
-            continue
-        if member not in seen:
-            seen.add(member)
-            continue
+    for obj, i, member in repeats:
         if member in chosen:
             key = chosen[member]
         else:
