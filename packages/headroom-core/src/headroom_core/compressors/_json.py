@@ -90,8 +90,8 @@ BORDERLINE = 1.25
 #: (``FULL``) or without dropped rows.
 MAX_ROUNDS = 3
 MAX_ROUNDS_OVER = 5
-#: Selection aims at this share of the budget (or closer, when little has to go): its
-#: estimates miss by a few percent of what they drop.
+#: After a first selection over the budget, the next aims at this share of it (or closer,
+#: when little has to go): estimates miss by a few percent of what they drop.
 AIM = 0.95
 #: An output this close to the budget that dropped rows is final; a shorter one is tried
 #: again with fewer rows dropped.
@@ -501,16 +501,15 @@ class JSONCompressor:
                 out, ("lossless: minified",) if out is plain else tuple(notes), tokens=exact
             )
         out = compact
-        # a selection is asked for ``target`` tokens, a little under the budget (estimates
-        # miss by a few percent). Over the budget, it goes on from where it stopped, asked for
-        # what its own output shows is still too much; well under it with rows dropped, it
+        # the first selection is asked for the budget. Over it, a selection goes on from where
+        # it stopped, asked for what its own output shows is still too much (down to ``aim``,
+        # a little under the budget: estimates miss by a share of what goes, so a budget just
+        # under the lossless size needs little margin); well under it with rows dropped, it
         # starts afresh from the lossless tree with a target scaled by the miss
         scale = len(out) / max(1, len(pristine))
-        # estimates miss by a share of what goes: a budget just under the lossless size needs
-        # little margin
         lossless_tokens = len(out) * ratio if exact is None else exact
         aim = ctx.budget - (1 - AIM) * min(ctx.budget, max(0.0, lossless_tokens - ctx.budget))
-        target = aim
+        target = float(ctx.budget)
         best: tuple[str, list[str]] | None = None
         last = (out, notes)
         counted: dict[str, int] = {}  # a round may give the same text as an earlier one
