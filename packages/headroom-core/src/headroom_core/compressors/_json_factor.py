@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from collections import Counter
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress, repeat
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
-from operator import itemgetter
+from operator import contains, eq, itemgetter, methodcaller
 from typing import Any
 
 # orjson writes compact JSON about ten times, and reads it about twice, as fast as json
@@ -99,10 +102,6 @@ def _walk(value: Any, path: str, parent: dict[str, Any] | None, depth: int, out:
             _walk(v, f"{path}.{k}", value, depth, out)
 
 
-def _looks_like_url(key: str, value: str) -> bool:
-    return "://" in value or key.endswith(("url", "href"))
-
-
 def same_value(a: Any, b: Any) -> bool:
     """Equal and of the same type (True is not 1), items of lists too."""
     if isinstance(a, list) and isinstance(b, list):
@@ -130,7 +129,7 @@ def _sub_bounded(text: str, value: str, repl: str) -> str:
     n, end = len(value), len(text)
     while (i := text.find(value, start)) >= 0:
         j = i + n
-        if (i == 0 or not _word_char(text[i - 1])) and (j == end or not _word_char(text[j])):
+        if (i == 0 or text[i - 1] not in _WORD_CHARS) and (j == end or text[j] not in _WORD_CHARS):
             out.append(text[pos:i])
             out.append(repl)
             pos = start = j
@@ -142,39 +141,61 @@ def _sub_bounded(text: str, value: str, repl: str) -> str:
     return "".join(out)
 
 
-def _word_char(c: str) -> bool:
-    return c.isascii() and c.isalnum()
+#: The characters a value bounded by ``_sub_bounded`` may not touch: ASCII letters and digits.
+_WORD_CHARS = frozenset(string.ascii_letters + string.digits)
+
+
+_LINK_SUFFIXES = ("url", "href")
+_BY_LENGTH = itemgetter(0, 1)  # longest text first, then by name (stable on ties)
+#: The classes JSON values have (subclasses of str and int, if any, are checked as such).
+_PLAIN = frozenset({str, int, float, bool, type(None), dict, list})
 
 
 def _sources(
     obj: dict[str, Any], parent: dict[str, Any] | None, skip: set[str]
 ) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
+    """The texts a template may name: ``obj``'s fields but its links (unless kept literal)
+    and ``skip``, then its ``parent``'s but links (as ``../key``), longest text first."""
+    # _source_text inlined: this visits every field of the objects; a link is a text with
+    # "://" or under a key ending in url or href
+    found: list[tuple[int, str, str]] = []
     for k, v in obj.items():
-        if k in skip:
-            continue
-        s = _source_text(v)
-        if s is None:
-            continue
-        if k in KEEP_LITERAL_KEYS or not (isinstance(v, str) and _looks_like_url(k, v)):
-            out.append((k, s))
+        c = v.__class__
+        if c is str or (c not in _PLAIN and isinstance(v, str)):
+            if not v or k in skip or (not v.isascii() and _PUA.search(v)):
+                continue
+            if k in KEEP_LITERAL_KEYS or not ("://" in v or k.endswith(_LINK_SUFFIXES)):
+                found.append((-len(v), k, v))
+        elif (c is int or (c not in _PLAIN and isinstance(v, int))) and k not in skip:
+            s = str(v)
+            found.append((-len(s), k, s))
     if parent is not None:
         for k, v in parent.items():
-            s = _source_text(v)
-            if s is not None and not (isinstance(v, str) and _looks_like_url(k, v)):
-                out.append((f"../{k}", s))
-    out.sort(key=lambda kv: (-len(kv[1]), kv[0]))
-    return out
+            c = v.__class__
+            if c is str or (c not in _PLAIN and isinstance(v, str)):
+                if not v or "://" in v or k.endswith(_LINK_SUFFIXES):
+                    continue
+                if v.isascii() or not _PUA.search(v):
+                    found.append((-len(v), "../" + k, v))
+            elif c is int or (c not in _PLAIN and isinstance(v, int)):
+                s = str(v)
+                found.append((-len(s), "../" + k, s))
+    found.sort(key=_BY_LENGTH)
+    return [(k, s) for _, k, s in found]
 
 
-def _template(value: str, sources: list[tuple[str, str]]) -> str | None:
-    """``value`` with other fields' values replaced by ``{key}``; None if nothing matched."""
-    if _PUA.search(value):
+def _template(value: str, sources: list[tuple[str, str]], exclude: str | None = None) -> str | None:
+    """``value`` with other fields' values replaced by ``{key}``; None if nothing matched.
+
+    ``sources`` as ``_sources`` gives them; the one named ``exclude`` (the field itself) is
+    left out.
+    """
+    if not value.isascii() and _PUA.search(value):
         return None
     names: list[str] = []
     t = value
     for name, src in sources:
-        if src in t:
+        if src in t and name != exclude:
             t2 = _sub_bounded(t, src, chr(_PLACEHOLDER_BASE + len(names)))
             if t2 != t:
                 names.append(name)
@@ -187,7 +208,12 @@ def _template(value: str, sources: list[tuple[str, str]]) -> str | None:
         for name in names:
             if "{" + name + "}" in t:
                 return None
-    return _PUA.sub(lambda m: "{" + names[ord(m.group()) - _PLACEHOLDER_BASE] + "}", t)
+    if not all(map(str.isascii, names)):  # a name may hold a private-use character
+        return _PUA.sub(lambda m: "{" + names[ord(m.group()) - _PLACEHOLDER_BASE] + "}", t)
+    # the value held no private-use character: the only ones now are the placeholders
+    for i, name in enumerate(names):
+        t = t.replace(chr(_PLACEHOLDER_BASE + i), "{" + name + "}")
+    return t
 
 
 _PLACEHOLDER = re.compile(r"\{(\.\./)?([^{}]+)\}")
@@ -248,35 +274,37 @@ def factor_groups(root: Any, dicts: Dicts | None = None) -> Factoring:
     it; a default must cover at least ``DEFAULT_SHARE`` of the objects. ``dicts`` is
     ``walk_dicts(root)`` if the caller has it.
     """
-    groups: dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]] = {}
-    for path, obj, parent in walk_dicts(root) if dicts is None else dicts:
-        group = groups.get(path)
-        if group is None:
-            groups[path] = [(obj, parent)]
+    groups: dict[str, Dicts] = {}
+    for entry in walk_dicts(root) if dicts is None else dicts:
+        bucket = groups.get(entry[0])
+        if bucket is None:
+            groups[entry[0]] = [entry]
         else:
-            group.append((obj, parent))
+            bucket.append(entry)
     fact = Factoring()
-    for path, members in groups.items():
-        if len(members) < 2:
+    for path, entries in groups.items():
+        if len(entries) < 2:
             continue
-        first = members[0][0]
-        shared = set(first).intersection(*[m[0].keys() for m in members])
+        group = _Group(entries)
+        objs = group.objs
+        first = objs[0]
+        shared = set(first).intersection(*objs)
         common = [k for k in first if k in shared]
-        defaults = _defaults(members, common, path.endswith("[]")) if len(members) >= 3 else {}
+        defaults, everywhere = (
+            _defaults(objs, common, path.endswith("[]")) if len(objs) >= 3 else ({}, set())
+        )
+        group.skip = set(defaults)
         derived: dict[str, str] = {}
         hits: dict[str, list[bool]] = {}
-        sources: list[list[tuple[str, str]]] | None = None
         for k in common:
             if k in defaults or k in KEEP_LITERAL_KEYS:
                 continue
             # templates come from the first objects' strings: none, no template to check
-            if all(m[0][k].__class__ is not str for m in members[:3]):
+            if all(o[k].__class__ is not str for o in objs[:_TEMPLATE_OBJECTS]):
                 continue
-            if not _links_at_least_twice(k, members):
+            if not _links_at_least_twice(k, objs):
                 continue
-            if sources is None:  # once per group: the same for every key tried
-                sources = [_sources(o, p, set(defaults)) for o, p in members[:3]]
-            found = _derive(k, members, sources)
+            found = _derive(k, group)
             if found is not None:
                 derived[k], hits[k] = found
         if not defaults and not derived:
@@ -289,8 +317,13 @@ def factor_groups(root: Any, dicts: Dicts | None = None) -> Factoring:
         # would object by object (a template rechecked sees the keys removed before it)
         for k, v in defaults.items():
             c, size = v.__class__, len(k) + 4
+            if k in everywhere:
+                for obj in objs:
+                    del obj[k]
+                cut += size * len(objs)
+                continue
             # same_value(obj[k], v), inlined: this loop visits every factored value
-            for obj, _ in members:
+            for obj in objs:
                 w = obj[k]
                 if w.__class__ is c and w == v and (c is not list or _dumps(w) == _dumps(v)):
                     del obj[k]
@@ -299,10 +332,12 @@ def factor_groups(root: Any, dicts: Dicts | None = None) -> Factoring:
         for j, (k, t) in enumerate(derived.items()):
             hit_at = hits[k]
             if k in recheck:
-                hit_at = [render_template(t, o, p) == o[k] for o, p in members]
-            for (obj, _), h in zip(members, hit_at, strict=True):
-                if h:
-                    del obj[k]
+                hit_at = [
+                    render_template(t, o, p) == o[k]
+                    for o, p in zip(objs, group.parents, strict=True)
+                ]
+            for obj in compress(objs, hit_at):
+                del obj[k]
             n_hits = hit_at.count(True)
             if n_hits:
                 cut += (len(k) + 4) * n_hits
@@ -317,11 +352,90 @@ def factor_groups(root: Any, dicts: Dicts | None = None) -> Factoring:
     return fact
 
 
-def _links_at_least_twice(key: str, members: list[tuple[dict[str, Any], Any]]) -> bool:
+#: Templates are taken from this many first objects of a path.
+_TEMPLATE_OBJECTS = 3
+_ABSENT: Any = object()  # a field an object lacks, among other fields' values
+_CONTAINERS = frozenset({dict, list})
+#: Up to this many distinct values, counting each (in C) is quicker than a Counter.
+_COUNT_DIRECTLY = 4
+
+
+class _Group:
+    """The objects at one schema path, with what the checks of its keys share.
+
+    The objects are not changed while their keys are checked, so what is worked out for
+    one key (the texts of a field, which keys some object holds) holds for the next.
+    """
+
+    __slots__ = ("_held", "_sources", "_texts", "objs", "parents", "skip")
+
+    def __init__(self, entries: Dicts) -> None:
+        self.objs: list[dict[str, Any]] = list(map(itemgetter(1), entries))
+        self.parents: list[dict[str, Any] | None] = list(map(itemgetter(2), entries))
+        #: keys a template may not name (the path's defaults: removed from the objects)
+        self.skip: set[str] = set()
+        self._sources: dict[int, list[tuple[str, str]]] = {}
+        self._texts: dict[str, tuple[list[Any], bool]] = {}
+        self._held: dict[str, bool] = {}
+
+    def sources(self, i: int) -> list[tuple[str, str]]:
+        """``_sources`` of the ``i``-th object, worked out when first needed."""
+        found = self._sources.get(i)
+        if found is None:
+            found = self._sources[i] = _sources(self.objs[i], self.parents[i], self.skip)
+        return found
+
+    def holds(self, key: str) -> bool:
+        """True if some object has ``key``."""
+        held = self._held.get(key)
+        if held is None:
+            held = self._held[key] = any(map(contains, self.objs, repeat(key)))
+        return held
+
+    def texts(self, key: str) -> tuple[list[Any], bool]:
+        """Per object, ``key``'s value as a template renders it: its text (``_source_text``),
+        None if it has none, ``_ABSENT`` if the object lacks the key; and True if every
+        object has a text."""
+        found = self._texts.get(key)
+        if found is None:
+            values = list(map(methodcaller("get", key, _ABSENT), self.objs))
+            kinds = set(map(type, values))
+            if kinds == {str} and "" not in values and all(map(str.isascii, values)):
+                found = values, True  # the common case, as _source_text would have it
+            elif kinds == {int}:
+                found = list(map(str, values)), True
+            else:
+                texts = [v if v is _ABSENT else _source_text(v) for v in values]
+                found = texts, None not in texts and _ABSENT not in texts
+            self._texts[key] = found
+        return found
+
+    def matches(self, key: str, template: str, own: tuple[str, str, str]) -> list[bool]:
+        """Per object, whether ``template`` gives its ``key``: ``own`` is the template as
+        ``_single_placeholder`` splits it (its one placeholder names an object's own key)."""
+        literal, name, tail = own
+        texts, every = self.texts(name)
+        values = map(itemgetter(key), self.objs)
+        if every:
+            if not tail:
+                return list(map(eq, map(literal.__add__, texts), values))
+            return [literal + s + tail == v for s, v in zip(texts, values, strict=True)]
+        # a key absent renders as the placeholder itself; a value with no text, as None
+        return [
+            (None if s is None else template if s is _ABSENT else literal + s + tail) == v
+            for s, v in zip(texts, values, strict=True)
+        ]
+
+
+def _links_at_least_twice(key: str, objs: list[dict[str, Any]]) -> bool:
     """True if at least two of the objects hold a link (a URL-like string) under ``key``."""
+    link_key = key.endswith(_LINK_SUFFIXES)
+    if not link_key:  # most such keys hold no link at all: all of them are looked at
+        values = list(map(itemgetter(key), objs))
+        if set(map(type, values)) == {str}:
+            return sum(map(contains, values, repeat("://"))) >= 2
     found = 0
-    link_key = key.endswith(("url", "href"))
-    for obj, _ in members:
+    for obj in objs:
         v = obj[key]
         if isinstance(v, str) and (link_key or "://" in v):
             found += 1
@@ -337,46 +451,66 @@ MAX_DEFAULT_ITEMS = 16
 
 
 def _defaults(
-    members: list[tuple[dict[str, Any], dict[str, Any] | None]], common: list[str], rows: bool
-) -> dict[str, Any]:
-    n = len(members)
+    objs: list[dict[str, Any]], common: list[str], rows: bool
+) -> tuple[dict[str, Any], set[str]]:
+    """Each key's default value, and the keys whose default every object holds (as
+    ``same_value``: every one of those objects loses the key)."""
+    n = len(objs)
     out: dict[str, Any] = {}
+    everywhere: set[str] = set()
     least = DEFAULT_SHARE * n
     if not common:
-        return out
+        return out, everywhere
     # the values of each key across the objects, as columns (one pass in C, not one per key)
     if len(common) == 1:
-        columns: Any = [[obj[common[0]] for obj, _ in members]]
+        columns: Any = [list(map(itemgetter(common[0]), objs))]
     else:
-        get = itemgetter(*common)
-        columns = zip(*[get(obj) for obj, _ in members], strict=True)
-    for k, column in zip(common, columns, strict=True):
-        values = list(column)
+        columns = zip(*map(itemgetter(*common), objs), strict=True)
+    for k, values in zip(common, columns, strict=True):
+        kinds = set(map(type, values))
         try:
-            # a value held by ``least`` objects leaves at most n - least others: more distinct
-            # values than that (ids, titles, dates) rule the key out, as cheaply as a set
-            distinct = len(set(values))
-            if distinct > n - least + 1:
-                continue
-            if distinct == 1 and len(set(map(type, values))) == 1:  # one value: no counting
-                out[k] = values[0]
-                continue
-            keys = [(v.__class__, v) for v in values]
-            counts = Counter(keys)
+            if kinds.isdisjoint(_CONTAINERS):
+                # a value held by ``least`` objects leaves at most n - least others: more
+                # distinct values than that (ids, titles, dates) rule the key out, as cheaply
+                # as a set
+                distinct = len(set(values))
+                if distinct > n - least + 1:
+                    continue
+                if len(kinds) == 1:
+                    v = values[0]
+                    if distinct == 1:  # one value: no counting
+                        out[k] = v
+                        if v == v:  # every object holds it (NaN equals nothing: it stays)
+                            everywhere.add(k)
+                        continue
+                    # keyed by the values themselves: the same classes of equal values, and
+                    # the first most frequent in order of first appearance, as a Counter has it
+                    if distinct <= _COUNT_DIRECTLY:
+                        v = max(dict.fromkeys(values), key=values.count)
+                        c = values.count(v)
+                    else:
+                        v, c = max(Counter(values).items(), key=itemgetter(1))
+                else:
+                    keys = [(v.__class__, v) for v in values]
+                    counts = Counter(keys)
+                    key, c = max(counts.items(), key=itemgetter(1))
+                    v = values[keys.index(key)]
+            else:
+                raise TypeError  # unhashable: see _container_counts
         except TypeError:  # a list or an object: see _container_counts
             found = _container_counts(values)
             if found is None:
                 continue
             keys, counts = found
-        key, c = max(counts.items(), key=itemgetter(1))
-        v = values[keys.index(key)]
+            key, c = max(counts.items(), key=itemgetter(1))
+            v = values[keys.index(key)]
         # in table rows a sparse default leaves "@" cells: worth it for longer values only
         if c == n or (c >= DEFAULT_SHARE * n and (not rows or len(_dumps(v)) >= 6)):
             out[k] = v
-    return out
+    return out, everywhere
 
 
-def _container_counts(values: list[Any]) -> tuple[list[Any], Counter[Any]] | None:
+def _container_counts(values: Sequence[Any]) -> tuple[list[Any], Counter[Any]] | None:
     """``_defaults``' keys and counts for values that may be lists or objects.
 
     Empty objects and short lists of scalars (tags, scopes) can be defaults; any other
@@ -395,46 +529,35 @@ def _container_counts(values: list[Any]) -> tuple[list[Any], Counter[Any]] | Non
     return keys, Counter(keys)
 
 
-def _derive(
-    key: str,
-    members: list[tuple[dict[str, Any], dict[str, Any] | None]],
-    sources: list[list[tuple[str, str]]],
-) -> tuple[str, list[bool]] | None:
+def _derive(key: str, group: _Group) -> tuple[str, list[bool]] | None:
     """The template that reproduces ``key`` in the most objects (at least ``DEFAULT_SHARE``).
 
-    Templates are tried from the first objects, with ``sources`` their fields' texts.
-    Returns the template and, per member, whether it reproduces the member's value.
+    Templates are tried from the first objects' values. Returns the template and, per
+    object, whether it reproduces the object's value.
     """
+    objs = group.objs
+    n = len(objs)
+    allowed_misses = n - max(2, DEFAULT_SHARE * n)
     best: tuple[str, list[bool]] | None = None
     best_hits = 0
     tried: set[str] = set()
-    for (obj, _), src in zip(members, sources, strict=False):
-        value = obj[key]
+    for i in range(min(n, _TEMPLATE_OBJECTS)):
+        value = objs[i][key]
         if not isinstance(value, str):
             continue
-        t = _template(value, [kv for kv in src if kv[0] != key])
+        t = _template(value, group.sources(i), key)
         if t is None or t in tried:
             continue
         tried.add(t)
-        allowed_misses = len(members) - max(2, DEFAULT_SHARE * len(members))
         matched: list[bool] = []
         misses = 0
-        single = _single_placeholder(t, members)
+        single = _single_placeholder(t, group)
         if single is not None:
-            # one placeholder of the object's own (most links): render_template's common
-            # cases inline, as this runs over every object of the path for every template
-            literal, own, tail = single
-            matched = [
-                literal + v + tail == o[key]
-                if (v := o.get(own)).__class__ is str and v and v.isascii()
-                else literal + str(v) + tail == o[key]
-                if v.__class__ is int
-                else render_template(t, o, p) == o[key]
-                for o, p in members
-            ]
+            # one placeholder of the object's own (most links): checked for every object
+            matched = group.matches(key, t, single)
             misses = matched.count(False)
         else:
-            for o, p in members:
+            for o, p in zip(objs, group.parents, strict=True):
                 ok = render_template(t, o, p) == o[key]
                 matched.append(ok)
                 if not ok:
@@ -444,33 +567,40 @@ def _derive(
         hits = len(matched) - misses
         if misses <= allowed_misses and hits > best_hits:
             best, best_hits = (t, matched), hits
-            if hits == len(members):  # no later template can do better
+            if hits == n:  # no later template can do better
                 break
-    if best_hits >= 2 and best_hits >= DEFAULT_SHARE * len(members):
+    if best_hits >= 2 and best_hits >= DEFAULT_SHARE * n:
         return best
     return None
 
 
-def _single_placeholder(
-    template: str, members: list[tuple[dict[str, Any], dict[str, Any] | None]]
-) -> tuple[str, str, str] | None:
+def _single_placeholder(template: str, group: _Group) -> tuple[str, str, str] | None:
     """``(text before, key, text after)`` if ``template`` names one key of the objects' own.
 
     Placeholders naming no key of any object (``{/other_user}`` in API links) render as
     their own text: they are part of the literal text around the one that does.
     """
+    splits = _own_splits(template)
+    if splits is None:
+        return None
+    held = [split for split in splits if group.holds(split[1])]
+    return held[0] if len(held) == 1 else None
+
+
+@lru_cache(maxsize=1024)
+def _own_splits(template: str) -> tuple[tuple[str, str, str], ...] | None:
+    """Per placeholder, ``(text before, key, text after)`` with the other placeholders as
+    literal text; None if a placeholder names a key of the parent."""
     parts = _template_parts(template)
     if any(up for _, _, up, _ in parts):
         return None
-    held = [
-        i for i, (_, key, _, ph) in enumerate(parts) if ph and any(key in o for o, _ in members)
-    ]
-    if len(held) != 1:
-        return None
-    i = held[0]
-    before = "".join(lit + ph for lit, _, _, ph in parts[:i]) + parts[i][0]
-    after = "".join(lit + ph for lit, _, _, ph in parts[i + 1 :])
-    return before, parts[i][1], after
+    splits: list[tuple[str, str, str]] = []
+    for i, (_, key, _, placeholder) in enumerate(parts):
+        if placeholder:
+            before = "".join(lit + ph for lit, _, _, ph in parts[:i]) + parts[i][0]
+            after = "".join(lit + ph for lit, _, _, ph in parts[i + 1 :])
+            splits.append((before, key, after))
+    return tuple(splits)
 
 
 def _own_keys(template: str) -> set[str]:
