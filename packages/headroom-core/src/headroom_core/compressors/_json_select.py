@@ -52,7 +52,8 @@ MARKER_CHARS = 64
 _CUT_TAIL = re.compile(
     r" ?\[headroom: \d+ chars omitted \(of (?P<of>\d+)\); ref=" + REF_PATTERN + r"\]$"
 )
-_OPAQUE = re.compile(r"[A-Za-z0-9+/=]{16,}")
+#: An opaque id: 16 or more base64 characters, with at least one digit and one letter.
+_OPAQUE_ID = re.compile(r"(?=[A-Za-z+/=]*[0-9])(?=[0-9+/=]*[A-Za-z])[A-Za-z0-9+/=]{16,}")
 _URLISH = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 _STATUS_KEY = re.compile(r"status|state|conclusion|result|outcome|level|severity|error|fail", re.I)
 _ERROR_WORDS = re.compile(
@@ -128,23 +129,24 @@ def _depth_below_rows(path: str) -> int:
     return len(segments)
 
 
+#: ``SelectionMemo.kinds`` has no entry for a field yet.
+_UNKNOWN: Any = object()
+
+
 def _field_kind(path: str, key: str, values: list[Any]) -> str | None:
     if _depth_below_rows(path) >= 2 and all(isinstance(v, (dict, list)) for v in values):
         return "deep"
     strs = [v for v in values if isinstance(v, str)]
     if not strs or len(strs) < len(values) * 0.9:
         return None
-    if all(_URLISH.match(v) or not v for v in strs):
+    filled = [v for v in strs if v]
+    if all(map(_URLISH.match, filled)):
         return "link" if key in KEEP_LITERAL_KEYS else "url"
     # a row's own hashes (commit sha, head_sha) are what agents look things up by
     own_hash = "sha" in key.lower() and _depth_below_rows(path) <= 1
-    if not own_hash and all(
-        _OPAQUE.fullmatch(v) and any(c.isdigit() for c in v) and any(c.isalpha() for c in v)
-        for v in strs
-        if v
-    ):
+    if not own_hash and all(map(_OPAQUE_ID.fullmatch, filled)):
         return "opaque"
-    if sum(len(v) for v in strs) > PROTECTED_CHARS * len(strs):
+    if sum(map(len, strs)) > PROTECTED_CHARS * len(strs):
         return "text"
     return None
 
@@ -186,14 +188,17 @@ def drop_fields(
     memo = SelectionMemo() if memo is None else memo
     known = memo.kinds
     candidates: list[tuple[int, int, tuple[str, str]]] = []
-    for (path, key), objs in groups.items():
-        if (path, key) not in known:
+    for field_key, objs in groups.items():
+        kind = known.get(field_key, _UNKNOWN)
+        if kind is _UNKNOWN:
+            path, key = field_key
             named = wanted & key_terms(key) and not key.endswith("url")
-            known[(path, key)] = None if named else _field_kind(path, key, [o[key] for o in objs])
-        kind = known[(path, key)]
+            kind = None if named else _field_kind(path, key, [o[key] for o in objs])
+            known[field_key] = kind
         if kind in kinds:
-            size = sum(len(key) + json_size(o[key]) + 4 for o in objs)
-            candidates.append((kinds.index(kind), -size, (path, key)))
+            key = field_key[1]
+            size = len(objs) * (len(key) + 4) + values_size([o[key] for o in objs])
+            candidates.append((kinds.index(kind), -size, field_key))
     candidates.sort()
     dropped: dict[tuple[str, str], int] = {}
     saved = 0.0
@@ -322,6 +327,15 @@ class SelectionMemo:
 def key_terms(key: str) -> frozenset[str]:
     """``set(terms(key))``: the terms of a field name or query, shared by every compression."""
     return frozenset(terms(key))
+
+
+def values_size(values: list[Any]) -> int:
+    """``sum(map(json_size, values))``, with strings (most values) summed in one pass."""
+    strs = [v for v in values if isinstance(v, str)]
+    total = sum(map(len, strs)) + 2 * len(strs)
+    if len(strs) < len(values):
+        total += sum(json_size(v) for v in values if not isinstance(v, str))
+    return total
 
 
 def json_size(v: Any) -> int:
