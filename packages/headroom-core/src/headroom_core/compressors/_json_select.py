@@ -15,7 +15,7 @@ import itertools
 import re
 import statistics
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -99,21 +99,23 @@ def has_error_words(text: str) -> bool:
 _dumps = dumps
 
 
-def long_strings(root: Any) -> Iterator[tuple[Any, Any, str]]:
+def long_strings(root: Any) -> list[tuple[Any, Any, str]]:
     """(container, key or index, string) for every string longer than ``PROTECTED_CHARS``."""
+    found: list[tuple[Any, Any, str]] = []
     stack: list[tuple[Any, int]] = [(root, 0)]
     while stack:
         value, depth = stack.pop()
         if depth > MAX_DEPTH:
             continue
-        pairs = value.items() if value.__class__ is dict else enumerate(value)
-        for k, v in pairs:
+        depth += 1
+        for k, v in value.items() if value.__class__ is dict else enumerate(value):
             c = v.__class__
             if c is str:
                 if len(v) > PROTECTED_CHARS and not v.startswith("[headroom: "):
-                    yield value, k, v
+                    found.append((value, k, v))
             elif c is dict or c is list:
-                stack.append((v, depth + 1))
+                stack.append((v, depth))
+    return found
 
 
 _SEGMENT = re.compile(r"\.\*|\.[^.\[]+|\[\]")
@@ -159,15 +161,27 @@ def field_groups(root: Any, dicts: Dicts | None = None) -> Fields:
 
     ``dicts`` is ``walk_dicts(root)`` if the caller has it.
     """
-    groups: Fields = {}
+    by_path: dict[str, list[dict[str, Any]]] = {}
     for path, obj, _ in walk_dicts(root) if dicts is None else dicts:
-        p = path or "."
-        for k in obj:
-            found = groups.get((p, k))
-            if found is None:
-                groups[(p, k)] = [obj]
-            else:
-                found.append(obj)
+        found = by_path.get(path or ".")
+        if found is None:
+            by_path[path or "."] = [obj]
+        else:
+            found.append(obj)
+    groups: Fields = {}
+    for p, objs in by_path.items():
+        first = objs[0]
+        if all(len(o) == len(first) and o.keys() == first.keys() for o in objs):
+            for k in first:  # objects of one shape (most): each key is held by all
+                groups[(p, k)] = list(objs)
+            continue
+        for o in objs:
+            for k in o:
+                held = groups.get((p, k))
+                if held is None:
+                    groups[(p, k)] = [o]
+                else:
+                    held.append(o)
     return groups
 
 
@@ -271,12 +285,12 @@ def choose_string_cap(
 ) -> int | None:
     """The loosest cap whose cuts save ``excess_chars``; None if no cut is needed.
 
-    ``found`` is ``list(long_strings(root))`` if the caller has it.
+    ``found`` is ``long_strings(root)`` if the caller has it.
     """
     if excess_chars <= 0:
         return None
     if found is None:
-        found = list(long_strings(root)) if isinstance(root, (dict, list)) else []
+        found = long_strings(root) if isinstance(root, (dict, list)) else []
     lengths = [len(s) for _, _, s in found]
     caps = [c for c in STRING_CAPS if c >= floor]
     for cap in caps:
@@ -289,10 +303,10 @@ def choose_string_cap(
 def cut_strings(root: Any, cap: int, marker: Marker, found: LongStrings | None = None) -> int:
     """Cut every long string to ``cap`` characters plus a marker; returns characters saved.
 
-    ``found`` is ``list(long_strings(root))`` if the caller has it.
+    ``found`` is ``long_strings(root)`` if the caller has it.
     """
     cut = 0
-    for container, key, s in list(long_strings(root)) if found is None else found:
+    for container, key, s in long_strings(root) if found is None else found:
         full = len(s)
         # a cut string ends in its marker: searching a long text for one is costly
         done = _CUT_TAIL.search(s) if s.endswith(("]", "]\n")) else None
