@@ -168,10 +168,10 @@ def repeated_objects(root: Any, dicts: Dicts | None = None) -> dict[int, dict[st
     index: dict[tuple[Any, ...], int] = {}  # each print hashed once
     number = index.setdefault
     containers = _CONTAINERS
-    # _has_id_name's common cases, inline: most objects have known keys only
+    # _has_id_name's common cases, inline: most objects have known keys, not id-like
     id_names, other_names = _ID_NAMES, _OTHER_NAMES
     for path, obj, _ in walked:
-        if id_names.isdisjoint(obj) and (other_names.issuperset(obj) or not _has_id_name(obj)):
+        if other_names.issuperset(obj) or (id_names.isdisjoint(obj) and not _has_id_name(obj)):
             continue
         row = row_paths.get(path)
         if row is None:  # the root is left out like rows
@@ -370,23 +370,15 @@ def _tabulated(
     value: Any, depth: int, replaced: dict[int, dict[str, Any]] | None, made: list[int]
 ) -> Any:
     """``tabulate`` of a dict or list at ``depth <= MAX_DEPTH``, counting tables in ``made``."""
-    # exact class checks: the walk visits every container of the output. A container
-    # holding no container is left as it is without a call: it holds no array of objects
+    # exact class checks: the walk visits every container of the output
     deeper = depth + 1
-    containers = _CONTAINERS
     out: Any = None
     if value.__class__ is dict:
         for k, v in value.items():
             c = v.__class__
             if c is dict or c is list:
-                if replaced is not None and (ref := replaced.get(id(v))) is not None:
-                    new = ref if deeper > MAX_DEPTH else _tabulated(ref, deeper, replaced, made)
-                elif deeper > MAX_DEPTH or containers.isdisjoint(
-                    map(type, v.values() if c is dict else v)
-                ):
-                    continue
-                else:
-                    new = _tabulated(v, deeper, replaced, made)
+                w = v if replaced is None else replaced.get(id(v), v)
+                new = w if deeper > MAX_DEPTH else _tabulated(w, deeper, replaced, made)
                 if new is not v:
                     if out is None:
                         out = dict(value)
@@ -395,14 +387,8 @@ def _tabulated(
     for i, v in enumerate(value):
         c = v.__class__
         if c is dict or c is list:
-            if replaced is not None and (ref := replaced.get(id(v))) is not None:
-                new = ref if deeper > MAX_DEPTH else _tabulated(ref, deeper, replaced, made)
-            elif deeper > MAX_DEPTH or containers.isdisjoint(
-                map(type, v.values() if c is dict else v)
-            ):
-                continue
-            else:
-                new = _tabulated(v, deeper, replaced, made)
+            w = v if replaced is None else replaced.get(id(v), v)
+            new = w if deeper > MAX_DEPTH else _tabulated(w, deeper, replaced, made)
             if new is not v:
                 if out is None:
                     out = list(value)
@@ -443,6 +429,8 @@ def _table(items: list[Any]) -> dict[str, Any] | None:
         return None  # too few rows for the column names to pay for themselves
     # a row with as many keys as there are columns has every one of them
     cells_of = itemgetter(*names) if n > 1 else None
+    if cells_of is not None and not missing and rows is items:  # the usual table, in C
+        return {"@cols": names, "@rows": list(map(list, map(cells_of, items)))}
     table_rows: list[Any] = [
         r
         if r.__class__ is not dict
