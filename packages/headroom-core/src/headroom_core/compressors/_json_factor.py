@@ -151,11 +151,9 @@ _BY_LENGTH = itemgetter(0, 1)  # longest text first, then by name (stable on tie
 _PLAIN = frozenset({str, int, float, bool, type(None), dict, list})
 
 
-def _sources(
-    obj: dict[str, Any], parent: dict[str, Any] | None, skip: set[str]
-) -> list[tuple[str, str]]:
-    """The texts a template may name: ``obj``'s fields but its links (unless kept literal)
-    and ``skip``, then its ``parent``'s but links (as ``../key``), longest text first."""
+def _own_texts(obj: dict[str, Any], skip: set[str]) -> list[tuple[int, str, str]]:
+    """The texts a template may name in ``obj``: its fields but ``skip`` and its links
+    (unless kept literal), as ``(-length, key, text)``."""
     # _source_text inlined: this visits every field of the objects; a link is a text with
     # "://" or under a key ending in url or href
     found: list[tuple[int, str, str]] = []
@@ -169,19 +167,23 @@ def _sources(
         elif (c is int or (c not in _PLAIN and isinstance(v, int))) and k not in skip:
             s = str(v)
             found.append((-len(s), k, s))
-    if parent is not None:
-        for k, v in parent.items():
-            c = v.__class__
-            if c is str or (c not in _PLAIN and isinstance(v, str)):
-                if not v or "://" in v or k.endswith(_LINK_SUFFIXES):
-                    continue
-                if v.isascii() or not _PUA.search(v):
-                    found.append((-len(v), "../" + k, v))
-            elif c is int or (c not in _PLAIN and isinstance(v, int)):
-                s = str(v)
-                found.append((-len(s), "../" + k, s))
-    found.sort(key=_BY_LENGTH)
-    return [(k, s) for _, k, s in found]
+    return found
+
+
+def _parent_texts(parent: dict[str, Any]) -> list[tuple[int, str, str]]:
+    """The texts a template may name in ``parent`` (as ``../key``): its fields but links."""
+    found: list[tuple[int, str, str]] = []
+    for k, v in parent.items():
+        c = v.__class__
+        if c is str or (c not in _PLAIN and isinstance(v, str)):
+            if not v or "://" in v or k.endswith(_LINK_SUFFIXES):
+                continue
+            if v.isascii() or not _PUA.search(v):
+                found.append((-len(v), "../" + k, v))
+        elif c is int or (c not in _PLAIN and isinstance(v, int)):
+            s = str(v)
+            found.append((-len(s), "../" + k, s))
+    return found
 
 
 def _template(value: str, sources: list[tuple[str, str]], exclude: str | None = None) -> str | None:
@@ -282,27 +284,25 @@ def factor_groups(root: Any, dicts: Dicts | None = None) -> Factoring:
         else:
             bucket.append(entry)
     fact = Factoring()
+    parent_texts: dict[int, list[tuple[int, str, str]]] = {}
     for path, entries in groups.items():
         if len(entries) < 2:
             continue
-        group = _Group(entries)
-        objs = group.objs
-        first = objs[0]
-        shared = set(first).intersection(*objs)
-        common = [k for k in first if k in shared]
+        group = _Group(entries, parent_texts)
+        objs, columns = group.objs, group.columns
         defaults, everywhere = (
-            _defaults(objs, common, path.endswith("[]")) if len(objs) >= 3 else ({}, set())
+            _defaults(columns, len(objs), path.endswith("[]")) if len(objs) >= 3 else ({}, set())
         )
         group.skip = set(defaults)
         derived: dict[str, str] = {}
         hits: dict[str, list[bool]] = {}
-        for k in common:
+        for k, values in columns.items():
             if k in defaults or k in KEEP_LITERAL_KEYS:
                 continue
             # templates come from the first objects' strings: none, no template to check
-            if all(o[k].__class__ is not str for o in objs[:_TEMPLATE_OBJECTS]):
+            if str not in map(type, values[:_TEMPLATE_OBJECTS]):
                 continue
-            if not _links_at_least_twice(k, objs):
+            if not _links_at_least_twice(k, values):
                 continue
             found = _derive(k, group)
             if found is not None:
@@ -355,7 +355,6 @@ def factor_groups(root: Any, dicts: Dicts | None = None) -> Factoring:
 #: Templates are taken from this many first objects of a path.
 _TEMPLATE_OBJECTS = 3
 _ABSENT: Any = object()  # a field an object lacks, among other fields' values
-_CONTAINERS = frozenset({dict, list})
 #: Up to this many distinct values, counting each (in C) is quicker than a Counter.
 _COUNT_DIRECTLY = 4
 
@@ -367,22 +366,49 @@ class _Group:
     one key (the texts of a field, which keys some object holds) holds for the next.
     """
 
-    __slots__ = ("_held", "_sources", "_texts", "objs", "parents", "skip")
+    __slots__ = (
+        "_held",
+        "_parent_texts",
+        "_sources",
+        "_texts",
+        "columns",
+        "objs",
+        "parents",
+        "skip",
+    )
 
-    def __init__(self, entries: Dicts) -> None:
+    def __init__(self, entries: Dicts, parent_texts: dict[int, list[tuple[int, str, str]]]) -> None:
         self.objs: list[dict[str, Any]] = list(map(itemgetter(1), entries))
         self.parents: list[dict[str, Any] | None] = list(map(itemgetter(2), entries))
+        first = self.objs[0]
+        #: the values of the keys every object has, per key in the first object's order
+        self.columns: dict[str, Sequence[Any]]
+        try:  # most often every object has the first one's keys
+            self.columns = _columns(list(first), self.objs)
+        except KeyError:
+            shared = set(first).intersection(*self.objs)
+            self.columns = _columns([k for k in first if k in shared], self.objs)
         #: keys a template may not name (the path's defaults: removed from the objects)
         self.skip: set[str] = set()
         self._sources: dict[int, list[tuple[str, str]]] = {}
         self._texts: dict[str, tuple[list[Any], bool]] = {}
         self._held: dict[str, bool] = {}
+        # parents hold this path's objects only: the paths before this one changed them
+        self._parent_texts = parent_texts
 
     def sources(self, i: int) -> list[tuple[str, str]]:
         """``_sources`` of the ``i``-th object, worked out when first needed."""
         found = self._sources.get(i)
         if found is None:
-            found = self._sources[i] = _sources(self.objs[i], self.parents[i], self.skip)
+            texts = _own_texts(self.objs[i], self.skip)
+            parent = self.parents[i]
+            if parent is not None:
+                up = self._parent_texts.get(id(parent))
+                if up is None:
+                    up = self._parent_texts[id(parent)] = _parent_texts(parent)
+                texts += up
+            texts.sort(key=_BY_LENGTH)
+            found = self._sources[i] = [(k, s) for _, k, s in texts]
         return found
 
     def holds(self, key: str) -> bool:
@@ -415,7 +441,16 @@ class _Group:
         ``_single_placeholder`` splits it (its one placeholder names an object's own key)."""
         literal, name, tail = own
         texts, every = self.texts(name)
-        values = map(itemgetter(key), self.objs)
+        values = self.columns[key]
+        if every and set(map(type, values)) == {str}:
+            # all at once, as one text each side: with no NUL but those joining them, the
+            # two are equal only if every value is
+            n = len(values)
+            joined = "\0".join(values)
+            if joined.count("\0") == n - 1 and joined == (
+                literal + (tail + "\0" + literal).join(texts) + tail
+            ):
+                return [True] * n
         if every:
             if not tail:
                 return list(map(eq, map(literal.__add__, texts), values))
@@ -427,16 +462,24 @@ class _Group:
         ]
 
 
-def _links_at_least_twice(key: str, objs: list[dict[str, Any]]) -> bool:
-    """True if at least two of the objects hold a link (a URL-like string) under ``key``."""
+def _columns(keys: list[str], objs: list[dict[str, Any]]) -> dict[str, Sequence[Any]]:
+    """The values of each key in the objects (one pass in C, not one per key)."""
+    if len(keys) == 1:
+        return {keys[0]: list(map(itemgetter(keys[0]), objs))}
+    if not keys:
+        return {}
+    rows = map(itemgetter(*keys), objs)
+    return dict(zip(keys, zip(*rows, strict=True), strict=True))
+
+
+def _links_at_least_twice(key: str, values: Sequence[Any]) -> bool:
+    """True if at least two of ``values`` (``key``'s) are links (URL-like strings)."""
     link_key = key.endswith(_LINK_SUFFIXES)
-    if not link_key:  # most such keys hold no link at all: all of them are looked at
-        values = list(map(itemgetter(key), objs))
-        if set(map(type, values)) == {str}:
-            return sum(map(contains, values, repeat("://"))) >= 2
+    if not link_key and set(map(type, values)) == {str}:
+        # most such keys hold no link at all: all of them are looked at
+        return sum(map(contains, values, repeat("://"))) >= 2
     found = 0
-    for obj in objs:
-        v = obj[key]
+    for v in values:
         if isinstance(v, str) and (link_key or "://" in v):
             found += 1
             if found == 2:
@@ -451,52 +494,18 @@ MAX_DEFAULT_ITEMS = 16
 
 
 def _defaults(
-    objs: list[dict[str, Any]], common: list[str], rows: bool
+    columns: dict[str, Sequence[Any]], n: int, rows: bool
 ) -> tuple[dict[str, Any], set[str]]:
-    """Each key's default value, and the keys whose default every object holds (as
-    ``same_value``: every one of those objects loses the key)."""
-    n = len(objs)
+    """Each key's default value, from the values of each key in the ``n`` objects; and the
+    keys whose default every object holds (as ``same_value``: every one loses the key)."""
     out: dict[str, Any] = {}
     everywhere: set[str] = set()
     least = DEFAULT_SHARE * n
-    if not common:
-        return out, everywhere
-    # the values of each key across the objects, as columns (one pass in C, not one per key)
-    if len(common) == 1:
-        columns: Any = [list(map(itemgetter(common[0]), objs))]
-    else:
-        columns = zip(*map(itemgetter(*common), objs), strict=True)
-    for k, values in zip(common, columns, strict=True):
-        kinds = set(map(type, values))
+    for k, values in columns.items():
         try:
-            if kinds.isdisjoint(_CONTAINERS):
-                # a value held by ``least`` objects leaves at most n - least others: more
-                # distinct values than that (ids, titles, dates) rule the key out, as cheaply
-                # as a set
-                distinct = len(set(values))
-                if distinct > n - least + 1:
-                    continue
-                if len(kinds) == 1:
-                    v = values[0]
-                    if distinct == 1:  # one value: no counting
-                        out[k] = v
-                        if v == v:  # every object holds it (NaN equals nothing: it stays)
-                            everywhere.add(k)
-                        continue
-                    # keyed by the values themselves: the same classes of equal values, and
-                    # the first most frequent in order of first appearance, as a Counter has it
-                    if distinct <= _COUNT_DIRECTLY:
-                        v = max(dict.fromkeys(values), key=values.count)
-                        c = values.count(v)
-                    else:
-                        v, c = max(Counter(values).items(), key=itemgetter(1))
-                else:
-                    keys = [(v.__class__, v) for v in values]
-                    counts = Counter(keys)
-                    key, c = max(counts.items(), key=itemgetter(1))
-                    v = values[keys.index(key)]
-            else:
-                raise TypeError  # unhashable: see _container_counts
+            # a value held by ``least`` objects leaves at most n - least others: more distinct
+            # values than that (ids, titles, dates) rule the key out, as cheaply as a set
+            distinct = len(set(values))
         except TypeError:  # a list or an object: see _container_counts
             found = _container_counts(values)
             if found is None:
@@ -504,6 +513,28 @@ def _defaults(
             keys, counts = found
             key, c = max(counts.items(), key=itemgetter(1))
             v = values[keys.index(key)]
+        else:
+            if distinct > n - least + 1:
+                continue
+            if len(set(map(type, values))) == 1:
+                v = values[0]
+                if distinct == 1:  # one value: no counting
+                    out[k] = v
+                    if v == v:  # every object holds it (NaN equals nothing: it stays)
+                        everywhere.add(k)
+                    continue
+                # keyed by the values themselves: the same classes of equal values, and the
+                # first most frequent in order of first appearance, as a Counter has it
+                if distinct <= _COUNT_DIRECTLY:
+                    v = max(dict.fromkeys(values), key=values.count)
+                    c = values.count(v)
+                else:
+                    v, c = max(Counter(values).items(), key=itemgetter(1))
+            else:  # True == 1: told apart by class
+                keys = [(v.__class__, v) for v in values]
+                counts = Counter(keys)
+                key, c = max(counts.items(), key=itemgetter(1))
+                v = values[keys.index(key)]
         # in table rows a sparse default leaves "@" cells: worth it for longer values only
         if c == n or (c >= DEFAULT_SHARE * n and (not rows or len(_dumps(v)) >= 6)):
             out[k] = v
