@@ -6,9 +6,9 @@ points at something that was dropped.
 
 from __future__ import annotations
 
-import itertools
 import re
 from functools import lru_cache
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -67,8 +67,7 @@ def _lookup(objs: list[dict[str, Any]], undo: Undo | None) -> dict[str, Any] | N
     first = objs[0]
     if _ID_KEY_SET.isdisjoint(first):  # no id key the objects all have
         return None
-    shared = set(first).intersection(*objs)
-    by = next((k for k in ID_KEYS if k in shared), None)
+    by = next((k for k in ID_KEYS if k in first and _all_have(objs, k)), None)
     if by is None:
         return None
     keys = list(map(itemgetter(by), objs))
@@ -81,6 +80,7 @@ def _lookup(objs: list[dict[str, Any]], undo: Undo | None) -> dict[str, Any] | N
     # each object beside the first object of its id: the fields whose values, all scalars,
     # are the same for both
     firsts = list(map(first_of.__getitem__, keys))
+    shared = set(first).intersection(*objs)
     fields = [k for k in first if k in shared and k != by and _follows(k, objs, firsts)]
     if not fields:
         return None
@@ -105,6 +105,11 @@ _ID_KEY_SET = frozenset(ID_KEYS)
 _STR_ONLY = frozenset({str})
 
 
+def _all_have(objs: list[dict[str, Any]], key: str) -> bool:
+    """True if every object has ``key``."""
+    return all(map(dict.__contains__, objs, repeat(key)))
+
+
 def _follows(key: str, objs: list[dict[str, Any]], firsts: list[dict[str, Any]]) -> bool:
     """True if every object's ``key`` holds a scalar ``same_value`` as its id's first's."""
     values = [o[key] for o in objs]
@@ -112,8 +117,8 @@ def _follows(key: str, objs: list[dict[str, Any]], firsts: list[dict[str, Any]])
     theirs = [o[key] for o in firsts]
     if not _PLAIN_SCALARS.issuperset(types) or float in types:  # subclasses; NaN is not NaN
         return all(map(is_scalar, values)) and all(map(same_value, values, theirs))
-    # equal lists: each pair is the same object or equal, and for these types either is
-    # same_value if the types agree too (True == 1)
+    # equal lists: each pair is the same object or equal (no float here: a NaN is itself
+    # but not equal), which is same_value for these types if the types agree too (True == 1)
     return values == theirs and (
         len(types) == 1 or list(map(type, values)) == list(map(type, theirs))
     )
@@ -416,7 +421,7 @@ def _table(items: list[Any]) -> dict[str, Any] | None:
                 return None
         if len(rows) < 2:
             return None
-    cols = dict.fromkeys(itertools.chain.from_iterable(rows))
+    cols = dict.fromkeys(chain.from_iterable(rows))
     if not cols:
         return None
     n = len(cols)
@@ -449,13 +454,11 @@ def _table_growth(names: list[str], rows: list[dict[str, Any]]) -> int:
     strings are written the same in both forms, so only the column names, the keys each
     object repeats, the ``"@"`` cells and the commas differ.
     """
-    lengths = _KEY_LENGTHS
-    if len(lengths) > _NAMES_KEPT:
-        lengths.clear()
-    for k in names:
-        if k not in lengths:
-            lengths[k] = len(_dumps(k))
-    length = lengths.__getitem__
+    known = _KEY_LENGTHS
+    if len(known) > _NAMES_KEPT:
+        known.clear()
+    key_len = {k: known.get(k) or _key_length(k) for k in names}  # no text is empty
+    length = key_len.__getitem__
     n = len(names)
     commas = max(n - 1, 0)
     every = sum(map(length, names))  # the keys of a row that has them all
@@ -470,3 +473,8 @@ def _table_growth(names: list[str], rows: list[dict[str, Any]]) -> int:
 
 #: The length of each key's JSON text, as ``_table_growth`` has met them.
 _KEY_LENGTHS: dict[str, int] = {}
+
+
+def _key_length(key: str) -> int:
+    n = _KEY_LENGTHS[key] = len(_dumps(key))
+    return n
