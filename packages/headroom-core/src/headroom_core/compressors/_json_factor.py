@@ -201,8 +201,8 @@ def _parent_texts(parent: dict[str, Any]) -> list[tuple[int, str, str]]:
 def _template(value: str, sources: list[tuple[str, str]], exclude: str | None = None) -> str | None:
     """``value`` with other fields' values replaced by ``{key}``; None if nothing matched.
 
-    ``sources`` as ``_sources`` gives them; the one named ``exclude`` (the field itself) is
-    left out.
+    ``sources`` as ``_Group.sources`` gives them; the one named ``exclude`` (the field
+    itself) is left out.
     """
     if _has_pua(value):
         return None
@@ -414,11 +414,14 @@ class _Group:
         self._sources: dict[int, list[tuple[str, str]]] = {}
         self._texts: dict[str, tuple[Sequence[Any], bool]] = {}
         self._held: dict[str, bool] = {}
-        # parents hold this path's objects only: the paths before this one changed them
+        # shared by all paths: a parent's own path comes before any path below it, so its
+        # removals are done before any of its children's paths reads it
         self._parent_texts = parent_texts
 
     def sources(self, i: int) -> list[tuple[str, str]]:
-        """``_sources`` of the ``i``-th object, worked out when first needed."""
+        """The texts a template may name for the ``i``-th object, as ``(key, text)``: its
+        own (``_own_texts``) and its parent's (``_parent_texts``), longest first; worked out
+        when first needed."""
         found = self._sources.get(i)
         if found is None:
             texts = _own_texts(self.objs[i], self.skip)
