@@ -530,10 +530,11 @@ def _defaults(
     out: dict[str, Any] = {}
     everywhere: set[str] = set()
     least = DEFAULT_SHARE * n
+    # a value held by ``least`` objects leaves at most n - least others: more distinct values
+    # than that (ids, titles, dates) rule the key out, as cheaply as a set
+    most = n - least + 1
     for k, values in columns.items():
         try:
-            # a value held by ``least`` objects leaves at most n - least others: more distinct
-            # values than that (ids, titles, dates) rule the key out, as cheaply as a set
             distinct = len(set(values))
         except TypeError:  # a list or an object: see _container_counts
             found = _container_counts(values)
@@ -543,7 +544,7 @@ def _defaults(
             key, c = max(counts.items(), key=itemgetter(1))
             v = values[keys.index(key)]
         else:
-            if distinct > n - least + 1:
+            if distinct > most:
                 continue
             if len(set(map(type, values))) == 1:
                 v = values[0]
