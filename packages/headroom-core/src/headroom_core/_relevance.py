@@ -117,12 +117,12 @@ def word_terms(word: str) -> tuple[str, ...]:
 def term_counts(text: str) -> Counter[str]:
     """``Counter(terms(text))``: ``terms`` treats words one by one, so the words are counted
     first and each distinct word's terms (``word_terms``) get its count, in the same order."""
-    counts: dict[str, int] = {}
+    counts: Counter[str] = Counter()
     get = counts.get
     for word, n in Counter(_WORD.findall(text)).items():
         for term in word_terms(word):
             counts[term] = get(term, 0) + n
-    return Counter(counts)
+    return counts
 
 
 def bm25_scores(
