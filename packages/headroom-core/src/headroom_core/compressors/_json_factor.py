@@ -172,7 +172,7 @@ def _own_texts(obj: dict[str, Any], skip: set[str]) -> list[tuple[int, str, str]
     for k, v in obj.items():
         c = type(v)
         if c is str or (c not in _PLAIN and isinstance(v, str)):
-            if not v or k in skip or _has_pua(v):
+            if not v or k in skip or (not v.isascii() and _has_pua(v)):
                 continue
             if k in KEEP_LITERAL_KEYS or not ("://" in v or k.endswith(_LINK_SUFFIXES)):
                 found.append((-len(v), k, v))
@@ -190,7 +190,7 @@ def _parent_texts(parent: dict[str, Any]) -> list[tuple[int, str, str]]:
         if c is str or (c not in _PLAIN and isinstance(v, str)):
             if not v or "://" in v or k.endswith(_LINK_SUFFIXES):
                 continue
-            if not _has_pua(v):
+            if v.isascii() or not _has_pua(v):
                 found.append((-len(v), "../" + k, v))
         elif c is int or (c not in _PLAIN and isinstance(v, int)):
             s = str(v)
