@@ -559,3 +559,17 @@ def test_float_exponents_read_back_as_the_same_numbers() -> None:
     assert [r[1:] if isinstance(r, list) else [r["x"], r["y"]] for r in rows] == [
         [v["x"], v["y"]] for v in value
     ]
+
+
+def test_a_null_link_is_derived_only_from_a_null_field() -> None:
+    users = [{"login": f"u{i}", "url": f"https://x.example/users/u{i}"} for i in range(10)]
+    users += [{"login": None, "url": None}, {"login": "", "url": None}]
+    out = json.loads(run(users))
+    assert "(null if that is null)" in out["@legend"]["how"]
+    assert out["@legend"]["derived"]["[]"] == {"url": "https://x.example/users/{login}"}
+    # a null login gives a null url, as the legend says; an empty one gives no url at all,
+    # so that object keeps its null
+    assert out["@data"][-2:] == [{"login": None}, {"login": "", "url": None}]
+    # without such a null, the legend does not mention it
+    plain = json.loads(run(users[:10]))
+    assert "null if" not in plain["@legend"]["how"]

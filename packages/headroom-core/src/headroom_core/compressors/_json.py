@@ -113,7 +113,13 @@ class _Shape:
     def copy(self) -> _Shape:
         """A copy the lossy stage may change (its factoring too)."""
         f = self.factoring
-        fact = Factoring(loads_own(_dumps(f.const)), dict(f.derived_hits), dict(f.derived))
+        fact = Factoring(
+            loads_own(_dumps(f.const)),
+            dict(f.derived_hits),
+            dict(f.derived),
+            f.removed_chars,
+            f.null_derived,
+        )
         return _Shape(self.jsonl, self.embedded, fact, self.compact, self.sampled, {})
 
 
@@ -324,7 +330,10 @@ def _legend(
     if f.const:
         how.append("default: value of a key an object at the path lacks")
     if f.derived:
-        how.append("derived: template of a key an object lacks, {k}/{../k}: its/its parent's k")
+        null = " (null if that is null)" if f.null_derived else ""
+        how.append(
+            f"derived: template of a key an object lacks, {{k}}/{{../k}}: its/its parent's k{null}"
+        )
     if shape.embedded:
         how.append("embedded: strings holding JSON, shown parsed")
     if shape.jsonl:

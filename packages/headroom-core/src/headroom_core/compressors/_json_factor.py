@@ -47,6 +47,8 @@ class Factoring:
     derived: dict[str, dict[str, str]] = field(default_factory=dict)
     #: at most the characters the removals took out of the compact JSON (``"k":v`` each)
     removed_chars: int = 0
+    #: a derived null was removed (its template names a field that is null)
+    null_derived: bool = False
 
 
 def is_scalar(v: Any) -> bool:
@@ -245,6 +247,30 @@ def _template_parts(template: str) -> tuple[tuple[str, str, bool, str], ...]:
     return tuple(parts)
 
 
+def _renders(template: str, obj: dict[str, Any], parent: dict[str, Any] | None, key: str) -> bool:
+    """True if ``template`` gives ``obj[key]``: its text, or null when a field it names is
+    null (the legend says so); a field with no text otherwise (false, "") gives no value."""
+    out = render_template(template, obj, parent)
+    if out is not None:
+        return bool(out == obj[key])
+    return obj[key] is None and _names_a_null(template, obj, parent)
+
+
+def _names_a_null(template: str, obj: dict[str, Any], parent: dict[str, Any] | None) -> bool:
+    """True if a field ``template`` names holds null, and every other one it names has text."""
+    nulls = 0
+    for _, key, up, placeholder in _template_parts(template):
+        src = parent if up else obj
+        if not placeholder or src is None or key not in src:
+            continue
+        v = src[key]
+        if v is None:
+            nulls += 1
+        elif _source_text(v) is None:
+            return False
+    return nulls > 0
+
+
 def render_template(
     template: str, obj: dict[str, Any], parent: dict[str, Any] | None
 ) -> str | None:
@@ -348,11 +374,11 @@ def factor_groups(root: Any, dicts: Dicts | None = None) -> Factoring:
         for j, (k, t) in enumerate(derived.items()):
             hit_at = hits[k]
             if k in recheck:
-                hit_at = [
-                    render_template(t, o, p) == o[k]
-                    for o, p in zip(objs, group.parents, strict=True)
-                ]
-            _delete(compress(objs, hit_at), k)
+                hit_at = [_renders(t, o, p, k) for o, p in zip(objs, group.parents, strict=True)]
+            gone = list(compress(objs, hit_at))
+            if not fact.null_derived and any(o[k] is None for o in gone):
+                fact.null_derived = True  # a null link from a null field: the legend says so
+            _delete(gone, k)
             n_hits = hit_at.count(True)
             if n_hits:
                 cut += (len(k) + 4) * n_hits
@@ -484,11 +510,20 @@ class _Group:
             if not tail:
                 return list(map(eq, map(literal.__add__, texts), values))
             return [literal + s + tail == v for s, v in zip(texts, values, strict=True)]
-        # a key absent renders as the placeholder itself; a value with no text, as None
-        return [
-            (None if s is None else template if s is _ABSENT else literal + s + tail) == v
+        # a key absent renders as the placeholder itself; a null gives null (the legend says
+        # so), any other value with no text gives nothing, which no value matches
+        out = [
+            s is not None and (template if s is _ABSENT else literal + s + tail) == v
             for s, v in zip(texts, values, strict=True)
         ]
+        if None in texts:
+            sources = self.columns.get(name)
+            if sources is None:
+                sources = [o.get(name) for o in self.objs]
+            for i, s in enumerate(texts):
+                if s is None and values[i] is None and sources[i] is None:
+                    out[i] = True
+        return out
 
 
 def _columns(keys: list[str], objs: list[dict[str, Any]]) -> dict[str, Sequence[Any]]:
@@ -619,7 +654,7 @@ def _derive(key: str, group: _Group) -> tuple[str, list[bool]] | None:
             misses = matched.count(False)
         else:
             for o, p in zip(objs, group.parents, strict=True):
-                ok = render_template(t, o, p) == o[key]
+                ok = _renders(t, o, p, key)
                 matched.append(ok)
                 if not ok:
                     misses += 1
