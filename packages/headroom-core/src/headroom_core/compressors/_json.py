@@ -94,8 +94,8 @@ MAX_ROUNDS_OVER = 5
 #: when little has to go): estimates miss by a few percent of what they drop.
 AIM = 0.95
 #: A selection that goes on is asked for this much more than its output shows is too
-#: much: its steps save less than they estimate about as often as not, and one more
-#: round costs more than the few tokens this leaves unused.
+#: much: its steps often save less than they estimate, and another round costs more than
+#: the few tokens of budget this can leave unused.
 GO_ON = 1.25
 #: An output this close to the budget that dropped rows is final; a shorter one is tried
 #: again with fewer rows dropped.
