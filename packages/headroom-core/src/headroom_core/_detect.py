@@ -346,11 +346,11 @@ def detect_kind(text: str, *, tool: str | None = None, path: str | None = None) 
     sample = _sample(text)
     if "\x00" in sample:
         return Detection("binary", reason="NUL bytes")
-    lines = _lines(sample)
     tool_kind = _tool_hint(tool)
     path_kind = _kind_from_path(path)
 
-    if _HUNK.search(sample) and _DIFF_START.search(sample[:2000]):
+    # a hunk header holds "@@ -": finding that is far cheaper than the line-anchored search
+    if "@@ -" in sample and _HUNK.search(sample) and _DIFF_START.search(sample[:2000]):
         return Detection("diff", reason="diff headers and hunks")
     parsed, by_orjson = _parse_json(text) if sample.lstrip()[:1] in "[{" else (_NOT_JSON, False)
     if parsed is not _NOT_JSON:
@@ -359,6 +359,7 @@ def detect_kind(text: str, *, tool: str | None = None, path: str | None = None) 
         # handed on only as orjson read it: the JSON compressor knows what to check then
         value = parsed if by_orjson else None
         return Detection("json", reason="parses as JSON", value=value)
+    lines = _lines(sample)
     if _json_lines(lines):
         if (
             _ratio(lines, re.compile(r'"(level|severity|timestamp|time|ts|@timestamp|msg)"\s*:'))
