@@ -44,16 +44,22 @@ class Timing:
         return nbytes / self.wall / 1e6, nbytes / max(self.cpu, 1e-9) / 1e6
 
 
-def _time(call: Callable[[], Any], runs: int) -> Timing:
-    call()  # warm-up: caches, imports, the store's schema
-    walls: list[float] = []
-    cpus: list[float] = []
-    for _ in range(runs):
+class _Samples:
+    """Wall and CPU times of one call, collected over the passes."""
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self.call = call
+        self.walls: list[float] = []
+        self.cpus: list[float] = []
+
+    def run(self) -> None:
         t, c = time.perf_counter(), time.process_time()
-        call()
-        walls.append(time.perf_counter() - t)
-        cpus.append(time.process_time() - c)
-    return Timing(statistics.median(walls), statistics.median(cpus))
+        self.call()
+        self.walls.append(time.perf_counter() - t)
+        self.cpus.append(time.process_time() - c)
+
+    def median(self) -> Timing:
+        return Timing(statistics.median(self.walls), statistics.median(self.cpus))
 
 
 def _cases() -> list[dict[str, object]]:
@@ -70,12 +76,9 @@ def main() -> None:
 
     config = HeadroomConfig()
     compressor = get_compressor("json")
-    rows: list[str] = []
-    total_bytes = 0
-    totals = {"alone": [0.0, 0.0], "e2e": [0.0, 0.0], "count": [0.0, 0.0]}
+    prepared: list[tuple[dict[str, object], int, dict[str, _Samples]]] = []
     for case in _cases():
         text = (CORPUS / str(case["file"])).read_text("utf-8")
-        nbytes = len(text.encode("utf-8"))
         tokens = count_tokens(text)
         query, tool = str(case["query"]), str(case["tool"])
         ctx = CompressContext(
@@ -88,10 +91,31 @@ def main() -> None:
             tool=tool,
             options=config.options("json"),
         )
-        alone = _time(partial(compressor.compress, text, ctx), args.runs)
-        counting = _time(partial(count_tokens, text), args.runs)
-        e2e = _time(partial(compress, text, query=query, tool=tool, config=config), args.runs)
-        result = compress(text, query=query, tool=tool, config=config)
+        calls: dict[str, Callable[[], Any]] = {
+            "alone": partial(compressor.compress, text, ctx),
+            "count": partial(count_tokens, text),
+            "e2e": partial(compress, text, query=query, tool=tool, config=config),
+        }
+        for call in calls.values():
+            call()  # warm-up: caches, imports, the store's schema
+        prepared.append(
+            (
+                {**case, "savings": compress(text, query=query, tool=tool, config=config).savings},
+                len(text.encode("utf-8")),
+                {name: _Samples(call) for name, call in calls.items()},
+            )
+        )
+    # every pass times every case once, so a drift in the host's speed touches all alike
+    for _ in range(args.runs):
+        for _, _, samples in prepared:
+            for sample in samples.values():
+                sample.run()
+
+    rows: list[str] = []
+    total_bytes = 0
+    totals = {"alone": [0.0, 0.0], "e2e": [0.0, 0.0], "count": [0.0, 0.0]}
+    for case, nbytes, samples in prepared:
+        alone, counting, e2e = (samples[n].median() for n in ("alone", "count", "e2e"))
         total_bytes += nbytes
         for name, t in (("alone", alone), ("e2e", e2e), ("count", counting)):
             totals[name][0] += t.wall
@@ -99,7 +123,7 @@ def main() -> None:
         a_wall, a_cpu = alone.mbps(nbytes)
         e_wall, e_cpu = e2e.mbps(nbytes)
         rows.append(
-            f"| {case['id']} | {nbytes / 1000:.0f} | {result.savings:.1%} | "
+            f"| {case['id']} | {nbytes / 1000:.0f} | {float(str(case['savings'])):.1%} | "
             f"{alone.wall * 1000:.1f} / {alone.cpu * 1000:.1f} | {a_wall:.1f} / {a_cpu:.1f} | "
             f"{e2e.wall * 1000:.1f} / {e2e.cpu * 1000:.1f} | {e_wall:.1f} / {e_cpu:.1f} | "
             f"{counting.wall * 1000:.1f} / {counting.cpu * 1000:.1f} |"
@@ -119,7 +143,8 @@ def main() -> None:
         f"{load:.1f} at the end), Python {sys.version.split()[0]}, {platform.system()}.",
         "Inputs: the corpus files of kind json, each with its case's query and tool.",
         "Times are medians of the runs after one warm-up call, as wall / CPU "
-        "(`time.process_time`); MB/s is input bytes (UTF-8) over that time.",
+        "(`time.process_time`); MB/s is input bytes (UTF-8) over that time. Each run times",
+        "every case once, in turn, so a change in the shared host's speed touches all cases.",
         "'alone' is `JSONCompressor.compress` with a prepared context; 'end to end' is",
         "`headroom_core.compress(text, query=..., tool=...)`: exact token count of the input,",
         "kind detection, the compressor and the store write. Process-wide caches of small",
