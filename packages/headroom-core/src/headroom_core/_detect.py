@@ -193,8 +193,86 @@ _LANG_SIGNALS: dict[str, tuple[tuple[str, float], ...]] = {
         (r"^\s*(public |private )?function \w+", 1),
     ),
 }
+#: Texts each signal needs, any one of them: a sample holding none cannot match it, which a
+#: substring test tells far faster than the line-anchored search.
+_SIGNAL_NEEDS: dict[str, tuple[str, ...]] = {
+    r"^\s*def \w+\(.*": ("def ",),
+    r"^\s*class \w+.*:\s*$": ("class ",),
+    r"^(import|from) [\w.]+": ("import ", "from "),
+    r"\bself\.": ("self.",),
+    r"^\s*(elif|except|finally)\b.*:\s*$": ("elif", "except", "finally"),
+    r"^\s*@\w+": ("@",),
+    r"\bfunction\s*\w*\s*\(": ("function",),
+    r"^\s*(const|let|var) \w+\s*=": ("const ", "let ", "var "),
+    r"=>": ("=>",),
+    r"\brequire\(|module\.exports|export default": ("require(", "module.exports", "export default"),
+    r"===|!==": ("===", "!=="),
+    r"^\s*(export )?(declare )?(interface|type|namespace|module) [\w.\"']+": (
+        "interface ",
+        "type ",
+        "namespace ",
+        "module ",
+    ),
+    r"\w\??: (string|number|boolean|any|void|unknown|never)\b": (
+        ": string",
+        ": number",
+        ": boolean",
+        ": any",
+        ": void",
+        ": unknown",
+        ": never",
+    ),
+    r"^\s*(export )?(declare )?(function|class|const) \w+.*[:<]": ("function ", "class ", "const "),
+    r"\bimport .* from ['\"]": ("import ",),
+    r"^func ": ("func ",),
+    r"^package \w+$": ("package ",),
+    r":= ": (":= ",),
+    r"\berr != nil\b": ("err != nil",),
+    r"^\s*(type \w+ (struct|interface))": ("type ",),
+    r"^\s*(pub(\([\w:]+\))? )?(async )?(unsafe )?fn \w+": ("fn ",),
+    r"^\s*(pub )?(struct|enum|trait|mod) \w+": ("struct ", "enum ", "trait ", "mod "),
+    r"^\s*impl\b": ("impl",),
+    r"\blet (mut )?\w+": ("let ",),
+    r"^\s*use [\w:]+": ("use ",),
+    r"&(mut |self)": ("&mut ", "&self"),
+    r"^\s*#\[\w+": ("#[",),
+    r"^\s*(public|private|protected)( static)?( final)? [\w<>\[\], ]+ \w+\s*\(": (
+        "public ",
+        "private ",
+        "protected ",
+    ),
+    r"^\s*(public |abstract |final )*(class|interface|enum) \w+": ("class ", "interface ", "enum "),
+    r"^import [\w.]+(\.\*)?;": ("import ",),
+    r"^package [\w.]+;": ("package ",),
+    r"@Override\b": ("@Override",),
+    r"^#\s*(include|define|ifdef|ifndef|endif|if)\b": ("#",),
+    r"^\w[\w \*]*\s\**\w+\s*\([^;]*\)\s*\{?\s*$": ("(",),
+    r"\b(struct|typedef|static|unsigned|char|int|void)\b.*;\s*$": (";",),
+    r"->\w+": ("->",),
+    r"\bNULL\b": ("NULL",),
+    r"\btemplate\s*<": ("template",),
+    r"\bnamespace \w+": ("namespace ",),
+    r"\bstd::": ("std::",),
+    r"^#\s*include\b": ("include",),
+    r"\b(public|private|protected):\s*$": ("public", "private", "protected"),
+    r"::\w+\s*\(": ("::",),
+    r"\b(typename|constexpr|noexcept)\b": ("typename", "constexpr", "noexcept"),
+    r"^using [\w.]+;": ("using ",),
+    r"^\s*namespace [\w.]+": ("namespace ",),
+    r"\b(public|private|internal) (sealed |static |partial )*class\b": ("class",),
+    r"\{ get; (private )?set; \}": ("{ get;",),
+    r"^\s*def \w+[?!]?(\(.*\))?\s*$": ("def ",),
+    r"^\s*end\s*$": ("end",),
+    r"^\s*(module|class) [A-Z]\w*(\s*<\s*\w+)?\s*$": ("module ", "class "),
+    r"^\s*require ['\"]": ("require ",),
+    r"^<\?php": ("<?php",),
+    r"\$\w+\s*=": ("$",),
+    r"->\w+\(": ("->",),
+    r"^\s*(public |private )?function \w+": ("function ",),
+}
 _COMPILED_LANG = {
-    lang: tuple((re.compile(p, re.M), w) for p, w in sigs) for lang, sigs in _LANG_SIGNALS.items()
+    lang: tuple((re.compile(p, re.M), w, _SIGNAL_NEEDS[p]) for p, w in sigs)
+    for lang, sigs in _LANG_SIGNALS.items()
 }
 _CODE_LINE = re.compile(
     r"([;{}]\s*$)|(^\s*(def|class|func|fn|pub|impl|import|from|package|return|if|for|while|#include|#define)\b)|(\)\s*:\s*$)"
@@ -262,7 +340,11 @@ def _language_scores(sample: str) -> dict[str, float]:
     n_lines = max(1, sample.count("\n") + 1)
     scores: dict[str, float] = {}
     for lang, sigs in _COMPILED_LANG.items():
-        score = sum(w * min(len(p.findall(sample)), 50) for p, w in sigs)
+        score = sum(
+            w * min(len(p.findall(sample)), 50)
+            for p, w, needs in sigs
+            if any(n in sample for n in needs)
+        )
         if score:
             scores[lang] = score * 100.0 / n_lines
     return scores
@@ -400,7 +482,11 @@ def detect_kind(text: str, *, tool: str | None = None, path: str | None = None) 
     else:
         # too few code-like lines for the rule above: only Python's patterns matter below
         # (all weights are positive, so one match is a score above 0)
-        python_signal = any(p.search(lang_sample) for p, _ in _COMPILED_LANG["python"])
+        python_signal = any(
+            p.search(lang_sample)
+            for p, _, needs in _COMPILED_LANG["python"]
+            if any(n in lang_sample for n in needs)
+        )
     if python_signal and path_kind != "text" and _parses_as_python(text):
         # docstring-heavy modules have few code-like lines, but prose never compiles
         return Detection("code", "python", reason="python signals, compiles as a module")
