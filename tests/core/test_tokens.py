@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import signal
 from typing import Any
 
 from hypothesis import given, settings
@@ -110,3 +112,23 @@ def test_fast_counter_agrees_with_tiktoken_on_the_corpus(
     for case in corpus_cases[::2]:
         text = case_text(case)
         assert tok.count(text) == len(tok._encoding.encode_ordinary(text)), case["id"]
+
+
+def test_a_forked_child_counts_long_texts_with_its_own_threads() -> None:
+    text = "".join(f"line {i}: value={i * 7}\n" for i in range(20_000))
+    tok = get_tokenizer()
+    expected = tok.count(text)  # the parent's pool of threads is running now
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its count must finish (no parent thread to wait for)
+        signal.alarm(30)  # a count waiting on a thread that is not there ends the child
+        os.close(read)
+        os.write(write, str(tok.count(text)).encode())
+        os._exit(0)
+    os.close(write)
+    try:
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        assert int(os.read(read, 64)) == expected
+    finally:
+        os.close(read)
