@@ -6,6 +6,7 @@ import itertools
 import json
 import os
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from hypothesis import given, settings
@@ -132,3 +133,12 @@ def test_a_forked_child_counts_long_texts_with_its_own_threads() -> None:
         assert int(os.read(read, 64)) == expected
     finally:
         os.close(read)
+
+
+def test_many_callers_count_long_texts_at_once() -> None:
+    texts = ["".join(f"row {i}: {k}={i * k}\n" for i in range(3_000)) for k in range(1, 9)]
+    tok = get_tokenizer()
+    expected = [len(tok.encode(t)) for t in texts]
+    with ThreadPoolExecutor(8) as callers:  # more callers than counting threads
+        counted = list(callers.map(tok.count, texts * 3))
+    assert counted == expected * 3

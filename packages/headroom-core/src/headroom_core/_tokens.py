@@ -19,7 +19,7 @@ import logging
 import os
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -33,12 +33,19 @@ _PARALLEL_MIN_CHARS = 32 * 1024
 _MIN_PIECE_CHARS = 16 * 1024
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
+#: Waiting threads free to take a piece now.
+_IDLE = threading.Semaphore(_THREADS - 1)
+
+
+def _release_idle(_: Future[Any]) -> None:
+    _IDLE.release()
 
 
 def _forget_pool() -> None:
     """A forked child has none of the parent's threads: it starts its own pool when needed."""
-    global _POOL
+    global _POOL, _IDLE
     _POOL = None
+    _IDLE = threading.Semaphore(_THREADS - 1)
 
 
 if hasattr(os, "register_at_fork"):
@@ -122,10 +129,15 @@ class Tokenizer:
             size = max(_MIN_PIECE_CHARS, len(text) // _THREADS + 1)
             pieces = split_at_token_boundaries(text, size)
             if len(pieces) > 1:
-                # the encoders release the GIL: the other pieces go to waiting threads while
-                # this one encodes the first (cheaper than a batch call at these sizes)
-                rest = [_pool().submit(encode, piece) for piece in pieces[1:]]
-                return len(encode(pieces[0])) + sum(len(f.result()) for f in rest)
+                # the encoders release the GIL: pieces go to idle waiting threads while this
+                # one encodes the rest (cheaper than a batch call at these sizes); with every
+                # waiting thread busy (many callers at once), this thread encodes them all
+                rest: list[Future[Any]] = []
+                while len(pieces) > 1 and _IDLE.acquire(blocking=False):
+                    future = _pool().submit(encode, pieces.pop())
+                    future.add_done_callback(_release_idle)
+                    rest.append(future)
+                return sum(len(encode(p)) for p in pieces) + sum(len(f.result()) for f in rest)
         return len(encode(text))
 
     def encode(self, text: str) -> list[int]:
