@@ -538,9 +538,8 @@ class JSONCompressor:
                 # rendering left the tree as it was: the first round may use it, and its walk
                 tree, walked = (value, dicts) if not rounds else (loads_own(pristine), None)
                 work = _Work(tree, shape.copy(), list(notes))
-                lossy = self._select(
-                    work, walked, (len(out) - target / ratio) / scale, scale, ctx, memo
-                )
+                excess = (len(out) - target / ratio) / scale
+                lossy = self._drop(work, walked, excess, scale, ctx, memo)
             else:
                 lossy = self._drop(work, None, more, scale, ctx, memo)
             rounds += 1
@@ -570,7 +569,7 @@ class JSONCompressor:
             text_out, tuple(dict.fromkeys(final_notes)), tokens=counted.get(text_out)
         )
 
-    def _select(
+    def _drop(
         self,
         work: _Work,
         dicts: Dicts | None,
@@ -583,33 +582,18 @@ class JSONCompressor:
 
         Savings of each step are estimated on the plain tree (``scale``: compact characters
         per plain one), so the output is rendered once; the caller measures it and may ask
-        ``_drop`` for more. ``dicts`` is ``walk_dicts(work.value)`` if the caller has it.
-        """
-        f = work.shape.factoring
-        if f.derived:  # templates only rebuild links: the first thing to go
-            excess -= len(_dumps(f.derived)) / scale
-            for hit, n in f.derived_hits.items():
-                work.shape.dropped[hit] = work.shape.dropped.get(hit, 0) + n
-            f.derived.clear()
-            work.notes.append("lossy: derivable links dropped")
-        return self._drop(work, dicts, excess, scale, ctx, memo)
-
-    def _drop(
-        self,
-        work: _Work,
-        dicts: Dicts | None,
-        excess: float,
-        scale: float,
-        ctx: CompressContext,
-        memo: SelectionMemo,
-    ) -> str:
-        """The steps of ``_select`` after the derived links, on ``work`` as it is now.
-
-        Called again on the same work, it goes on: fields it dropped or thinned stay as they
-        are, and the next ones in order go.
+        for more. Called again on the same work, it goes on: fields it dropped or thinned
+        stay as they are, and the next ones in order go. ``dicts`` is
+        ``walk_dicts(work.value)`` if the caller has it.
         """
         value, shape, notes = work.value, work.shape, work.notes
         f = shape.factoring
+        if f.derived:  # templates only rebuild links: the first thing to go (once)
+            excess -= len(_dumps(f.derived)) / scale
+            for hit, n in f.derived_hits.items():
+                shape.dropped[hit] = shape.dropped.get(hit, 0) + n
+            f.derived.clear()
+            notes.append("lossy: derivable links dropped")
         if dicts is None:
             dicts = walk_dicts(value)
         groups = field_groups(value, dicts)
