@@ -30,6 +30,7 @@ def run(
     budget: int = 10**9,
     query: str | None = None,
     count: Any = None,
+    parsed: Any = None,
 ) -> str:
     text = json.dumps(value, indent=2) if text is None else text
     counter = count or TOKENIZER.count
@@ -40,6 +41,7 @@ def run(
         original_tokens=counter(text),
         budget=budget,
         query=query,
+        parsed=parsed,
     )
     return JSONCompressor().compress(text, ctx).text
 
@@ -515,15 +517,8 @@ def test_values_orjson_reads_or_writes_inexactly_keep_their_exact_value(
     text = f"[{rows}]"
     expected = json.loads(literal)
     for budget in (10**9, TOKENIZER.count(text) // 4):
-        ctx = CompressContext(
-            ref=REF,
-            config=HeadroomConfig(),
-            count_tokens=TOKENIZER.count,
-            original_tokens=TOKENIZER.count(text),
-            budget=budget,
-            parsed=detect_kind(text).value if handed_over else None,
-        )
-        out = JSONCompressor().compress(text, ctx).text
+        parsed = detect_kind(text).value if handed_over else None
+        out = run(text=text, budget=budget, parsed=parsed)
         shown = _values_of(json.loads(out), "value")
         assert shown, out[:300]
         for v in shown:
