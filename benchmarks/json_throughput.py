@@ -79,7 +79,8 @@ def main() -> None:
 
     config = HeadroomConfig()
     compressor = get_compressor("json")
-    prepared: list[tuple[dict[str, object], int, dict[str, _Samples]]] = []
+    # (case id, input bytes, savings, timings per call)
+    prepared: list[tuple[str, int, float, dict[str, _Samples]]] = []
     for case in _cases():
         text = (CORPUS / str(case["file"])).read_text("utf-8")
         tokens = count_tokens(text)
@@ -103,21 +104,22 @@ def main() -> None:
             call()  # warm-up: caches, imports, the store's schema
         prepared.append(
             (
-                {**case, "savings": compress(text, query=query, tool=tool, config=config).savings},
+                str(case["id"]),
                 len(text.encode("utf-8")),
+                compress(text, query=query, tool=tool, config=config).savings,
                 {name: _Samples(call) for name, call in calls.items()},
             )
         )
     # every pass times every case once, so a drift in the host's speed touches all alike
     for _ in range(args.runs):
-        for _, _, samples in prepared:
+        for *_, samples in prepared:
             for sample in samples.values():
                 sample.run()
 
     rows: list[str] = []
     total_bytes = 0
     totals = {"alone": [0.0, 0.0], "e2e": [0.0, 0.0], "count": [0.0, 0.0]}
-    for case, nbytes, samples in prepared:
+    for case_id, nbytes, savings, samples in prepared:
         alone, counting, e2e = (samples[n].median() for n in ("alone", "count", "e2e"))
         total_bytes += nbytes
         for name, t in (("alone", alone), ("e2e", e2e), ("count", counting)):
@@ -126,7 +128,7 @@ def main() -> None:
         a_wall, a_cpu = alone.mbps(nbytes)
         e_wall, e_cpu = e2e.mbps(nbytes)
         rows.append(
-            f"| {case['id']} | {nbytes / 1000:.0f} | {float(str(case['savings'])):.1%} | "
+            f"| {case_id} | {nbytes / 1000:.0f} | {savings:.1%} | "
             f"{alone.wall * 1000:.1f} / {alone.cpu * 1000:.1f} | {a_wall:.1f} / {a_cpu:.1f} | "
             f"{e2e.wall * 1000:.1f} / {e2e.cpu * 1000:.1f} | {e_wall:.1f} / {e_cpu:.1f} | "
             f"{counting.wall * 1000:.1f} / {counting.cpu * 1000:.1f} |"
@@ -138,8 +140,8 @@ def main() -> None:
         return f"{total_bytes / wall / 1e6:.1f} / {total_bytes / cpu / 1e6:.1f}"
 
     def best(name: str) -> str:
-        wall = sum(samples[name].best().wall for _, _, samples in prepared)
-        cpu = sum(samples[name].best().cpu for _, _, samples in prepared)
+        wall = sum(samples[name].best().wall for *_, samples in prepared)
+        cpu = sum(samples[name].best().cpu for *_, samples in prepared)
         return f"{total_bytes / wall / 1e6:.1f} / {total_bytes / cpu / 1e6:.1f}"
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
