@@ -63,7 +63,7 @@ def _pool() -> ThreadPoolExecutor:
 
 
 #: Python strings may hold these; UTF-8 (and so a BPE encoder) cannot.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: A cut here splits no cl100k/o200k pre-token: right after a newline when the next line
 #: starts with a visible character, or with spaces/tabs and then one (not ``/`` right after
 #: the newline: o200k glues ``\n/`` to a line-ending punctuation run); or between an ASCII
@@ -121,7 +121,7 @@ class Tokenizer:
         try:
             return self._count(text)
         except UnicodeEncodeError:  # a lone surrogate: counted as the replacement character
-            return self._count(_LONE_SURROGATE.sub("\ufffd", text))
+            return self._count(LONE_SURROGATE.sub("\ufffd", text))
 
     def _count(self, text: str) -> int:
         encode = (self._fast if self._fast is not None else self._encoding).encode_ordinary

@@ -26,6 +26,8 @@ from typing import Any
 from orjson import dumps as _fast_dumps
 from orjson import loads as _fast_loads
 
+from .._tokens import LONE_SURROGATE
+
 #: Subtrees deeper than this are left as they are (bounded work on pathological nesting).
 MAX_DEPTH = 64
 #: Links shown to people stay literal: agents quote them to users and open them as is.
@@ -747,13 +749,9 @@ def dumps(v: Any) -> str:
             except TypeError:
                 pass
         out = _ENCODER.encode(v) if _C_ENCODE is None else "".join(_C_ENCODE(v, 0))
-    if out.isascii() or _SURROGATE.search(out) is None:
+    if out.isascii() or LONE_SURROGATE.search(out) is None:
         return out
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", out)
-
-
-#: A lone surrogate (JSON can escape one; UTF-8 cannot hold it, nor can a tokenizer).
-_SURROGATE = re.compile("[\ud800-\udfff]")
+    return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", out)
 
 
 def loads_own(text: str) -> Any:
