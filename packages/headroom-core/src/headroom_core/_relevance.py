@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)*")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -117,39 +119,75 @@ def word_terms(word: str) -> tuple[str, ...]:
 def term_counts(text: str) -> Counter[str]:
     """``Counter(terms(text))``: ``terms`` treats words one by one, so the words are counted
     first and each distinct word's terms (``word_terms``) get its count, in the same order."""
+    return _word_term_counts(_WORD.findall(text))
+
+
+def _word_term_counts(words: list[str]) -> Counter[str]:
     counts: Counter[str] = Counter()
     get = counts.get
-    for word, n in Counter(_WORD.findall(text)).items():
+    for word, n in Counter(words).items():
         for term in word_terms(word):
             counts[term] = get(term, 0) + n
     return counts
 
 
+@dataclass(frozen=True)
+class TermStats:
+    """What BM25 needs of one document for one query: its number of terms, and the counts
+    of the query's terms it holds (``term_stats``)."""
+
+    length: int
+    counts: dict[str, int]
+
+
+def term_stats(text: str, wanted: Collection[str]) -> TermStats:
+    """``text``'s ``TermStats`` for a query whose terms are ``wanted``, as ``term_counts``
+    would give them: each word's cached terms, counted in C, not term by term."""
+    found = list(chain.from_iterable(map(word_terms, _WORD.findall(text))))
+    hits = list(filter(wanted.__contains__, found))
+    return TermStats(len(found), dict(Counter(hits)) if hits else {})
+
+
 def bm25_scores(
-    docs: Sequence[str | Counter[str]], query: str, *, k1: float = 1.2, b: float = 0.75
+    docs: Sequence[str | Counter[str] | TermStats],
+    query: str,
+    *,
+    k1: float = 1.2,
+    b: float = 0.75,
 ) -> list[float]:
     """BM25 score of each document against ``query`` (0.0 where nothing matches).
 
-    ``docs`` are texts or precomputed term counters (``Counter(terms(text))``), so callers
-    scoring the same documents against several queries tokenise them once.
+    ``docs`` are texts, precomputed term counters (``Counter(terms(text))``) or
+    ``term_stats`` for this query's terms, so callers scoring the same documents again
+    tokenise them once.
     """
     q = Counter(terms(query))
     if not q or not docs:
         return [0.0] * len(docs)
-    counted = [d if isinstance(d, Counter) else Counter(terms(d)) for d in docs]
+    counted: list[Mapping[str, int]] = []
+    lengths: list[int] = []
+    for doc in docs:
+        if isinstance(doc, TermStats):
+            counted.append(doc.counts)
+            lengths.append(doc.length)
+        else:
+            c = doc if isinstance(doc, Counter) else Counter(terms(doc))
+            counted.append(c)
+            lengths.append(sum(c.values()))
     n = len(counted)
-    lengths = [sum(d.values()) for d in counted]
     avg = sum(lengths) / n or 1.0
     df: Counter[str] = Counter()
-    for d in counted:
-        df.update(t for t in q if t in d)
+    for doc, d in zip(docs, counted, strict=True):
+        if d:  # the counts of ``TermStats`` hold query terms only
+            df.update(d.keys() if isinstance(doc, TermStats) else [t for t in q if t in d])
     scores: list[float] = []
     for d, length in zip(counted, lengths, strict=True):
         score = 0.0
-        for t, qtf in q.items():
-            tf = d.get(t, 0)
-            if tf:
-                idf = math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
-                score += qtf * idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avg))
+        if d:
+            for t, qtf in q.items():
+                tf = d.get(t, 0)
+                if tf:
+                    idf = math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
+                    score += qtf * idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avg))
         scores.append(score)
     return scores

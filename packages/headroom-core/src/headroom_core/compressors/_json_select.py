@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from .._markers import MARKER_RE, REF_PATTERN
-from .._relevance import bm25_scores, term_counts, terms
+from .._relevance import TermStats, bm25_scores, term_stats, terms
 from ._json_factor import (
     KEEP_LITERAL_KEYS,
     MAP_MIN_KEYS,
@@ -272,7 +272,7 @@ def _relevant_texts(
     if not query or len(objs) <= KEEP_RELEVANT_TEXTS:
         return set()
     values = [o[key] if isinstance(o[key], str) else "" for o in objs]
-    scores = bm25_scores([memo.term_counts(v) for v in values], query)
+    scores = bm25_scores(query_stats(values, query, memo), query)
     ranked = sorted(range(len(objs)), key=lambda i: (-scores[i], i))
     return {i for i in ranked[:KEEP_RELEVANT_TEXTS] if scores[i] > 0}
 
@@ -325,16 +325,25 @@ def cut_strings(root: Any, cap: int, marker: Marker, found: LongStrings | None =
 
 @dataclass
 class SelectionMemo:
-    """What the selection rounds over one input share: field kinds and texts' term counts."""
+    """What the selection rounds over one input share: field kinds and texts' term stats
+    (for the one query of that input)."""
 
     kinds: dict[tuple[str, str], str | None] = field(default_factory=dict)
-    counts: dict[str, Counter[str]] = field(default_factory=dict)
+    stats: dict[str, TermStats] = field(default_factory=dict)
 
-    def term_counts(self, text: str) -> Counter[str]:
-        found = self.counts.get(text)
+    def term_stats(self, text: str, query: str) -> TermStats:
+        found = self.stats.get(text)
         if found is None:
-            found = self.counts[text] = term_counts(text)
+            found = self.stats[text] = term_stats(text, key_terms(query))
         return found
+
+
+def query_stats(texts: list[str], query: str, memo: SelectionMemo | None) -> list[TermStats]:
+    """``term_stats`` of each text for ``query``, through ``memo`` if given."""
+    if memo is None:
+        wanted = key_terms(query)
+        return [term_stats(t, wanted) for t in texts]
+    return [memo.term_stats(t, query) for t in texts]
 
 
 @lru_cache(maxsize=4096)
@@ -405,8 +414,7 @@ def row_priorities(
         if 0 <= i < n:
             prio[i] += 4.0
     if query and query.strip():
-        count = term_counts if memo is None else memo.term_counts
-        scores = bm25_scores([count(t) for t in texts], query)
+        scores = bm25_scores(query_stats(texts, query, memo), query)
         top = max(scores, default=0.0)
         if top > 0:
             for i, s in enumerate(scores):

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from .._relevance import bm25_scores, term_counts
+from .._relevance import bm25_scores
 from ._json_factor import MAX_DEPTH, dumps, is_map
 from ._json_select import (
     MARKER_CHARS,
@@ -20,6 +20,7 @@ from ._json_select import (
     SelectionMemo,
     json_size,
     positional,
+    query_stats,
     row_text,
 )
 
@@ -106,8 +107,7 @@ def collapse_usual_runs(
     texts = [row_text(r) for r in items]
     matched: set[int] = set()
     if query and query.strip():
-        count = term_counts if memo is None else memo.term_counts
-        scores = bm25_scores([count(t) for t in texts], query)
+        scores = bm25_scores(query_stats(texts, query, memo), query)
         matched = {i for i, s in enumerate(scores) if s > 0}
     n = len(items)
     plain = [
