@@ -57,6 +57,7 @@ from ._json_select import (
     DEEP_KIND,
     FIELD_KINDS,
     LINK_KIND,
+    Fields,
     SelectionMemo,
     candidate_arrays,
     choose_string_cap,
@@ -139,6 +140,14 @@ class _Work:
     selected: bool = False
     #: fields dropped (or thinned to the texts the query matches) by a step: left alone after
     fields_done: set[tuple[str, str]] = field(default_factory=set)
+    #: ``walk_dicts(value)`` and ``field_groups`` of it while no step changed the objects
+    #: beyond taking scalars out or cutting strings (the fields dropped left the groups)
+    walk: Dicts | None = None
+    groups: Fields | None = None
+
+    def reshaped(self) -> None:
+        """A step removed an object or array, or made an object a map: walk again."""
+        self.walk = self.groups = None
 
 
 def parse(text: str) -> tuple[Any, bool]:
@@ -594,11 +603,16 @@ class JSONCompressor:
                 shape.dropped[hit] = shape.dropped.get(hit, 0) + n
             f.derived.clear()
             notes.append("lossy: derivable links dropped")
-        if dicts is None:
-            dicts = walk_dicts(value)
-        groups = field_groups(value, dicts)
-        for done in work.fields_done:
-            groups.pop(done, None)
+        if dicts is not None:
+            work.walk, work.groups = dicts, None
+        elif work.walk is None:
+            work.walk, work.groups = walk_dicts(value), None
+        dicts = work.walk
+        groups = work.groups
+        if groups is None:
+            groups = work.groups = field_groups(value, dicts)
+            for done in work.fields_done:
+                groups.pop(done, None)
         if f.const and excess > 0 and not work.defaults_done:
             # API links stated once still cost their characters
             work.defaults_done = True
@@ -613,7 +627,9 @@ class JSONCompressor:
             if step in ("inner", "inner_rows"):
                 thin = self._shrink_inner if step == "inner" else self._thin_inner
                 saved = thin(value, excess, ctx, notes, memo)
-                work.selected = work.selected or saved > 0
+                if saved:
+                    work.selected = True
+                    work.reshaped()
                 excess -= saved
             elif step.startswith("cap"):
                 found = list(long_strings(value))
@@ -624,11 +640,14 @@ class JSONCompressor:
                 cut_strings(f.const, cap, ctx.marker)
                 notes.append(f"lossy: long strings cut to {cap} characters")
             else:
-                dropped, saved = drop_fields(groups, _STEP_KINDS[step], excess, ctx.query, memo)
+                took = drop_fields(groups, _STEP_KINDS[step], excess, ctx.query, memo)
+                dropped = took.dropped
                 work.fields_done.update(dropped)
+                if took.reshaped:
+                    work.reshaped()
                 if not dropped:
                     continue
-                excess -= saved
+                excess -= took.saved
                 for hit, n in dropped.items():
                     shape.dropped[hit] = shape.dropped.get(hit, 0) + n
                 notes.append(f"lossy: {_STEP_NOTES[step]} dropped")
@@ -643,9 +662,10 @@ class JSONCompressor:
             if saved_rows:
                 notes.append(_ROWS_NOTE)
                 work.selected = True
+                work.reshaped()
             excess -= saved_rows
         lossy = shape.sampled > 0 or any(n.startswith("lossy") for n in notes)
-        return _render(value, shape, ctx, lossy=lossy)
+        return _render(value, shape, ctx, lossy=lossy, dicts=work.walk)
 
     @staticmethod
     def _shrink_inner(

@@ -185,18 +185,29 @@ def field_groups(root: Any, dicts: Dicts | None = None) -> Fields:
     return groups
 
 
+@dataclass
+class DroppedFields:
+    """What ``drop_fields`` did: values lost per field, characters saved, and whether the
+    tree's objects changed beyond losing scalars (``walk_dicts`` of it is then out of date)."""
+
+    dropped: dict[tuple[str, str], int]
+    saved: float
+    reshaped: bool
+
+
 def drop_fields(
     groups: Fields,
     kinds: tuple[str, ...],
     excess_chars: float,
     query: str | None,
     memo: SelectionMemo | None = None,
-) -> tuple[dict[tuple[str, str], int], float]:
+) -> DroppedFields:
     """Drop whole fields of the given kinds, biggest first, until ``excess_chars`` are saved.
 
     Keys the query names are kept; dropped fields leave ``groups``. ``memo.kinds`` keeps
-    each field's kind across calls (cutting strings never changes a kind). Returns how many
-    values each dropped field lost (for the legend's marker) and the characters saved.
+    each field's kind across calls (cutting strings never changes a kind). ``reshaped``
+    is True if an object or array went with a field, or an object that lost one is now a
+    map (``is_map``: only objects left).
     """
     wanted = key_terms(query or "")
     memo = SelectionMemo() if memo is None else memo
@@ -216,6 +227,7 @@ def drop_fields(
     candidates.sort()
     dropped: dict[tuple[str, str], int] = {}
     saved = 0.0
+    reshaped = False
     for _, neg_size, (path, key) in candidates:
         if saved >= excess_chars:
             break
@@ -224,12 +236,14 @@ def drop_fields(
         for n, o in enumerate(objs):
             if n in keep:
                 saved -= json_size(o[key]) + len(key) + 4  # not saved after all
-            else:
-                del o[key]
+                continue
+            c = o.pop(key).__class__
+            if c is dict or c is list or (len(o) >= MAP_MIN_KEYS and is_map(o)):
+                reshaped = True
         if len(keep) < len(objs):
             dropped[(path, key)] = len(objs) - len(keep)
         saved -= neg_size
-    return dropped, saved
+    return DroppedFields(dropped, saved, reshaped)
 
 
 def drop_defaults(
