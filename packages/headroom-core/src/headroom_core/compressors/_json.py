@@ -290,7 +290,16 @@ def _walked_alike(factoring: Factoring, expanded: Expanded) -> bool:
     """
     if any(v == {} for defaults in factoring.const.values() for v in defaults.values()):
         return False
-    return all(is_map(obj) == (id(obj) in expanded.maps) for _, obj, _ in expanded.dicts)
+    # only objects at the paths it factored lost keys
+    touched = factoring.const.keys() | factoring.derived.keys()
+    if not touched:
+        return True
+    maps = expanded.maps
+    return all(
+        is_map(obj) == (id(obj) in maps)
+        for path, obj, _ in expanded.dicts
+        if (path or ".") in touched
+    )
 
 
 _JSON_START = re.compile(r"\s*[\[{]")
