@@ -15,6 +15,8 @@ from headroom_core._tokens import get_tokenizer
 from headroom_core.compressors import CompressContext
 from headroom_core.compressors._json import JSONCompressor
 
+from ..conftest import case_text
+
 REF = "hr_" + "a" * 20
 ORIGINAL_LOSSLESS = f"[headroom: 0 values omitted (lossless compact form); ref={REF}]"
 ORIGINAL_LOSSY = (
@@ -568,3 +570,26 @@ def test_a_null_link_is_derived_only_from_a_null_field() -> None:
     # without such a null, the legend does not mention it
     plain = json.loads(run(users[:10]))
     assert "null if" not in plain["@legend"]["how"]
+
+
+def test_compress_factors_json_while_the_input_is_counted(
+    corpus_cases: list[dict[str, Any]], tmp_path: Any
+) -> None:
+    # headroom_core.compress runs the lossless stage before the count ends (budget 0 then):
+    # the output is the compressor's own with the budget from the finished count
+    config = HeadroomConfig(home=tmp_path)
+    for case in [c for c in corpus_cases if c["kind"] == "json"][:3]:
+        text = case_text(case)
+        got = compress(text, query=case["query"], tool=case["tool"], config=config)
+        tokens = TOKENIZER.count(text)
+        assert got.original_tokens == tokens and got.ref is not None
+        ctx = CompressContext(
+            ref=got.ref,
+            config=config,
+            count_tokens=TOKENIZER.count,
+            original_tokens=tokens,
+            budget=config.budget_for("json", tokens),
+            query=case["query"],
+            tool=case["tool"],
+        )
+        assert got.text == JSONCompressor().compress(text, ctx).text

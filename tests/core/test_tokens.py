@@ -142,3 +142,42 @@ def test_many_callers_count_long_texts_at_once() -> None:
     with ThreadPoolExecutor(8) as callers:  # more callers than counting threads
         counted = list(callers.map(tok.count, texts * 3))
     assert counted == expected * 3
+
+
+def test_a_count_begun_in_the_background_is_exact(
+    corpus_cases: list[dict[str, Any]],
+) -> None:
+    tok = get_tokenizer()
+    texts = [case_text(c) for c in corpus_cases if c["kind"] == "json"][:4]
+    texts.append("".join(f"ok {i} \ud800 lone\n" for i in range(5_000)))  # a lone surrogate
+    texts.append("short")
+    for text in texts:
+        pending = tok.count_later(text)
+        assert pending.result() == tok.count(text)
+        assert pending.result() == tok.count(text)  # counted once, then kept
+
+
+def test_background_counts_with_more_callers_than_threads() -> None:
+    texts = ["".join(f"row {i}: {k}={i * k}\n" for i in range(3_000)) for k in range(1, 9)]
+    tok = get_tokenizer()
+    expected = [len(tok.encode(t)) for t in texts]
+
+    def later(text: str) -> int:
+        pending = tok.count_later(text)
+        tok.count(text[::-1])  # the caller's own work meanwhile, counting too
+        return pending.result()
+
+    with ThreadPoolExecutor(8) as callers:
+        counted = list(callers.map(later, texts * 3))
+    assert counted == expected * 3
+
+
+def test_below_is_known_from_the_length_when_every_token_is_shorter() -> None:
+    tok = get_tokenizer()
+    assert tok.max_token_chars == 128  # cl100k's longest token
+    long_text = "x" * (200 * 128)
+    pending = tok.count_later(long_text)
+    assert not pending.below(200)
+    assert pending.result() == tok.count(long_text) >= 200
+    short = tok.count_later(" " * 400)
+    assert short.below(200) == (tok.count(" " * 400) < 200)

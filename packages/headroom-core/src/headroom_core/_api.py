@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from ._config import HeadroomConfig
@@ -11,9 +12,10 @@ from ._exceptions import RefNotFoundError, StoreError
 from ._jsonio import to_json_text
 from ._markers import MARKER_RE, REF_RE
 from ._search import query_original
-from ._tokens import get_tokenizer
+from ._tokens import PendingCount, get_tokenizer
 from ._types import KINDS, Compression
 from .compressors import CompressContext, get_compressor
+from .compressors._base import Prepared, Preparing
 from .compressors._fallback import binary_stand_in, head_tail
 from .store import (
     CCRStore,
@@ -108,22 +110,30 @@ def compress(
     huge = len(text) > config.max_input_bytes
     if huge:
         sample = text[: 1024 * 1024]
-        original_tokens = int(tokenizer.count(sample) * len(text) / max(1, len(sample)))
+        tokens_in = PendingCount.of(int(tokenizer.count(sample) * len(text) / max(1, len(sample))))
+    elif len(text) >= max(1, config.min_tokens) * tokenizer.max_token_chars:
+        # at least ``min_tokens`` tokens, whatever the text: the exact count goes on while
+        # the input is detected, hashed and (JSON) factored
+        tokens_in = tokenizer.count_later(text)
     else:
-        original_tokens = tokenizer.count(text)
+        tokens_in = PendingCount.of(tokenizer.count(text))
     # the text *is* the original (a str, or bytes that decode to it): passing it on loses nothing
     faithful = text == original or (
         isinstance(original, bytes) and text.encode("utf-8") == original
     )
-    if forced != "binary" and not huge and original_tokens < config.min_tokens and faithful:
+    if forced != "binary" and not huge and tokens_in.below(config.min_tokens) and faithful:
         return _passthrough(
-            text, forced or "text", original_tokens, tokenizer, "passthrough: below min_tokens"
+            text, forced or "text", tokens_in.result(), tokenizer, "passthrough: below min_tokens"
         )
     if forced != "binary" and not huge and faithful and MARKER_RE.search(text):
         # a compressed output again (a wrapped tool behind a middleware, a replayed message):
         # compressing it twice would nest markers and store the compressed text as original
         return _passthrough(
-            text, forced or "text", original_tokens, tokenizer, "passthrough: already compressed"
+            text,
+            forced or "text",
+            tokens_in.result(),
+            tokenizer,
+            "passthrough: already compressed",
         )
 
     try:
@@ -133,7 +143,7 @@ def compress(
             faithful,
             forced,
             huge,
-            original_tokens,
+            tokens_in,
             query,
             tool,
             path,
@@ -143,6 +153,7 @@ def compress(
         )
     except Exception:
         log.exception("headroom: compression failed; passing the original through")
+        original_tokens = tokens_in.result()
         if not faithful:  # binary, NULs or lone surrogates: never hand those to a model
             return _store_only(
                 text, original, forced or "text", original_tokens, config, store, tokenizer
@@ -203,7 +214,7 @@ def _compress(
     faithful: bool,
     forced: str | None,
     huge: bool,
-    original_tokens: int,
+    tokens_in: PendingCount,
     query: str | None,
     tool: str | None,
     path: str | None,
@@ -212,6 +223,7 @@ def _compress(
     tokenizer: Any,
 ) -> Compression:
     if forced == "binary":
+        original_tokens = tokens_in.result()
         data, _ = encode_original(original)
         ref = _store_original(original, "binary", config, store, {"tool": tool})
         out = binary_stand_in(data, ref)
@@ -240,15 +252,12 @@ def _compress(
 
     data, _ = encode_original(original)
     ref = make_ref(data, config.namespace, load_secret(config.resolved_home))
-    budget = config.budget_for(kind, original_tokens)
-    if huge and config.max_output_tokens is None:
-        budget = min(budget, _OVERSIZED_OUTPUT_TOKENS)
     ctx = CompressContext(
         ref=ref,
         config=config,
         count_tokens=tokenizer.count,
-        original_tokens=original_tokens,
-        budget=budget,
+        original_tokens=0,  # below, once counted
+        budget=0,
         query=query,
         tool=tool,
         path=path,
@@ -256,16 +265,27 @@ def _compress(
         options=config.options(kind),
         parsed=parsed,
     )
+    compressor = None if huge else get_compressor(kind)
+    # a first stage that needs no budget runs while the input is still being counted
+    prepared = _prepare(compressor, text, ctx)
+    original_tokens = tokens_in.result()
+    budget = config.budget_for(kind, original_tokens)
+    if huge and config.max_output_tokens is None:
+        budget = min(budget, _OVERSIZED_OUTPUT_TOKENS)
+    ctx = replace(ctx, original_tokens=original_tokens, budget=budget)
     notes: tuple[str, ...]
     known_tokens: int | None = None
-    if huge:
+    if compressor is None:
         out = head_tail(text, ctx, reason=f"input over {config.max_input_bytes} bytes, not parsed")
         notes = (
             "oversized input: head and tail kept",
             "original_tokens estimated from a 1 MiB sample",
         )
     else:
-        result = get_compressor(kind).compress(text, ctx)
+        if prepared is not None:
+            result = prepared.finish(ctx)
+        else:
+            result = compressor.compress(text, ctx)
         out, notes = result.text, result.notes
         language = result.language or language
         known_tokens = result.tokens
@@ -301,6 +321,11 @@ def _compress(
         tokenizer.exact and not huge,
         notes,
     )
+
+
+def _prepare(compressor: object, text: str, ctx: CompressContext) -> Prepared | None:
+    """The budget-free first stage of ``compressor``, if it has one (``Preparing``)."""
+    return compressor.prepare(text, ctx) if isinstance(compressor, Preparing) else None
 
 
 def fetch_original(

@@ -123,8 +123,14 @@ class Tokenizer:
         except UnicodeEncodeError:  # a lone surrogate: counted as the replacement character
             return self._count(LONE_SURROGATE.sub("\ufffd", text))
 
+    def _encoder(self) -> Any:
+        """The ``encode_ordinary`` counting runs on, or None for the estimate."""
+        if self._encoding is None:
+            return None
+        return (self._fast if self._fast is not None else self._encoding).encode_ordinary
+
     def _count(self, text: str) -> int:
-        encode = (self._fast if self._fast is not None else self._encoding).encode_ordinary
+        encode = self._encoder()
         if len(text) >= _PARALLEL_MIN_CHARS and _THREADS > 1:
             size = max(_MIN_PIECE_CHARS, len(text) // _THREADS + 1)
             pieces = split_at_token_boundaries(text, size)
@@ -140,6 +146,19 @@ class Tokenizer:
                 return sum(len(encode(p)) for p in pieces) + sum(len(f.result()) for f in rest)
         return len(encode(text))
 
+    def count_later(self, text: str) -> PendingCount:
+        """``count(text)``, begun now on a waiting thread when ``text`` is long and one is
+        free; ``result()`` gives it (see ``PendingCount``)."""
+        return PendingCount(self, text)
+
+    @property
+    def max_token_chars(self) -> int:
+        """No token holds more characters than this (so a text of ``n`` characters has at
+        least ``n / max_token_chars`` tokens)."""
+        if self._encoding is None:
+            return 4  # the estimate counts a token per 4 characters, rounding up
+        return _longest_token(self._encoding)
+
     def encode(self, text: str) -> list[int]:
         if self._encoding is None:
             raise RuntimeError("no tiktoken encoding is available (character estimate in use)")
@@ -149,6 +168,95 @@ class Tokenizer:
         if self._encoding is None:
             raise RuntimeError("no tiktoken encoding is available (character estimate in use)")
         return str(self._encoding.decode(tokens))
+
+
+#: The share of a text ``PendingCount`` hands to the waiting thread; the caller encodes the
+#: rest when it asks for the result, after its own work (one piece each: a waiting thread
+#: handed a second piece would wait for the interpreter lock while the caller runs Python).
+_BACKGROUND_SHARE = 0.75
+
+
+class PendingCount:
+    """The exact token count of a text, begun on a waiting thread while the caller works on.
+
+    A long text (from ``_PARALLEL_MIN_CHARS``) is cut at an exact pre-token boundary; a
+    waiting thread encodes the first piece while the caller goes on, and ``result()``
+    encodes the rest on the caller's thread and adds the two. Without a free waiting thread
+    (another caller is using it), or for a short text, ``result()`` counts it all then.
+    """
+
+    def __init__(self, tokenizer: Tokenizer, text: str) -> None:
+        self._tokenizer: Tokenizer | None = tokenizer
+        self._text = text
+        self._value: int | None = None
+        self._rest: list[str] = []
+        self._first: Future[Any] | None = None
+        encode = tokenizer._encoder()
+        if encode is None or _THREADS < 2 or len(text) < _PARALLEL_MIN_CHARS:
+            return
+        pieces = split_at_token_boundaries(text, int(len(text) * _BACKGROUND_SHARE))
+        if len(pieces) < 2 or not _IDLE.acquire(blocking=False):
+            return
+        started = threading.Event()
+
+        def first(piece: str) -> Any:
+            started.set()
+            return encode(piece)
+
+        self._first = _pool().submit(first, pieces[0])
+        self._first.add_done_callback(_release_idle)
+        self._rest = pieces[1:]
+        # until the waiting thread holds the interpreter lock it cannot begin, and a thread
+        # asking for the lock gets it only after the switch interval (5 ms) while this one
+        # runs Python: wait for it here, a few hundred microseconds
+        started.wait(0.05)
+
+    @classmethod
+    def of(cls, value: int) -> PendingCount:
+        """A count known already."""
+        done = cls.__new__(cls)
+        done._tokenizer, done._text, done._value = None, "", value
+        done._rest, done._first = [], None
+        return done
+
+    def below(self, n: int) -> bool:
+        """``result() < n``, known without the count when the text is too long for it."""
+        tokenizer = self._tokenizer
+        if (
+            self._value is None
+            and tokenizer is not None
+            and len(self._text) >= n * tokenizer.max_token_chars
+        ):
+            return False
+        return self.result() < n
+
+    def result(self) -> int:
+        """The count (the caller's share is encoded now, once)."""
+        if self._value is None:
+            self._value = self._finish()
+        return self._value
+
+    def _finish(self) -> int:
+        tokenizer, first = self._tokenizer, self._first
+        assert tokenizer is not None  # a count known already has its value
+        if first is None:
+            return tokenizer.count(self._text)
+        encode = tokenizer._encoder()
+        assert encode is not None  # there is a first piece only with an encoder
+        try:
+            rest = sum(len(encode(p)) for p in self._rest)
+            return rest + len(first.result())
+        except UnicodeEncodeError:  # a lone surrogate: counted as the replacement character
+            first.exception()  # the waiting thread is done with its piece
+            return tokenizer.count(self._text)
+
+
+@lru_cache(maxsize=8)
+def _longest_token(encoding: Any) -> int:
+    """The most bytes (so characters) any token of ``encoding`` holds (no bound known:
+    a size no text reaches)."""
+    ranks = getattr(encoding, "_mergeable_ranks", None)
+    return max(map(len, ranks)) if ranks else 1 << 62
 
 
 def encoding_for_model(model: str | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from .._config import HeadroomConfig
 from .._markers import format_marker
@@ -62,3 +62,22 @@ class Compressor(Protocol):
     kind: ClassVar[str]
 
     def compress(self, text: str, ctx: CompressContext) -> CompressorResult: ...
+
+
+class Prepared(Protocol):
+    """A compressor's work that needed no budget, waiting for it (see ``Preparing``)."""
+
+    def finish(self, ctx: CompressContext) -> CompressorResult: ...
+
+
+@runtime_checkable
+class Preparing(Protocol):
+    """A compressor with a first stage that needs no budget (JSON's lossless stage).
+
+    ``headroom_core.compress`` runs ``prepare`` while a waiting thread counts the input's
+    tokens, then ``finish`` with the budget that count gives. ``prepare`` reads neither
+    ``ctx.budget`` nor ``ctx.original_tokens`` (both are 0 there) and counts no tokens;
+    ``compress(text, ctx)`` is ``prepare(text, ctx).finish(ctx)``.
+    """
+
+    def prepare(self, text: str, ctx: CompressContext) -> Prepared: ...

@@ -459,10 +459,40 @@ def _render_compact(
     return _dumps({"@legend": legend, "@data": data})
 
 
+@dataclass
+class _Lossless:
+    """The lossless stage's outcome, waiting for the budget (``JSONCompressor.prepare``)."""
+
+    compressor: JSONCompressor
+    stdlib: bool  # the value of ``stdlib_only`` the tree is written with
+    done: CompressorResult | None = None  # a scalar: nothing depends on the budget
+    value: Any = None
+    shape: _Shape = field(default_factory=_Shape)
+    notes: list[str] = field(default_factory=list)
+    dicts: Dicts | None = None
+    pristine: str = ""
+    compact: str = ""
+    plain: str | None = None
+
+    def finish(self, ctx: CompressContext) -> CompressorResult:
+        if self.done is not None:
+            return self.done
+        stdlib = stdlib_only()
+        token = stdlib.set(self.stdlib)
+        try:
+            return self.compressor._finish(self, ctx)
+        finally:
+            stdlib.reset(token)
+
+
 class JSONCompressor:
     kind: ClassVar[str] = "json"
 
     def compress(self, text: str, ctx: CompressContext) -> CompressorResult:
+        return self.prepare(text, ctx).finish(ctx)
+
+    def prepare(self, text: str, ctx: CompressContext) -> _Lossless:
+        """The lossless stage, which needs no budget (``ctx.budget`` is not read)."""
         # kind detection's value (read by orjson) is this call's own: it may be changed in place
         parsed = ctx.parsed
         if isinstance(parsed, (dict, list)):
@@ -474,18 +504,19 @@ class JSONCompressor:
         stdlib = stdlib_only()
         token = stdlib.set(not fast)
         try:
-            return self._compress(text, ctx, value, jsonl, stdlib)
+            return self._lossless(text, ctx, value, jsonl, stdlib)
         finally:
             stdlib.reset(token)
 
-    def _compress(
+    def _lossless(
         self, text: str, ctx: CompressContext, value: Any, jsonl: bool, stdlib: ContextVar[bool]
-    ) -> CompressorResult:
+    ) -> _Lossless:
         if not isinstance(value, (dict, list)):
             if isinstance(value, float) and odd_float(value):
                 stdlib.set(True)
                 value = parse(text)[0]
-            return CompressorResult(_dumps(value), ("minified",))
+            done = CompressorResult(_dumps(value), ("minified",))
+            return _Lossless(self, stdlib.get(), done)
         shape = _Shape(jsonl=jsonl)
         notes: list[str] = []
         max_items = int(ctx.options.get("max_items", MAX_ITEMS))
@@ -511,7 +542,7 @@ class JSONCompressor:
                 dicts = expanded.dicts  # the first round may use the walk
         f = shape.factoring
         pristine = _dumps(value)
-        compact = out = _render(value, shape, ctx, dicts=dicts)
+        compact = _render(value, shape, ctx, dicts=dicts)
         notes.append("lossless: minified, factored")
         # the plain minified form, for inputs too small or too varied for a legend to pay off
         plain = None
@@ -523,9 +554,14 @@ class JSONCompressor:
                 # read again as before: orjson reads it exactly unless the first reading
                 # found odd floats (then the standard library reads everything)
                 plain = _dumps(_parse(text, fast=not stdlib.get())[0])
-        if plain is not None and len(plain) <= len(compact):
-            out = plain
+        return _Lossless(
+            self, stdlib.get(), None, value, shape, notes, dicts, pristine, compact, plain
+        )
 
+    def _finish(self, done: _Lossless, ctx: CompressContext) -> CompressorResult:
+        value, shape, notes, dicts = done.value, done.shape, done.notes, done.dicts
+        pristine, compact, plain = done.pristine, done.compact, done.plain
+        out = plain if plain is not None and len(plain) <= len(compact) else compact
         ratio, exact = _tokens_per_char(out, ctx)
         if (len(out) * ratio if exact is None else exact) <= ctx.budget:
             return CompressorResult(
