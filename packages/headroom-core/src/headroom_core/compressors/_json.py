@@ -58,6 +58,7 @@ from ._json_select import (
     FIELD_KINDS,
     LINK_KIND,
     Fields,
+    LongStrings,
     SelectionMemo,
     candidate_arrays,
     choose_string_cap,
@@ -69,6 +70,7 @@ from ._json_select import (
     sample_long_arrays,
     select_entries,
     select_rows,
+    still_long,
 )
 from ._json_series import collapse_usual_runs, inner_arrays
 
@@ -144,10 +146,17 @@ class _Work:
     #: beyond taking scalars out or cutting strings (the fields dropped left the groups)
     walk: Dicts | None = None
     groups: Fields | None = None
+    long: LongStrings | None = None  # ``long_strings(value)``, as the last step found them
 
     def reshaped(self) -> None:
         """A step removed an object or array, or made an object a map: walk again."""
-        self.walk = self.groups = None
+        self.walk = self.groups = self.long = None
+
+    def long_strings(self) -> LongStrings:
+        """``long_strings(self.value)``, refreshed from the last result while it holds."""
+        found = self.long
+        self.long = found = long_strings(self.value) if found is None else still_long(found)
+        return found
 
 
 def parse(text: str) -> tuple[Any, bool]:
@@ -677,7 +686,7 @@ class JSONCompressor:
                     work.reshaped()
                 excess -= saved
             elif step.startswith("cap"):
-                found = list(long_strings(value))
+                found = work.long_strings()
                 cap = choose_string_cap(value, excess, floor=int(step[3:] or 0), found=found)
                 if cap is None:
                     continue

@@ -118,6 +118,17 @@ def long_strings(root: Any) -> list[tuple[Any, Any, str]]:
     return found
 
 
+def still_long(found: list[tuple[Any, Any, str]]) -> list[tuple[Any, Any, str]]:
+    """``long_strings`` again, from an earlier result for the same tree: right while no object
+    or array left it since (strings were cut, scalar fields dropped)."""
+    out: list[tuple[Any, Any, str]] = []
+    for container, key, _ in found:
+        v = container.get(key) if container.__class__ is dict else container[key]
+        if v.__class__ is str and len(v) > PROTECTED_CHARS and not v.startswith("[headroom: "):
+            out.append((container, key, v))
+    return out
+
+
 _SEGMENT = re.compile(r"\.\*|\.[^.\[]+|\[\]")
 
 
