@@ -140,6 +140,9 @@ class _Work:
     defaults_done: bool = False
     #: items of an array were selected (rows, nested items, runs of usual values)
     selected: bool = False
+    #: an output of this work was counted: rows may go (before that, estimates alone
+    #: would decide which rows go, and they miss by a share of all that goes)
+    measured: bool = False
     #: fields dropped (or thinned to the texts the query matches) by a step: left alone after
     fields_done: set[tuple[str, str]] = field(default_factory=set)
     #: ``walk_dicts(value)`` and ``field_groups`` of it while no step changed the objects
@@ -600,10 +603,12 @@ class JSONCompressor:
             if work is None:
                 # rendering left the tree as it was: the first round may use it, and its walk
                 tree, walked = (value, dicts) if not rounds else (loads_own(pristine), None)
-                work = _Work(tree, shape.copy(), list(notes))
+                # after a round that selected rows, rows go from the start
+                work = _Work(tree, shape.copy(), list(notes), measured=rounds > 0)
                 excess = (len(out) - target / ratio) / scale
                 lossy = self._drop(work, walked, excess, scale, ctx, memo)
             else:
+                work.measured = True
                 lossy = self._drop(work, None, more, scale, ctx, memo)
             rounds += 1
             if lossy not in counted:
@@ -617,7 +622,10 @@ class JSONCompressor:
                     target *= aim / got
                     work = None
                 else:  # plain characters still to go, at this output's own tokens per char
-                    more = GO_ON * (got - aim) * len(lossy) / got / scale
+                    # (asked for no more than that when rows may go next for the first time)
+                    more = (
+                        (GO_ON if work.measured else 1.0) * (got - aim) * len(lossy) / got / scale
+                    )
                 continue
             best = last
             settled = got >= FULL * ctx.budget or _ROWS_NOTE not in work.notes
@@ -652,7 +660,8 @@ class JSONCompressor:
         value, shape, notes = work.value, work.shape, work.notes
         f = shape.factoring
         if f.derived:  # templates only rebuild links: the first thing to go (once)
-            excess -= len(_dumps(f.derived)) / scale
+            # the legend states them with paths of equal templates merged
+            excess -= len(_dumps(_merge_paths(f.derived))) / scale
             for hit, n in f.derived_hits.items():
                 shape.dropped[hit] = shape.dropped.get(hit, 0) + n
             f.derived.clear()
@@ -676,7 +685,7 @@ class JSONCompressor:
             for hit, n in gone.items():
                 shape.dropped[hit] = shape.dropped.get(hit, 0) + n
         for step in ("fields", "inner", "cap240", "text", "deep", "link", "cap", "inner_rows"):
-            if excess <= 0:
+            if excess <= 0 or (step == "inner_rows" and not work.measured):
                 break
             if step in ("inner", "inner_rows"):
                 thin = self._shrink_inner if step == "inner" else self._thin_inner
@@ -705,7 +714,7 @@ class JSONCompressor:
                 for hit, n in dropped.items():
                     shape.dropped[hit] = shape.dropped.get(hit, 0) + n
                 notes.append(f"lossy: {_STEP_NOTES[step]} dropped")
-        for rows in candidate_arrays(value) if excess > 0 else []:
+        for rows in candidate_arrays(value) if excess > 0 and work.measured else []:
             if excess <= 0:
                 break
             if isinstance(rows, dict):
