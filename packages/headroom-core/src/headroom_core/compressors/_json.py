@@ -580,15 +580,15 @@ class JSONCompressor:
                 out, ("lossless: minified",) if out is plain else tuple(notes), tokens=exact
             )
         out = compact
-        # the first selection is asked for the budget. Over it, a selection goes on from where
-        # it stopped, asked for what its own output shows is still too much (down to ``aim``,
-        # a little under the budget: estimates miss by a share of what goes, so a budget just
-        # under the lossless size needs little margin); well under it with rows dropped, it
-        # starts afresh from the lossless tree with a target scaled by the miss
+        # every selection is asked for ``aim``, a little under the budget: estimates miss by a
+        # share of what goes, so a budget just under the lossless size needs little margin.
+        # Over the budget, a selection goes on from where it stopped, asked for what its own
+        # output shows is still too much; well under it with rows dropped, it starts afresh
+        # from the lossless tree with a target scaled by the miss
         scale = len(out) / max(1, len(pristine))
         lossless_tokens = len(out) * ratio if exact is None else exact
         aim = ctx.budget - (1 - AIM) * min(ctx.budget, max(0.0, lossless_tokens - ctx.budget))
-        target = float(ctx.budget)
+        target = aim
         best: tuple[str, list[str]] | None = None
         last = (out, notes)
         counted: dict[str, int] = {}  # a round may give the same text as an earlier one
