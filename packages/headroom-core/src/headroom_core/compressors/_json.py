@@ -100,6 +100,12 @@ AIM = 0.95
 #: much: its steps often save less than they estimate, and another round costs more than
 #: the few tokens of budget this can leave unused.
 GO_ON = 1.25
+#: What a selection keeps holds this many times the tokens per character of the whole
+#: lossless output (links, long text and their keys go first): the first selection is asked
+#: for characters at that rate. Measured on the lossy outputs of the corpus JSON: median
+#: 1.12, from 0.87 to 1.31. Rows go only after an output was counted, so an ask too large
+#: costs string cuts and fields, never rows.
+DENSER = 1.1
 #: An output this close to the budget that dropped rows is final; a shorter one is tried
 #: again with fewer rows dropped.
 FULL = 0.9
@@ -605,7 +611,7 @@ class JSONCompressor:
                 tree, walked = (value, dicts) if not rounds else (loads_own(pristine), None)
                 # after a round that selected rows, rows go from the start
                 work = _Work(tree, shape.copy(), list(notes), measured=rounds > 0)
-                excess = (len(out) - target / ratio) / scale
+                excess = (len(out) - target / (ratio * DENSER)) / scale
                 lossy = self._drop(work, walked, excess, scale, ctx, memo)
             else:
                 work.measured = True
