@@ -146,10 +146,10 @@ class Tokenizer:
                 return sum(len(encode(p)) for p in pieces) + sum(len(f.result()) for f in rest)
         return len(encode(text))
 
-    def count_later(self, text: str) -> PendingCount:
+    def count_later(self, text: str, share: float = 0.5) -> PendingCount:
         """``count(text)``, begun now on a waiting thread when ``text`` is long and one is
-        free; ``result()`` gives it (see ``PendingCount``)."""
-        return PendingCount(self, text)
+        free (``share`` of it there); ``result()`` gives it (see ``PendingCount``)."""
+        return PendingCount(self, text, share)
 
     @property
     def max_token_chars(self) -> int:
@@ -170,32 +170,28 @@ class Tokenizer:
         return str(self._encoding.decode(tokens))
 
 
-#: The share of a text ``PendingCount`` hands to the waiting thread; the caller encodes the
-#: rest when it asks for the result, after its own work (one piece each: a waiting thread
-#: handed a second piece would wait for the interpreter lock while the caller runs Python).
-_BACKGROUND_SHARE = 0.75
-
-
 class PendingCount:
     """The exact token count of a text, begun on a waiting thread while the caller works on.
 
     A long text (from ``_PARALLEL_MIN_CHARS``) is cut at an exact pre-token boundary; a
-    waiting thread encodes the first piece while the caller goes on, and ``result()``
-    encodes the rest on the caller's thread and adds the two. Without a free waiting thread
-    (another caller is using it), or for a short text, ``result()`` counts it all then.
+    waiting thread encodes the first ``share`` of it while the caller goes on, and
+    ``result()`` encodes the rest on the caller's thread and adds the two. The waiting
+    thread gets one piece only: handed a second, it would wait for the interpreter lock
+    while the caller runs Python. Without a free waiting thread (another caller is using
+    it), or for a short text, ``result()`` counts it all then.
     """
 
-    def __init__(self, tokenizer: Tokenizer, text: str) -> None:
+    def __init__(self, tokenizer: Tokenizer, text: str, share: float = 0.5) -> None:
         self._tokenizer: Tokenizer | None = tokenizer
         self._text = text
         self._value: int | None = None
-        self._rest: list[str] = []
         self._first: Future[Any] | None = None
+        self._rest = ""
         encode = tokenizer._encoder()
         if encode is None or _THREADS < 2 or len(text) < _PARALLEL_MIN_CHARS:
             return
-        pieces = split_at_token_boundaries(text, int(len(text) * _BACKGROUND_SHARE))
-        if len(pieces) < 2 or not _IDLE.acquire(blocking=False):
+        m = _BOUNDARY.search(text, int(len(text) * share))
+        if m is None or not m.start() or not _IDLE.acquire(blocking=False):
             return
         started = threading.Event()
 
@@ -203,9 +199,9 @@ class PendingCount:
             started.set()
             return encode(piece)
 
-        self._first = _pool().submit(first, pieces[0])
+        self._first = _pool().submit(first, text[: m.start()])
         self._first.add_done_callback(_release_idle)
-        self._rest = pieces[1:]
+        self._rest = text[m.start() :]
         # until the waiting thread holds the interpreter lock it cannot begin, and a thread
         # asking for the lock gets it only after the switch interval (5 ms) while this one
         # runs Python: wait for it here, a few hundred microseconds
@@ -216,7 +212,7 @@ class PendingCount:
         """A count known already."""
         done = cls.__new__(cls)
         done._tokenizer, done._text, done._value = None, "", value
-        done._rest, done._first = [], None
+        done._first, done._rest = None, ""
         return done
 
     def below(self, n: int) -> bool:
@@ -242,10 +238,8 @@ class PendingCount:
         if first is None:
             return tokenizer.count(self._text)
         encode = tokenizer._encoder()
-        assert encode is not None  # there is a first piece only with an encoder
         try:
-            rest = sum(len(encode(p)) for p in self._rest)
-            return rest + len(first.result())
+            return len(encode(self._rest)) + len(first.result())
         except UnicodeEncodeError:  # a lone surrogate: counted as the replacement character
             first.exception()  # the waiting thread is done with its piece
             return tokenizer.count(self._text)
