@@ -10,9 +10,9 @@ import math
 import re
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
+from typing import NamedTuple
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)*")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -131,8 +131,7 @@ def _word_term_counts(words: list[str]) -> Counter[str]:
     return counts
 
 
-@dataclass(frozen=True)
-class TermStats:
+class TermStats(NamedTuple):
     """What BM25 needs of one document for one query: its number of terms, and the counts
     of the query's terms it holds (``term_stats``)."""
 
@@ -144,8 +143,10 @@ def term_stats(text: str, wanted: Collection[str]) -> TermStats:
     """``text``'s ``TermStats`` for a query whose terms are ``wanted``, as ``term_counts``
     would give them: each word's cached terms, counted in C, not term by term."""
     found = list(chain.from_iterable(map(word_terms, _WORD.findall(text))))
-    hits = list(filter(wanted.__contains__, found))
-    return TermStats(len(found), dict(Counter(hits)) if hits else {})
+    counts: dict[str, int] = {}
+    for t in filter(wanted.__contains__, found):  # few: most texts hold no query term
+        counts[t] = counts.get(t, 0) + 1
+    return TermStats(len(found), counts)
 
 
 def bm25_scores(
