@@ -72,7 +72,7 @@ from ._json_select import (
     select_rows,
     still_long,
 )
-from ._json_series import collapse_usual_runs, inner_arrays
+from ._json_series import MIN_INNER_ITEMS, collapse_usual_runs, inner_arrays
 
 #: Arrays longer than this are sampled before analysis (head, tail, evenly spaced items).
 MAX_ITEMS = 5000
@@ -149,6 +149,9 @@ class _Work:
     #: an output of this work was counted: rows may go (before that, estimates alone
     #: would decide which rows go, and they miss by a share of all that goes)
     measured: bool = False
+    #: items in the longest array of the tree selections start from: none shorter than
+    #: ``MIN_INNER_ITEMS`` has nested items to select
+    longest: int = MIN_INNER_ITEMS
     #: fields dropped (or thinned to the texts the query matches) by a step: left alone after
     fields_done: set[tuple[str, str]] = field(default_factory=set)
     #: ``walk_dicts(value)`` and ``field_groups`` of it while no step changed the objects
@@ -205,6 +208,7 @@ class Expanded:
     dicts: Dicts  # ``walk_dicts`` of the expanded tree
     maps: set[int]  # ids of the objects that walk treats as maps
     odd_floats: bool = False  # NaN, an infinity, or a whole float of 2**63 or more (``odd_float``)
+    longest: int = 0  # items in the longest array
 
 
 def expand_embedded(root: Any) -> Expanded:
@@ -241,6 +245,8 @@ def _expand(
     depth += 1
     reserved = False
     if value.__class__ is list:
+        if len(value) > found.longest:
+            found.longest = len(value)
         sub, spelled_sub = path + "[]", spelled + "[]"
         for i, v in enumerate(value):
             c = v.__class__
@@ -491,6 +497,7 @@ class _Lossless:
     pristine: str = ""
     compact: str = ""
     plain: str | None = None
+    longest: int = 0  # items in the longest array (``Expanded.longest``)
 
     def finish(self, ctx: CompressContext) -> CompressorResult:
         if self.done is not None:
@@ -573,7 +580,17 @@ class JSONCompressor:
                 # found odd floats (then the standard library reads everything)
                 plain = _dumps(_parse(text, fast=not stdlib.get())[0])
         return _Lossless(
-            self, stdlib.get(), None, value, shape, notes, dicts, pristine, compact, plain
+            self,
+            stdlib.get(),
+            None,
+            value,
+            shape,
+            notes,
+            dicts,
+            pristine,
+            compact,
+            plain,
+            expanded.longest,
         )
 
     def _finish(self, done: _Lossless, ctx: CompressContext) -> CompressorResult:
@@ -610,7 +627,9 @@ class JSONCompressor:
                 # rendering left the tree as it was: the first round may use it, and its walk
                 tree, walked = (value, dicts) if not rounds else (loads_own(pristine), None)
                 # after a round that selected rows, rows go from the start
-                work = _Work(tree, shape.copy(), list(notes), measured=rounds > 0)
+                work = _Work(
+                    tree, shape.copy(), list(notes), measured=rounds > 0, longest=done.longest
+                )
                 excess = (len(out) - target / (ratio * DENSER)) / scale
                 lossy = self._drop(work, walked, excess, scale, ctx, memo)
             else:
@@ -694,6 +713,8 @@ class JSONCompressor:
             if excess <= 0 or (step == "inner_rows" and not work.measured):
                 break
             if step in ("inner", "inner_rows"):
+                if work.longest < MIN_INNER_ITEMS:
+                    continue
                 thin = self._shrink_inner if step == "inner" else self._thin_inner
                 saved = thin(value, excess, ctx, notes, memo)
                 if saved:
