@@ -76,8 +76,8 @@ class Preparing(Protocol):
 
     ``headroom_core.compress`` runs ``prepare`` while a waiting thread counts the input's
     tokens, then ``finish`` with the budget that count gives. ``prepare`` reads neither
-    ``ctx.budget`` nor ``ctx.original_tokens`` (both are 0 there) and counts no tokens;
-    ``compress(text, ctx)`` is ``prepare(text, ctx).finish(ctx)``.
+    ``ctx.budget`` nor ``ctx.original_tokens`` (both are 0 there); it may count its own
+    output's tokens. ``compress(text, ctx)`` is ``prepare(text, ctx).finish(ctx)``.
     """
 
     def prepare(self, text: str, ctx: CompressContext) -> Prepared: ...

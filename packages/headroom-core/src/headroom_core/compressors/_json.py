@@ -329,22 +329,31 @@ def _walked_alike(factoring: Factoring, expanded: Expanded) -> bool:
 _JSON_START = re.compile(r"\s*[\[{]")
 
 
-def _tokens_per_char(out: str, ctx: CompressContext) -> tuple[float, int | None]:
+def _measure(out: str, count: Callable[[str], int]) -> tuple[float, int | None]:
     """Tokens per character of ``out``, and its exact count when it was counted whole.
 
     Counting all of a big lossless output would cost more than the rest of the compressor:
-    it is counted whole only when short, or when a sample puts it close to the budget.
-    Otherwise the sample decides: far under the budget or far over it.
+    it is counted whole only when short; a longer one is sampled. Needs no budget.
     """
     if len(out) > EXACT_CHARS:
         step = (len(out) - SLICE_CHARS) / (SAMPLE_SLICES - 1)
         starts = [int(i * step) for i in range(SAMPLE_SLICES)]
         sample = "".join(out[i : i + SLICE_CHARS] for i in starts)
-        ratio = ctx.count_tokens(sample) / len(sample)
-        if not 1 / BORDERLINE <= len(out) * ratio / max(1, ctx.budget) <= BORDERLINE:
-            return ratio, None
-    exact = ctx.count_tokens(out)
+        return count(sample) / len(sample), None
+    exact = count(out)
     return exact / max(1, len(out)), exact
+
+
+def _tokens_per_char(
+    out: str, ctx: CompressContext, measured: tuple[float, int | None]
+) -> tuple[float, int | None]:
+    """``measured`` (``_measure(out)``), counted whole when the sample puts ``out`` close to
+    the budget; otherwise the sample decides: far under the budget or far over it."""
+    ratio, exact = measured
+    if exact is None and 1 / BORDERLINE <= len(out) * ratio / max(1, ctx.budget) <= BORDERLINE:
+        exact = ctx.count_tokens(out)
+        return exact / max(1, len(out)), exact
+    return measured
 
 
 def _parse_embedded(text: str) -> dict[str, Any] | list[Any] | None:
@@ -498,6 +507,8 @@ class _Lossless:
     compact: str = ""
     plain: str | None = None
     longest: int = 0  # items in the longest array (``Expanded.longest``)
+    out: str = ""  # the lossless output: the shorter of ``plain`` and ``compact``
+    measured: tuple[float, int | None] = (0.0, None)  # ``_measure(out)``
 
     def finish(self, ctx: CompressContext) -> CompressorResult:
         if self.done is not None:
@@ -579,6 +590,7 @@ class JSONCompressor:
                 # read again as before: orjson reads it exactly unless the first reading
                 # found odd floats (then the standard library reads everything)
                 plain = _dumps(_parse(text, fast=not stdlib.get())[0])
+        out = plain if plain is not None and len(plain) <= len(compact) else compact
         return _Lossless(
             self,
             stdlib.get(),
@@ -591,13 +603,15 @@ class JSONCompressor:
             compact,
             plain,
             expanded.longest,
+            out,
+            _measure(out, ctx.count_tokens),
         )
 
     def _finish(self, done: _Lossless, ctx: CompressContext) -> CompressorResult:
         value, shape, notes, dicts = done.value, done.shape, done.notes, done.dicts
         pristine, compact, plain = done.pristine, done.compact, done.plain
-        out = plain if plain is not None and len(plain) <= len(compact) else compact
-        ratio, exact = _tokens_per_char(out, ctx)
+        out = done.out
+        ratio, exact = _tokens_per_char(out, ctx, done.measured)
         if (len(out) * ratio if exact is None else exact) <= ctx.budget:
             return CompressorResult(
                 out, ("lossless: minified",) if out is plain else tuple(notes), tokens=exact
