@@ -78,7 +78,7 @@ def _passthrough(text: str, kind: str, tokens: int, tokenizer: Any, note: str) -
     )
 
 
-#: The share of a text that opens like JSON counted on the waiting thread (see above).
+#: The share of a text that opens like JSON that a waiting thread counts (see ``compress``).
 _JSON_SHARE = 0.75
 _OPENS_LIKE_JSON = re.compile(r"\s*[\[{]")
 

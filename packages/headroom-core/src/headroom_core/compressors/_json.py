@@ -5,11 +5,12 @@ fields derivable from other fields once per schema path; move fields of repeated
 entities (users, labels) to a lookup by their id; reference other repeated objects by
 their id; render arrays of objects as ``@cols``/``@rows`` tables; a short ``@legend``
 explains whichever of these were used. Lossy (only while over ``ctx.budget``), in this
-order: link templates, API links and opaque ids (stated defaults too), runs of usual values (zero counts) in
-long arrays nested in rows, long strings, long text fields, deeply nested detail, page
-links, items of those nested arrays, then the least important rows; every drop is counted
+order: link templates, API links and opaque ids (stated defaults too), runs of usual
+values (zero counts) in long arrays nested in rows, long strings, long text fields, deeply
+nested detail, page links, then, once an output was counted and found still over the
+budget, items of those nested arrays and the least important rows; every drop is counted
 and marked with the ref. The output is always valid JSON, and the same input gives the
-same bytes.
+same bytes. The lossless stage needs no budget (``prepare``); ``finish`` takes it.
 
 Where the ref shows: a legend's ``original`` is a marker counting 0 values omitted, so
 every output that names the ref does so in the one marker grammar. The compact form
