@@ -83,11 +83,12 @@ MIN_EMBEDDED_CHARS = 20
 EXACT_CHARS = 16000
 #: A longer one is sampled in this many evenly spaced slices of ``SLICE_CHARS`` characters
 #: to learn its tokens per character: they see the whole document (the legend, every part of
-#: the data) at a quarter of the cost of counting its two ends.
-SAMPLE_SLICES = 16
+#: the data). On the 16 such outputs of both corpora, 8 slices missed whole counts by 3.4%
+#: (median) and 10.5% at most, as 16 slices did.
+SAMPLE_SLICES = 8
 SLICE_CHARS = 256
 #: A sampled estimate within this factor of the budget (either way) is too close to call:
-#: the output is counted whole (slices were within 13% of whole counts on the corpora).
+#: the output is counted whole.
 BORDERLINE = 1.25
 #: The lossy stage re-measures the real output at most this many times, or at most
 #: ``MAX_ROUNDS_OVER`` times while no output so far was within the budget and either full
