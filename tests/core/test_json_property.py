@@ -343,3 +343,64 @@ error_text = st.lists(
 @given(text=error_text)
 def test_error_words_shortcut_agrees_with_the_regex(text: str) -> None:
     assert has_error_words(text) == (_ERROR_WORDS.search(text) is not None)
+
+
+_USERS = [{"login": f"user{i}", "id": 1000 + i, "type": "User", "admin": i == 0} for i in range(5)]
+issue_rows = st.lists(
+    st.fixed_dictionaries(
+        {
+            "number": st.integers(1, 500),
+            "title": words,
+            "user": st.sampled_from(_USERS),
+            "assignee": st.one_of(st.none(), st.sampled_from(_USERS)),
+            "labels": st.lists(
+                st.sampled_from(
+                    [{"name": "bug", "color": "f00"}, {"name": "docs", "color": "0f0"}]
+                ),
+                max_size=2,
+            ),
+            "meta": st.fixed_dictionaries(
+                {"detail": st.fixed_dictionaries({"by": st.sampled_from(_USERS), "note": words})}
+            ),
+            "state": st.sampled_from(["open", "closed", "failed"]),
+        }
+    ),
+    min_size=6,
+    max_size=40,
+)
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """Every object of a compact output, table rows read back as objects."""
+    out: list[dict[str, Any]] = []
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            if "@cols" in v and "@rows" in v:
+                for row in v["@rows"]:
+                    if isinstance(row, list):
+                        obj = {k: c for k, c in zip(v["@cols"], row, strict=True) if c != ABSENT}
+                        stack.append(obj)
+                continue
+            out.append(v)
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return out
+
+
+@SETTINGS
+@given(rows=issue_rows, share=st.floats(0.03, 0.6), query=st.sampled_from([None, "failed user2"]))
+def test_every_same_reference_names_an_object_the_output_shows(
+    rows: list[Any], share: float, query: str | None
+) -> None:
+    # repeated users and labels, deep detail and rows go in rounds: an "@same" reference must
+    # still point at an object the output shows, never at one that a round took out
+    text = json.dumps(rows, indent=2)
+    out = run(text, max(1, int(TOKENIZER.count(text) * share)), query)
+    objects = _objects(json.loads(out).get("@data", json.loads(out)))
+    shown = [o for o in objects if "@same" not in o]
+    for ref in (o for o in objects if "@same" in o):
+        key = ref["@same"]
+        assert any(o.get(key) == ref[key] for o in shown), (key, ref[key])
