@@ -21,7 +21,9 @@ from headroom_core.compressors._json_select import (
     _ERROR_WORDS,
     cut_strings,
     has_error_words,
+    long_strings,
     select_rows,
+    still_long,
 )
 from headroom_core.compressors._json_series import collapse_usual_runs
 from tests.conftest import case_text
@@ -404,3 +406,28 @@ def test_every_same_reference_names_an_object_the_output_shows(
     for ref in (o for o in objects if "@same" in o):
         key = ref["@same"]
         assert any(o.get(key) == ref[key] for o in shown), (key, ref[key])
+
+
+@SETTINGS
+@given(
+    value=json_values,
+    cap=st.sampled_from([60, 120, 240, 500]),
+    drop=st.sets(st.sampled_from(["id", "name", "url", "state", "body", "n"])),
+)
+def test_long_strings_refreshed_after_cuts_and_dropped_fields_are_found_again(
+    value: Any, cap: int, drop: set[str]
+) -> None:
+    if not isinstance(value, (dict, list)):
+        return
+    found = long_strings(value)
+    cut_strings(value, cap, marker, found)
+    stack = [value]  # scalar fields go, as a field step drops them
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            for k in [k for k in v if k in drop and not isinstance(v[k], (dict, list))]:
+                del v[k]
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    assert still_long(found) == long_strings(value)
