@@ -408,9 +408,20 @@ def test_every_same_reference_names_an_object_the_output_shows(
         assert any(o.get(key) == ref[key] for o in shown), (key, ref[key])
 
 
+long_texts = st.text(alphabet="abcdefghij klmnop-_/:.0123456789", min_size=150, max_size=900)
+values_with_long_texts = st.recursive(
+    st.one_of(scalars, long_texts),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=8),
+        st.dictionaries(st.sampled_from(["id", "name", "url", "state", "body", "n"]), inner),
+    ),
+    max_leaves=30,
+)
+
+
 @SETTINGS
 @given(
-    value=json_values,
+    value=values_with_long_texts,
     cap=st.sampled_from([60, 120, 240, 500]),
     drop=st.sets(st.sampled_from(["id", "name", "url", "state", "body", "n"])),
 )
