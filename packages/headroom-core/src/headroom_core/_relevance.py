@@ -119,13 +119,9 @@ def word_terms(word: str) -> tuple[str, ...]:
 def term_counts(text: str) -> Counter[str]:
     """``Counter(terms(text))``: ``terms`` treats words one by one, so the words are counted
     first and each distinct word's terms (``word_terms``) get its count, in the same order."""
-    return _word_term_counts(_WORD.findall(text))
-
-
-def _word_term_counts(words: list[str]) -> Counter[str]:
     counts: Counter[str] = Counter()
     get = counts.get
-    for word, n in Counter(words).items():
+    for word, n in Counter(_WORD.findall(text)).items():
         for term in word_terms(word):
             counts[term] = get(term, 0) + n
     return counts
@@ -178,9 +174,9 @@ def bm25_scores(
     n = len(counted)
     avg = sum(lengths) / n or 1.0
     df: Counter[str] = Counter()
-    for doc, d in zip(docs, counted, strict=True):
-        if d:  # the counts of ``TermStats`` hold query terms only
-            df.update(d.keys() if isinstance(doc, TermStats) else [t for t in q if t in d])
+    for d in counted:
+        if d:
+            df.update(t for t in q if t in d)
     scores: list[float] = []
     for d, length in zip(counted, lengths, strict=True):
         score = 0.0
