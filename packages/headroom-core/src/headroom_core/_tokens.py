@@ -190,8 +190,8 @@ class PendingCount:
         encode = tokenizer._encoder()
         if encode is None or _THREADS < 2 or len(text) < _PARALLEL_MIN_CHARS:
             return
-        m = _BOUNDARY.search(text, int(len(text) * share))
-        if m is None or not m.start() or not _IDLE.acquire(blocking=False):
+        first_piece = split_at_token_boundaries(text, int(len(text) * share))[0]
+        if len(first_piece) == len(text) or not _IDLE.acquire(blocking=False):
             return
         started = threading.Event()
 
@@ -199,9 +199,9 @@ class PendingCount:
             started.set()
             return encode(piece)
 
-        self._first = _pool().submit(first, text[: m.start()])
+        self._first = _pool().submit(first, first_piece)
         self._first.add_done_callback(_release_idle)
-        self._rest = text[m.start() :]
+        self._rest = text[len(first_piece) :]
         # until the waiting thread holds the interpreter lock it cannot begin, and a thread
         # asking for the lock gets it only after the switch interval (5 ms) while this one
         # runs Python: wait for it here, a few hundred microseconds
