@@ -509,8 +509,13 @@ class _Lossless:
     compact: str = ""
     plain: str | None = None
     longest: int = 0  # items in the longest array (``Expanded.longest``)
-    out: str = ""  # the lossless output: the shorter of ``plain`` and ``compact``
-    measured: tuple[float, int | None] = (0.0, None)  # ``_measure(out)``
+    measured: tuple[float, int | None] = (0.0, None)  # ``_measure(self.out)``
+
+    @property
+    def out(self) -> str:
+        """The lossless output: the shorter of ``plain`` and ``compact``."""
+        plain = self.plain
+        return plain if plain is not None and len(plain) <= len(self.compact) else self.compact
 
     def finish(self, ctx: CompressContext) -> CompressorResult:
         if self.done is not None:
@@ -592,8 +597,7 @@ class JSONCompressor:
                 # read again as before: orjson reads it exactly unless the first reading
                 # found odd floats (then the standard library reads everything)
                 plain = _dumps(_parse(text, fast=not stdlib.get())[0])
-        out = plain if plain is not None and len(plain) <= len(compact) else compact
-        return _Lossless(
+        lossless = _Lossless(
             self,
             stdlib.get(),
             None,
@@ -605,9 +609,9 @@ class JSONCompressor:
             compact,
             plain,
             expanded.longest,
-            out,
-            _measure(out, ctx.count_tokens),
         )
+        lossless.measured = _measure(lossless.out, ctx.count_tokens)
+        return lossless
 
     def _finish(self, done: _Lossless, ctx: CompressContext) -> CompressorResult:
         value, shape, notes, dicts = done.value, done.shape, done.notes, done.dicts
@@ -644,13 +648,18 @@ class JSONCompressor:
                 tree, walked = (value, dicts) if not rounds else (loads_own(pristine), None)
                 # after a round that selected rows, rows go from the start
                 work = _Work(
-                    tree, shape.copy(), list(notes), measured=rounds > 0, longest=done.longest
+                    tree,
+                    shape.copy(),
+                    list(notes),
+                    measured=rounds > 0,
+                    longest=done.longest,
+                    walk=walked,
                 )
                 excess = (len(out) - target / (ratio * DENSER)) / scale
-                lossy = self._drop(work, walked, excess, scale, ctx, memo)
+                lossy = self._drop(work, excess, scale, ctx, memo)
             else:
                 work.measured = True
-                lossy = self._drop(work, None, more, scale, ctx, memo)
+                lossy = self._drop(work, more, scale, ctx, memo)
             rounds += 1
             if lossy not in counted:
                 counted[lossy] = max(1, ctx.count_tokens(lossy))
@@ -684,7 +693,6 @@ class JSONCompressor:
     def _drop(
         self,
         work: _Work,
-        dicts: Dicts | None,
         excess: float,
         scale: float,
         ctx: CompressContext,
@@ -695,8 +703,8 @@ class JSONCompressor:
         Savings of each step are estimated on the plain tree (``scale``: compact characters
         per plain one), so the output is rendered once; the caller measures it and may ask
         for more. Called again on the same work, it goes on: fields it dropped or thinned
-        stay as they are, and the next ones in order go. ``dicts`` is
-        ``walk_dicts(work.value)`` if the caller has it.
+        stay as they are, and the next ones in order go. The work's walk, field groups and
+        long strings are used while they hold (``_Work.reshaped``).
         """
         value, shape, notes = work.value, work.shape, work.notes
         f = shape.factoring
@@ -707,9 +715,7 @@ class JSONCompressor:
                 shape.dropped[hit] = shape.dropped.get(hit, 0) + n
             f.derived.clear()
             notes.append("lossy: derivable links dropped")
-        if dicts is not None:
-            work.walk, work.groups = dicts, None
-        elif work.walk is None:
+        if work.walk is None:
             work.walk, work.groups = walk_dicts(value), None
         dicts = work.walk
         groups = work.groups
