@@ -6,14 +6,16 @@ import itertools
 import json
 import os
 import signal
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from headroom_core import count_tokens, get_tokenizer
-from headroom_core._tokens import encoding_for_model, split_at_token_boundaries
+from headroom_core import _tokens, count_tokens, get_tokenizer
+from headroom_core._tokens import Tokenizer, encoding_for_model, split_at_token_boundaries
 
 from ..conftest import case_text
 
@@ -105,14 +107,58 @@ def test_cuts_fall_on_pre_token_boundaries(parts: list[str], size: int) -> None:
     assert sum(len(tok.encode(p)) for p in pieces) == len(tok.encode(text))
 
 
-def test_fast_counter_agrees_with_tiktoken_on_the_corpus(
-    corpus_cases: list[dict[str, Any]],
+def _tokenizers_by_library(monkeypatch: pytest.MonkeyPatch) -> dict[str, Tokenizer]:
+    """cl100k tokenizers counting with each installed encoder, the fastest first."""
+    encoding = get_tokenizer()._encoding
+    found = {"default": _tokens._tokenizer("cl100k_base", True, encoding)}
+    monkeypatch.setattr(_tokens, "_quicktok", lambda encoding: None)
+    found["without quicktok"] = _tokens._tokenizer("cl100k_base", True, encoding)
+    monkeypatch.setattr(_tokens, "_riptoken", lambda encoding: None)
+    found["tiktoken only"] = _tokens._tokenizer("cl100k_base", True, encoding)
+    return found
+
+
+def test_the_fastest_installed_encoder_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    counters = {k: t.counter for k, t in _tokenizers_by_library(monkeypatch).items()}
+    fastest = "quicktok" if sys.version_info < (3, 14) else "riptoken"  # see pyproject
+    assert counters == {
+        "default": fastest,
+        "without quicktok": "riptoken",
+        "tiktoken only": "tiktoken",
+    }
+    assert get_tokenizer().counter == fastest
+
+
+def test_every_encoder_counts_as_tiktoken_on_the_corpus(
+    corpus_cases: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    encode = get_tokenizer()._encoding.encode_ordinary
+    texts = [case_text(case) for case in corpus_cases]
+    expected = [len(encode(text)) for text in texts]
+    for library, tok in _tokenizers_by_library(monkeypatch).items():
+        assert [tok.count(text) for text in texts] == expected, library
+
+
+_TEXT = st.lists(
+    st.characters(codec="utf-8")
+    | st.sampled_from(list(" \t\n\r'\"{}[]:,.-_/\\!?<>|#@0123456789\u00a0\u3000\u0301"))
+    | st.sampled_from(["'s", "'LL", "<|endoftext|>", "\U0001f600", "\u65e5\u672c", "    "]),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT)
+def test_the_fast_encoder_counts_any_text_as_tiktoken(text: str) -> None:
     tok = get_tokenizer()
-    assert tok._fast is not None  # riptoken is a dependency and passed its self-check
-    for case in corpus_cases[::2]:
-        text = case_text(case)
-        assert tok.count(text) == len(tok._encoding.encode_ordinary(text)), case["id"]
+    assert tok.count(text) == len(tok._encoding.encode_ordinary(text))
+
+
+def test_a_lone_surrogate_counts_as_the_replacement_character(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for library, tok in _tokenizers_by_library(monkeypatch).items():
+        assert tok.count("a\ud800b c") == tok.count("a\ufffdb c") == 4, library
 
 
 def test_a_forked_child_counts_long_texts_with_its_own_threads() -> None:
