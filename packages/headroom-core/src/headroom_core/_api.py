@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -78,11 +77,6 @@ def _passthrough(text: str, kind: str, tokens: int, tokenizer: Any, note: str) -
     )
 
 
-#: The share of a text that opens like JSON that a waiting thread counts (see ``compress``).
-_JSON_SHARE = 0.75
-_OPENS_LIKE_JSON = re.compile(r"\s*[\[{]")
-
-
 def compress(
     content: str | bytes | Any,
     *,
@@ -119,10 +113,8 @@ def compress(
         tokens_in = PendingCount.of(int(tokenizer.count(sample) * len(text) / max(1, len(sample))))
     elif len(text) >= max(1, config.min_tokens) * tokenizer.max_token_chars:
         # at least ``min_tokens`` tokens, whatever the text: the exact count goes on while
-        # the input is detected, hashed and (JSON) factored. JSON's lossless stage takes
-        # about half as long as counting its text: the waiting thread takes more of those
-        share = _JSON_SHARE if _OPENS_LIKE_JSON.match(text) else 0.5
-        tokens_in = tokenizer.count_later(text, share)
+        # the input is detected, hashed and (JSON) factored
+        tokens_in = tokenizer.count_later(text)
     else:
         tokens_in = PendingCount.of(tokenizer.count(text))
     # the text *is* the original (a str, or bytes that decode to it): passing it on loses nothing

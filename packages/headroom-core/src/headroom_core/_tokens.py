@@ -149,10 +149,10 @@ class Tokenizer:
                 return sum(map(count_of, pieces)) + sum(f.result() for f in rest)
         return count_of(text)
 
-    def count_later(self, text: str, share: float = 0.5) -> PendingCount:
+    def count_later(self, text: str) -> PendingCount:
         """``count(text)``, begun now on a waiting thread when ``text`` is long and one is
-        free (``share`` of it there); ``result()`` gives it (see ``PendingCount``)."""
-        return PendingCount(self, text, share)
+        free; ``result()`` gives it (see ``PendingCount``)."""
+        return PendingCount(self, text)
 
     @property
     def max_token_chars(self) -> int:
@@ -176,35 +176,31 @@ class Tokenizer:
 class PendingCount:
     """The exact token count of a text, begun on a waiting thread while the caller works on.
 
-    A long text (from ``_PARALLEL_MIN_CHARS``) is cut at an exact pre-token boundary; a
-    waiting thread encodes the first ``share`` of it while the caller goes on, and
-    ``result()`` encodes the rest on the caller's thread and adds the two. The waiting
-    thread gets one piece only: handed a second, it would wait for the interpreter lock
-    while the caller runs Python. Without a free waiting thread (another caller is using
-    it), or for a short text, ``result()`` counts it all then.
+    A long text (from ``_PARALLEL_MIN_CHARS``) is counted on a waiting thread when one is
+    free, and ``result()`` waits for that count; otherwise (a short text, or another caller
+    using the thread) ``result()`` counts it then.
     """
 
-    def __init__(self, tokenizer: Tokenizer, text: str, share: float = 0.5) -> None:
+    def __init__(self, tokenizer: Tokenizer, text: str) -> None:
         self._tokenizer: Tokenizer | None = tokenizer
         self._text = text
         self._value: int | None = None
-        self._first: Future[int] | None = None
-        self._rest = ""
-        count_of = tokenizer._count_of
-        if count_of is None or _THREADS < 2 or len(text) < _PARALLEL_MIN_CHARS:
-            return
-        first_piece = split_at_token_boundaries(text, int(len(text) * share))[0]
-        if len(first_piece) == len(text) or not _IDLE.acquire(blocking=False):
+        self._pending: Future[int] | None = None
+        if (
+            tokenizer._count_of is None
+            or _THREADS < 2
+            or len(text) < _PARALLEL_MIN_CHARS
+            or not _IDLE.acquire(blocking=False)
+        ):
             return
         started = threading.Event()
 
-        def first(piece: str) -> int:
+        def count() -> int:
             started.set()
-            return count_of(piece)
+            return tokenizer.count(text)
 
-        self._first = _pool().submit(first, first_piece)
-        self._first.add_done_callback(_release_idle)
-        self._rest = text[len(first_piece) :]
+        self._pending = _pool().submit(count)
+        self._pending.add_done_callback(_release_idle)
         # until the waiting thread holds the interpreter lock it cannot begin, and a thread
         # asking for the lock gets it only after the switch interval (5 ms) while this one
         # runs Python: wait for it here, a few hundred microseconds
@@ -214,8 +210,7 @@ class PendingCount:
     def of(cls, value: int) -> PendingCount:
         """A count known already."""
         done = cls.__new__(cls)
-        done._tokenizer, done._text, done._value = None, "", value
-        done._first, done._rest = None, ""
+        done._tokenizer, done._text, done._value, done._pending = None, "", value, None
         return done
 
     def below(self, n: int) -> bool:
@@ -230,23 +225,14 @@ class PendingCount:
         return self.result() < n
 
     def result(self) -> int:
-        """The count (the caller's share is encoded now, once)."""
+        """The count (waited for, or counted now, once)."""
         if self._value is None:
-            self._value = self._finish()
+            if self._pending is not None:
+                self._value = self._pending.result()
+            else:
+                assert self._tokenizer is not None  # a count known already has its value
+                self._value = self._tokenizer.count(self._text)
         return self._value
-
-    def _finish(self) -> int:
-        tokenizer, first = self._tokenizer, self._first
-        assert tokenizer is not None  # a count known already has its value
-        if first is None:
-            return tokenizer.count(self._text)
-        count_of = tokenizer._count_of
-        assert count_of is not None  # a count begun on a thread has a counter
-        try:
-            return count_of(self._rest) + first.result()
-        except (UnicodeEncodeError, TypeError):  # a lone surrogate: counted as U+FFFD
-            first.exception()  # the waiting thread is done with its piece
-            return tokenizer.count(self._text)
 
 
 @lru_cache(maxsize=8)
