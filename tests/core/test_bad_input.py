@@ -86,6 +86,14 @@ def test_lone_surrogates_and_nul_bytes() -> None:
     json.dumps(c.to_dict())
 
 
+def test_utf8_bytes_with_a_nul_are_stored_byte_exact() -> None:
+    data = ("GET /items ok\n" * 300 + "a\x00b\n").encode()
+    c = compress(data)
+    assert "\x00" not in c.text
+    assert c.ref is not None
+    assert fetch_original(c.ref).value() == data
+
+
 def test_object_that_is_not_json() -> None:
     class Weird:
         def __str__(self) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ._config import HeadroomConfig
@@ -20,7 +20,6 @@ from .compressors._fallback import binary_stand_in, head_tail
 from .store import (
     CCRStore,
     StoredOriginal,
-    encode_original,
     get_default_store,
     load_secret,
     make_ref,
@@ -34,34 +33,50 @@ log = logging.getLogger("headroom")
 _OVERSIZED_OUTPUT_TOKENS = 4000
 
 
-def _sanitize(text: str) -> str:
-    """Text a model and a JSON encoder can take: no lone surrogates, no NUL characters."""
+@dataclass(frozen=True)
+class _Input:
+    """What ``compress`` was given, read once."""
+
+    text: str  # for compressors
+    original: str | bytes  # the value to store
+    data: bytes  # ``encode_original(original)``: what the store keeps and the ref hashes
+    encoding: str
+    forced: str | None  # the kind the input itself demands (binary, a JSON value)
+    #: the text *is* the original (a str, or bytes that decode to it): passing it on loses
+    #: nothing. It is not when the original cannot go to a model as is (lone surrogates,
+    #: NUL characters); the original is then stored byte-exact.
+    faithful: bool
+
+
+def _without_nul(text: str) -> str:
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def _text_input(value: str, forced: str | None) -> _Input:
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "replace").decode("utf-8")
-    return text.replace("\x00", "\ufffd")
+        data, encoding, text = value.encode("utf-8"), "utf-8", value
+    except UnicodeEncodeError:  # lone surrogates: stored exactly, "?" for the model
+        data, encoding = value.encode("utf-8", "surrogatepass"), "utf-8-surrogatepass"
+        text = value.encode("utf-8", "replace").decode("utf-8")
+    text = _without_nul(text)
+    return _Input(text, value, data, encoding, forced, text is value)
 
 
-def _to_text(content: Any) -> tuple[str, str | bytes, str | None]:
-    """(text for compressors, original value to store, forced kind or None).
-
-    The text differs from the original only when the original cannot go to a model as is
-    (lone surrogates, NUL characters): then the original is stored byte-exact.
-    """
+def _read(content: Any) -> _Input:
+    """``content`` as text for compressors, with the original to store."""
     if isinstance(content, str):
-        return _sanitize(content), content, None
+        return _text_input(content, None)
     if isinstance(content, (bytes, bytearray, memoryview)):
         raw = bytes(content)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            return "", raw, "binary"
+            return _Input("", raw, raw, "bytes", "binary", False)
         if text.count("\x00") > max(1, len(text) // 100):
-            return "", raw, "binary"
-        return _sanitize(text), raw, None
-    text = to_json_text(content)
-    return _sanitize(text), text, "json"
+            return _Input("", raw, raw, "bytes", "binary", False)
+        sane = _without_nul(text)
+        return _Input(sane, raw, raw, "bytes", None, sane is text)
+    return _text_input(to_json_text(content), "json")
 
 
 def _passthrough(text: str, kind: str, tokens: int, tokenizer: Any, note: str) -> Compression:
@@ -98,11 +113,12 @@ def compress(
     config = config or HeadroomConfig()
     tokenizer = get_tokenizer(config.model)
     try:
-        text, original, forced = _to_text(content)
+        given = _read(content)
     except Exception:  # an object whose str() raises: nothing sensible to compress
         log.exception("headroom: cannot read content of type %s", type(content).__name__)
         return Compression(repr(type(content)), "text", 0, 0, None, notes=("unreadable input",))
-    forced = forced or kind
+    text, faithful = given.text, given.faithful
+    forced = given.forced or kind
     if forced is not None and forced not in KINDS:
         log.warning("headroom: unknown kind %r ignored", forced)
         forced = None
@@ -113,14 +129,10 @@ def compress(
         tokens_in = PendingCount.of(int(tokenizer.count(sample) * len(text) / max(1, len(sample))))
     elif len(text) >= max(1, config.min_tokens) * tokenizer.max_token_chars:
         # at least ``min_tokens`` tokens, whatever the text: the exact count goes on while
-        # the input is detected, hashed and (JSON) factored
+        # the input is hashed, detected and (JSON) factored
         tokens_in = tokenizer.count_later(text)
     else:
         tokens_in = PendingCount.of(tokenizer.count(text))
-    # the text *is* the original (a str, or bytes that decode to it): passing it on loses nothing
-    faithful = text == original or (
-        isinstance(original, bytes) and text.encode("utf-8") == original
-    )
     if forced != "binary" and not huge and tokens_in.below(config.min_tokens) and faithful:
         return _passthrough(
             text, forced or "text", tokens_in.result(), tokenizer, "passthrough: below min_tokens"
@@ -138,61 +150,60 @@ def compress(
 
     try:
         return _compress(
-            text,
-            original,
-            faithful,
-            forced,
-            huge,
-            tokens_in,
-            query,
-            tool,
-            path,
-            config,
-            store,
-            tokenizer,
+            given, forced, huge, tokens_in, query, tool, path, config, store, tokenizer
         )
     except Exception:
         log.exception("headroom: compression failed; passing the original through")
         original_tokens = tokens_in.result()
         if not faithful:  # binary, NULs or lone surrogates: never hand those to a model
-            return _store_only(
-                text, original, forced or "text", original_tokens, config, store, tokenizer
-            )
+            return _store_only(given, forced or "text", original_tokens, config, store, tokenizer)
         return _passthrough(
             text, forced or "text", original_tokens, tokenizer, "passthrough: internal error"
         )
 
 
+def _ref(given: _Input, config: HeadroomConfig) -> str:
+    return make_ref(given.data, config.namespace, load_secret(config.resolved_home))
+
+
 def _store_original(
-    original: str | bytes,
+    given: _Input,
     kind: str,
     config: HeadroomConfig,
     store: CCRStore | None,
     meta: dict[str, Any],
     ref: str | None = None,
 ) -> str:
-    """Store ``original`` under its ref (``ref`` when the caller already computed it)."""
-    data, encoding = encode_original(original)
+    """Store the original under its ref (``ref`` when the caller already computed it)."""
     if ref is None:
-        ref = make_ref(data, config.namespace, load_secret(config.resolved_home))
+        ref = _ref(given, config)
     t = now()
     (store or get_default_store(config)).put(
-        StoredOriginal(ref, config.namespace, data, encoding, kind, t, t + config.ttl_seconds, meta)
+        StoredOriginal(
+            ref,
+            config.namespace,
+            given.data,
+            given.encoding,
+            kind,
+            t,
+            t + config.ttl_seconds,
+            meta,
+        )
     )
     return ref
 
 
 def _store_only(
-    text: str,
-    original: str | bytes,
+    given: _Input,
     kind: str,
     tokens: int,
     config: HeadroomConfig,
     store: CCRStore | None,
     tokenizer: Any,
 ) -> Compression:
+    text = given.text
     try:
-        ref = _store_original(original, kind, config, store, {})
+        ref = _store_original(given, kind, config, store, {})
     except (StoreError, OSError):
         log.exception("headroom: store unavailable")
         return _passthrough(text, kind, tokens, tokenizer, "passthrough: store unavailable")
@@ -209,9 +220,7 @@ def _store_only(
 
 
 def _compress(
-    text: str,
-    original: str | bytes,
-    faithful: bool,
+    given: _Input,
     forced: str | None,
     huge: bool,
     tokens_in: PendingCount,
@@ -222,11 +231,14 @@ def _compress(
     store: CCRStore | None,
     tokenizer: Any,
 ) -> Compression:
+    text, faithful = given.text, given.faithful
+    # hashing lets go of the interpreter lock: the thread counting the input takes it then
+    ref = _ref(given, config)
+    tokens_in.begun()
     if forced == "binary":
         original_tokens = tokens_in.result()
-        data, _ = encode_original(original)
-        ref = _store_original(original, "binary", config, store, {"tool": tool})
-        out = binary_stand_in(data, ref)
+        _store_original(given, "binary", config, store, {"tool": tool}, ref)
+        out = binary_stand_in(given.data, ref)
         return Compression(
             out,
             "binary",
@@ -250,8 +262,6 @@ def _compress(
         detection = detect_kind(text, tool=tool, path=path)
         kind, language, parsed = detection.kind, detection.language, detection.value
 
-    data, _ = encode_original(original)
-    ref = make_ref(data, config.namespace, load_secret(config.resolved_home))
     ctx = CompressContext(
         ref=ref,
         config=config,
@@ -304,7 +314,7 @@ def _compress(
             ("passthrough: compression did not help", *notes),
         )
     try:
-        _store_original(original, kind, config, store, {"tool": tool, "language": language}, ref)
+        _store_original(given, kind, config, store, {"tool": tool, "language": language}, ref)
     except (StoreError, OSError):
         log.exception("headroom: store unavailable; passing the original through")
         return _passthrough(

@@ -177,8 +177,8 @@ class PendingCount:
     """The exact token count of a text, begun on a waiting thread while the caller works on.
 
     A long text (from ``_PARALLEL_MIN_CHARS``) is counted on a waiting thread when one is
-    free, and ``result()`` waits for that count; otherwise (a short text, or another caller
-    using the thread) ``result()`` counts it then.
+    free (see ``begun``), and ``result()`` waits for that count; otherwise (a short text, or
+    another caller using the thread) ``result()`` counts it then.
     """
 
     def __init__(self, tokenizer: Tokenizer, text: str) -> None:
@@ -186,6 +186,7 @@ class PendingCount:
         self._text = text
         self._value: int | None = None
         self._pending: Future[int] | None = None
+        self._started: threading.Event | None = None
         if (
             tokenizer._count_of is None
             or _THREADS < 2
@@ -194,24 +195,36 @@ class PendingCount:
         ):
             return
         started = threading.Event()
+        count_of = tokenizer._count_of
 
         def count() -> int:
             started.set()
-            return tokenizer.count(text)
+            # in one call: between two, this thread would wait for the interpreter lock
+            # while the caller runs Python
+            return count_of(text)
 
+        self._started = started
         self._pending = _pool().submit(count)
         self._pending.add_done_callback(_release_idle)
-        # until the waiting thread holds the interpreter lock it cannot begin, and a thread
-        # asking for the lock gets it only after the switch interval (5 ms) while this one
-        # runs Python: wait for it here, a few hundred microseconds
-        started.wait(0.05)
 
     @classmethod
     def of(cls, value: int) -> PendingCount:
         """A count known already."""
         done = cls.__new__(cls)
-        done._tokenizer, done._text, done._value, done._pending = None, "", value, None
+        done._tokenizer, done._text, done._value = None, "", value
+        done._pending = done._started = None
         return done
+
+    def begun(self) -> None:
+        """Wait until the waiting thread has begun the count, if it has one.
+
+        Until it holds the interpreter lock it cannot begin, and while the caller runs
+        Python it gets the lock only after the switch interval (5 ms). A caller about to
+        run Python for a while calls this first; it costs the thread's wake-up, less if the
+        caller let go of the lock meanwhile (hashing a long text does).
+        """
+        if self._started is not None:
+            self._started.wait(0.05)
 
     def below(self, n: int) -> bool:
         """``result() < n``, known without the count when the text is too long for it."""
@@ -227,12 +240,18 @@ class PendingCount:
     def result(self) -> int:
         """The count (waited for, or counted now, once)."""
         if self._value is None:
-            if self._pending is not None:
-                self._value = self._pending.result()
-            else:
-                assert self._tokenizer is not None  # a count known already has its value
-                self._value = self._tokenizer.count(self._text)
+            self._value = self._counted()
         return self._value
+
+    def _counted(self) -> int:
+        tokenizer = self._tokenizer
+        assert tokenizer is not None  # a count known already has its value
+        if self._pending is not None:
+            try:
+                return self._pending.result()
+            except (UnicodeEncodeError, TypeError):  # a lone surrogate (see Tokenizer.count)
+                pass
+        return tokenizer.count(self._text)
 
 
 @lru_cache(maxsize=8)
