@@ -79,6 +79,11 @@ def _read(content: Any) -> _Input:
     return _text_input(to_json_text(content), "json")
 
 
+def _carries_markers(text: str) -> bool:
+    # the plain search first: it is twice as fast as the pattern's
+    return "[headroom: " in text and MARKER_RE.search(text) is not None
+
+
 def _passthrough(text: str, kind: str, tokens: int, tokenizer: Any, note: str) -> Compression:
     return Compression(
         text,
@@ -137,7 +142,7 @@ def compress(
         return _passthrough(
             text, forced or "text", tokens_in.result(), tokenizer, "passthrough: below min_tokens"
         )
-    if forced != "binary" and not huge and faithful and MARKER_RE.search(text):
+    if forced != "binary" and not huge and faithful and _carries_markers(text):
         # a compressed output again (a wrapped tool behind a middleware, a replayed message):
         # compressing it twice would nest markers and store the compressed text as original
         return _passthrough(

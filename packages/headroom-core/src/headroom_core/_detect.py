@@ -373,7 +373,7 @@ def _parses_as_python(text: str) -> bool:
 
 def detect_kind(text: str, *, tool: str | None = None, path: str | None = None) -> Detection:
     """Decide the content kind of ``text``; ``tool`` and ``path`` are hints."""
-    if not text.strip():
+    if not text or text.isspace():
         return Detection("text", reason="empty")
     sample = _sample(text)
     if "\x00" in sample:
