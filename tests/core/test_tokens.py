@@ -182,7 +182,8 @@ def test_a_forked_child_counts_long_texts_with_its_own_threads() -> None:
 
 
 def test_many_callers_count_long_texts_at_once() -> None:
-    texts = ["".join(f"row {i}: {k}={i * k}\n" for i in range(3_000)) for k in range(1, 9)]
+    texts = ["".join(f"row {i}: {k}={i * k}\n" for i in range(4_000)) for k in range(1, 9)]
+    assert min(map(len, texts)) >= _tokens._PARALLEL_MIN_CHARS  # counted in pieces
     tok = get_tokenizer()
     expected = [len(tok.encode(t)) for t in texts]
     with ThreadPoolExecutor(8) as callers:  # more callers than counting threads
@@ -204,7 +205,8 @@ def test_a_count_begun_in_the_background_is_exact(
 
 
 def test_background_counts_with_more_callers_than_threads() -> None:
-    texts = ["".join(f"row {i}: {k}={i * k}\n" for i in range(3_000)) for k in range(1, 9)]
+    texts = ["".join(f"row {i}: {k}={i * k}\n" for i in range(4_000)) for k in range(1, 9)]
+    assert min(map(len, texts)) >= _tokens._BACKGROUND_MIN_CHARS  # on a waiting thread
     tok = get_tokenizer()
     expected = [len(tok.encode(t)) for t in texts]
 

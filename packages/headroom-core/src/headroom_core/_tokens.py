@@ -29,10 +29,14 @@ from typing import Any
 log = logging.getLogger("headroom")
 
 _THREADS = max(1, min(8, os.cpu_count() or 1))
-#: Texts from this size are counted in pieces on ``_THREADS`` threads (on 2 cores, two
-#: threads took 0.6-0.75 of one thread's time from 24 KB up, 0.9 at 16 KB).
-_PARALLEL_MIN_CHARS = 32 * 1024
-_MIN_PIECE_CHARS = 16 * 1024
+#: Texts from this size are counted in pieces on ``_THREADS`` threads (quicktok on 2 cores,
+#: corpus text: two threads took 1.6x one thread's time at 32 KB, 0.9 at 48 KB, 0.7 from
+#: 64 KB up).
+_PARALLEL_MIN_CHARS = 48 * 1024
+_MIN_PIECE_CHARS = 24 * 1024
+#: Texts from this size are counted on a waiting thread by ``count_later`` (below, the
+#: thread's wake-up costs the caller about as much as counting).
+_BACKGROUND_MIN_CHARS = 32 * 1024
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 #: Waiting threads free to take a piece now.
@@ -176,7 +180,7 @@ class Tokenizer:
 class PendingCount:
     """The exact token count of a text, begun on a waiting thread while the caller works on.
 
-    A long text (from ``_PARALLEL_MIN_CHARS``) is counted on a waiting thread when one is
+    A long text (from ``_BACKGROUND_MIN_CHARS``) is counted on a waiting thread when one is
     free (see ``begun``), and ``result()`` waits for that count; otherwise (a short text, or
     another caller using the thread) ``result()`` counts it then.
     """
@@ -190,7 +194,7 @@ class PendingCount:
         if (
             tokenizer._count_of is None
             or _THREADS < 2
-            or len(text) < _PARALLEL_MIN_CHARS
+            or len(text) < _BACKGROUND_MIN_CHARS
             or not _IDLE.acquire(blocking=False)
         ):
             return
