@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,10 +35,34 @@ def test_cl100k_is_exact_offline() -> None:
     assert count_tokens("hello world") == 2
 
 
-def test_o200k_is_flagged_when_it_cannot_load() -> None:
+def test_o200k_is_exact_offline() -> None:
     tok = get_tokenizer("gpt-4o")
-    # offline the o200k file cannot be fetched: cl100k stands in and says so
+    # without quicktok the o200k file cannot be had offline: cl100k stands in and says so
     assert tok.exact == (tok.name == "o200k_base")
+    if sys.version_info < (3, 14):  # quicktok installed (see pyproject)
+        assert (tok.name, tok.exact, tok.counter) == ("o200k_base", True, "quicktok")
+        text = "Привет, мир! 日本語のテキスト"
+        assert tok.count(text) == len(tok.encode(text)) < get_tokenizer().count(text)
+
+
+def test_quicktoks_vocabulary_is_the_file_tiktoken_pins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("quicktok")
+    from tiktoken_ext import openai_public
+
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    _tokens._seed_tiktoken_cache("o200k_base")
+    assert len(list(tmp_path.iterdir())) == 1
+    # tiktoken reads its cache and checks the file against the SHA-256 it pins: a copy
+    # that differed would send it to the network, which the tests block
+    ranks = openai_public.o200k_base()["mergeable_ranks"]
+    assert len(ranks) == 199_998
+    _tokens._seed_tiktoken_cache("o200k_base")  # there already: left as it is
+    _tokens._seed_tiktoken_cache("p50k_base")  # not one quicktok ships
+    assert len(list(tmp_path.iterdir())) == 1
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "")  # tiktoken's cache turned off
+    _tokens._seed_tiktoken_cache("o200k_base")
 
 
 def test_parallel_count_equals_serial_count() -> None:

