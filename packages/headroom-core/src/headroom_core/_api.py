@@ -20,6 +20,7 @@ from .compressors._fallback import binary_stand_in, head_tail
 from .store import (
     CCRStore,
     StoredOriginal,
+    encode_original,
     get_default_store,
     load_secret,
     make_ref,
@@ -53,10 +54,9 @@ def _without_nul(text: str) -> str:
 
 
 def _text_input(value: str, forced: str | None) -> _Input:
-    try:
-        data, encoding, text = value.encode("utf-8"), "utf-8", value
-    except UnicodeEncodeError:  # lone surrogates: stored exactly, "?" for the model
-        data, encoding = value.encode("utf-8", "surrogatepass"), "utf-8-surrogatepass"
+    data, encoding = encode_original(value)
+    text = value
+    if encoding != "utf-8":  # lone surrogates: stored exactly, "?" for the model
         text = value.encode("utf-8", "replace").decode("utf-8")
     text = _without_nul(text)
     return _Input(text, value, data, encoding, forced, text is value)
@@ -71,11 +71,11 @@ def _read(content: Any) -> _Input:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            return _Input("", raw, raw, "bytes", "binary", False)
+            return _Input("", raw, *encode_original(raw), "binary", False)
         if text.count("\x00") > max(1, len(text) // 100):
-            return _Input("", raw, raw, "bytes", "binary", False)
+            return _Input("", raw, *encode_original(raw), "binary", False)
         sane = _without_nul(text)
-        return _Input(sane, raw, raw, "bytes", None, sane is text)
+        return _Input(sane, raw, *encode_original(raw), None, sane is text)
     return _text_input(to_json_text(content), "json")
 
 
