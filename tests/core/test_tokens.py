@@ -52,17 +52,34 @@ def test_quicktoks_vocabulary_is_the_file_tiktoken_pins(
     from tiktoken_ext import openai_public
 
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
-    _tokens._seed_tiktoken_cache("o200k_base")
+    assert _tokens._seed_tiktoken_cache("o200k_base")
     assert len(list(tmp_path.iterdir())) == 1
     # tiktoken reads its cache and checks the file against the SHA-256 it pins: a copy
     # that differed would send it to the network, which the tests block
     ranks = openai_public.o200k_base()["mergeable_ranks"]
     assert len(ranks) == 199_998
-    _tokens._seed_tiktoken_cache("o200k_base")  # there already: left as it is
-    _tokens._seed_tiktoken_cache("p50k_base")  # not one quicktok ships
+    assert not _tokens._seed_tiktoken_cache("o200k_base")  # there already: left as it is
+    assert not _tokens._seed_tiktoken_cache("p50k_base")  # not one quicktok ships
     assert len(list(tmp_path.iterdir())) == 1
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "")  # tiktoken's cache turned off
+    assert not _tokens._seed_tiktoken_cache("o200k_base")
+
+
+def test_a_damaged_cached_vocabulary_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("quicktok")
+    from tiktoken_ext import openai_public
+
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
     _tokens._seed_tiktoken_cache("o200k_base")
+    (cached,) = tmp_path.iterdir()
+    cached.write_bytes(cached.read_bytes()[:-100])  # cut short
+    with pytest.raises(Exception):  # noqa: B017 - tiktoken removes it, then the download fails
+        openai_public.o200k_base()
+    assert not cached.exists()
+    assert _tokens._seed_tiktoken_cache("o200k_base")
+    assert len(openai_public.o200k_base()["mergeable_ranks"]) == 199_998
 
 
 def test_parallel_count_equals_serial_count() -> None:

