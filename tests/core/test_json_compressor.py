@@ -593,3 +593,41 @@ def test_compress_factors_json_while_the_input_is_counted(
             tool=case["tool"],
         )
         assert got.text == JSONCompressor().compress(text, ctx).text
+
+
+def test_over_every_budget_it_tried_the_output_is_the_closest(
+    corpus_cases: list[dict[str, Any]],
+) -> None:
+    # at budgets the floors (legend, rows kept for the query and anomalies) cannot meet, no
+    # round fits: the output is then the round that came closest, not the last one
+    overs = 0
+    outputs: dict[str, int] = {}
+
+    def count(s: str) -> int:
+        n = TOKENIZER.count(s)
+        try:
+            json.loads(s)  # a whole output, not a sample of one
+        except ValueError:
+            return n
+        outputs[s] = n
+        return n
+
+    for case in [c for c in corpus_cases if c["kind"] == "json"]:
+        text = case_text(case)
+        tokens = TOKENIZER.count(text)
+        for share in (0.02, 0.05):
+            outputs.clear()
+            ctx = CompressContext(
+                ref=REF,
+                config=HeadroomConfig(),
+                count_tokens=count,
+                original_tokens=tokens,
+                budget=int(tokens * share),
+                query=case["query"],
+                tool=case["tool"],
+            )
+            n = TOKENIZER.count(JSONCompressor().compress(text, ctx).text)
+            if n > ctx.budget:
+                overs += 1
+                assert n == min(outputs.values()), (case["id"], share)
+    assert overs  # the corpus has such budgets

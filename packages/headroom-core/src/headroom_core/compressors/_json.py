@@ -634,6 +634,7 @@ class JSONCompressor:
         target = aim
         best: tuple[str, list[str]] | None = None
         last = (out, notes)
+        closest: tuple[int, str, list[str]] | None = None  # the fewest tokens over the budget
         counted: dict[str, int] = {}  # a round may give the same text as an earlier one
         memo = SelectionMemo()  # every selection starts from the same tree
         work: _Work | None = None
@@ -668,6 +669,8 @@ class JSONCompressor:
             if fresh:
                 fresh_got = got
             if got > ctx.budget:
+                if closest is None or got < closest[0]:
+                    closest = (got, *last)
                 if work.selected:  # rows chosen among the kept ones lose what made them rare
                     target *= aim / got
                     work = None
@@ -685,7 +688,9 @@ class JSONCompressor:
             # selection's own output missed
             target *= aim / fresh_got
             work = None
-        text_out, final_notes = best or last
+        # no round fitted: the output that came closest (a later round may have started
+        # afresh and given more)
+        text_out, final_notes = best or (closest[1:] if closest else last)
         return CompressorResult(
             text_out, tuple(dict.fromkeys(final_notes)), tokens=counted.get(text_out)
         )
