@@ -40,7 +40,10 @@ class HeadroomConfig:
             a marker and legend cost about as much as they save.
         target_ratio: share of the original tokens to aim for in the lossy stage; ``None``
             uses the per-kind default in ``DEFAULT_TARGET_RATIOS``.
-        max_output_tokens: hard cap on output tokens, applied after ``target_ratio``.
+        max_output_tokens: cap on the budget, applied after ``target_ratio``. Compressors
+            aim under the budget but keep what they never drop (a JSON row the query names,
+            a code file's signatures, a rare log event), so an output can end above it;
+            ``Compression.compressed_tokens`` gives its size.
         max_input_bytes: inputs above this are not parsed; they keep head and tail lines
             and the rest goes to the store (default 16 MiB) so cost stays bounded.
         model: model name used to pick the tokenizer (``None``: cl100k).
