@@ -31,6 +31,7 @@ def run(
     text: str | None = None,
     budget: int = 10**9,
     query: str | None = None,
+    tool: str | None = None,
     count: Any = None,
     parsed: Any = None,
 ) -> str:
@@ -43,6 +44,7 @@ def run(
         original_tokens=counter(text),
         budget=budget,
         query=query,
+        tool=tool,
         parsed=parsed,
     )
     return JSONCompressor().compress(text, ctx).text
@@ -617,17 +619,10 @@ def test_over_every_budget_it_tried_the_output_is_the_closest(
         tokens = TOKENIZER.count(text)
         for share in (0.02, 0.05):
             outputs.clear()
-            ctx = CompressContext(
-                ref=REF,
-                config=HeadroomConfig(),
-                count_tokens=count,
-                original_tokens=tokens,
-                budget=int(tokens * share),
-                query=case["query"],
-                tool=case["tool"],
-            )
-            n = TOKENIZER.count(JSONCompressor().compress(text, ctx).text)
-            if n > ctx.budget:
+            budget = int(tokens * share)
+            out = run(text=text, budget=budget, query=case["query"], tool=case["tool"], count=count)
+            n = TOKENIZER.count(out)
+            if n > budget:
                 overs += 1
                 assert n == min(outputs.values()), (case["id"], share)
     assert overs  # the corpus has such budgets
