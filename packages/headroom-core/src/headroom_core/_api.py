@@ -39,8 +39,7 @@ class _Input:
     """What ``compress`` was given, read once."""
 
     text: str  # for compressors
-    original: str | bytes  # the value to store
-    data: bytes  # ``encode_original(original)``: what the store keeps and the ref hashes
+    data: bytes  # ``encode_original`` of the value given: what the store keeps, the ref hashes
     encoding: str
     forced: str | None  # the kind the input itself demands (binary, a JSON value)
     #: the text *is* the original (a str, or bytes that decode to it): passing it on loses
@@ -59,11 +58,11 @@ def _text_input(value: str, forced: str | None) -> _Input:
     if encoding != "utf-8":  # lone surrogates: stored exactly, "?" for the model
         text = value.encode("utf-8", "replace").decode("utf-8")
     text = _without_nul(text)
-    return _Input(text, value, data, encoding, forced, text is value)
+    return _Input(text, data, encoding, forced, text is value)
 
 
 def _read(content: Any) -> _Input:
-    """``content`` as text for compressors, with the original to store."""
+    """``content`` as text for compressors, with the bytes of the original to store."""
     if isinstance(content, str):
         return _text_input(content, None)
     if isinstance(content, (bytes, bytearray, memoryview)):
@@ -71,11 +70,11 @@ def _read(content: Any) -> _Input:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            return _Input("", raw, *encode_original(raw), "binary", False)
+            return _Input("", *encode_original(raw), "binary", False)
         if text.count("\x00") > max(1, len(text) // 100):
-            return _Input("", raw, *encode_original(raw), "binary", False)
+            return _Input("", *encode_original(raw), "binary", False)
         sane = _without_nul(text)
-        return _Input(sane, raw, *encode_original(raw), None, sane is text)
+        return _Input(sane, *encode_original(raw), None, sane is text)
     return _text_input(to_json_text(content), "json")
 
 
