@@ -688,9 +688,11 @@ class JSONCompressor:
             # selection's own output missed
             target *= aim / fresh_got
             work = None
-        # no round fitted: the output that came closest (a later round may have started
-        # afresh and given more)
-        text_out, final_notes = best or (closest[1:] if closest else last)
+        if best is None:  # no round fitted: the one that came closest (a later round may
+            # have started afresh and given more). Every round either fitted or set it
+            assert closest is not None
+            best = closest[1:]
+        text_out, final_notes = best
         return CompressorResult(
             text_out, tuple(dict.fromkeys(final_notes)), tokens=counted.get(text_out)
         )
