@@ -7,7 +7,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from headroom_core._relevance import TermStats, bm25_scores, term_stats, terms
+from headroom_core._relevance import TermStats, bm25_scores, term_counts, term_stats, terms
 
 _WORDS = st.sampled_from(
     ["the", "Crash", "crash", "fooBar", "HTTPServer", "x_y", "__init__", "3.11", "bar", "İd", "8"]
@@ -33,3 +33,29 @@ def test_term_stats_score_as_full_counts(texts: list[str], query: str) -> None:
 def test_term_stats_count_camel_case_parts_and_skip_stopwords() -> None:
     s = term_stats("The fooServer crashed; the server restarts", frozenset({"server"}))
     assert s == TermStats(length=6, counts={"server": 2})
+
+
+#: Characters where the byte-level word scan could part from the pattern: dots between
+#: digits and letters, underscores, digits beyond ASCII (the pattern's ``\d`` takes them),
+#: letters beyond ASCII (it does not), a lone surrogate, an emoji.
+_EDGES = st.text(alphabet="aZ_09.-/ \n\u0661\uff13\u00e9\u0130\ud800\U0001f600", max_size=24)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(_WORDS, _EDGES), max_size=30).map("".join))
+def test_term_counts_and_stats_are_the_terms_of_the_pattern(text: str) -> None:
+    expected = Counter(terms(text))
+    counted = term_counts(text)
+    assert list(counted.items()) == list(expected.items())  # the same order, too
+    wanted = frozenset(expected) | {"zz"}
+    stats = term_stats(text, wanted)
+    assert stats == TermStats(sum(expected.values()), dict(expected))
+
+
+def test_term_counts_read_words_split_by_dots_and_digits_as_the_pattern_does() -> None:
+    # "1.2.3" is one version term; "v2.x" is two words; "9lives" is a number and a word
+    text = "fix 1.2.3. v2.x 9lives get_fooBar caf\u00e9"
+    expected = ["fix", "1.2.3", "v2", "x", "9", "lives", "get_foobar", "get", "foo", "bar", "caf"]
+    assert list(term_counts(text)) == expected
+    # digits beyond ASCII are digits to the pattern: that text is read by the pattern
+    assert list(term_counts(text + " \u0661\u0662")) == [*expected, "\u0661\u0662"]

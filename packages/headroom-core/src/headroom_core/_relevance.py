@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import lru_cache
 from itertools import chain
 from typing import NamedTuple
@@ -116,15 +116,46 @@ def word_terms(word: str) -> tuple[str, ...]:
     return tuple(terms(word))
 
 
+#: Bytes a word of ``_WORD`` can hold; every other byte (and every non-ASCII character,
+#: which ``_words_runs`` encodes as ``?``) separates words, so ``_WORD`` finds the same words
+#: in each maximal run of these as in the whole text.
+_RUN_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_."
+_RUNS_ONLY = bytes(c if c in _RUN_BYTES else 0x20 for c in range(256))
+#: A digit ``\d`` matches beyond ASCII's: such a text is read by the pattern itself.
+_NON_ASCII_DIGIT = re.compile(r"[^\D0-9]")
+
+
+def _word_runs(text: str) -> list[bytes] | None:
+    """The maximal runs of word bytes in ``text``, split in C; None if the text holds a
+    non-ASCII digit (``_WORD`` reads it as part of a word)."""
+    if text.isascii():
+        return text.encode("ascii").translate(_RUNS_ONLY).split()
+    if _NON_ASCII_DIGIT.search(text) is not None:
+        return None
+    return text.encode("ascii", "replace").translate(_RUNS_ONLY).split()
+
+
+@lru_cache(maxsize=65536)
+def run_terms(run: bytes) -> tuple[str, ...]:
+    """The terms of one run of word bytes (``_word_runs``), cached process-wide: most runs
+    are one word, and the same words come back."""
+    words = _WORD.findall(run.decode("ascii"))
+    if len(words) == 1:
+        return word_terms(words[0])
+    return tuple(chain.from_iterable(map(word_terms, words)))
+
+
+def _text_terms(text: str) -> Iterable[tuple[str, ...]]:
+    """Each word's or run's terms, in order: ``terms(text)`` as groups."""
+    runs = _word_runs(text)
+    if runs is None:
+        return map(word_terms, _WORD.findall(text))
+    return map(run_terms, runs)
+
+
 def term_counts(text: str) -> Counter[str]:
-    """``Counter(terms(text))``: ``terms`` treats words one by one, so the words are counted
-    first and each distinct word's terms (``word_terms``) get its count, in the same order."""
-    counts: Counter[str] = Counter()
-    get = counts.get
-    for word, n in Counter(_WORD.findall(text)).items():
-        for term in word_terms(word):
-            counts[term] = get(term, 0) + n
-    return counts
+    """``Counter(terms(text))``, in the same order: each run's cached terms, counted in C."""
+    return Counter(chain.from_iterable(_text_terms(text)))
 
 
 class TermStats(NamedTuple):
@@ -138,7 +169,7 @@ class TermStats(NamedTuple):
 def term_stats(text: str, wanted: Collection[str]) -> TermStats:
     """``text``'s ``TermStats`` for a query whose terms are ``wanted``, as ``term_counts``
     would give them: each word's cached terms, counted in C, not term by term."""
-    found = list(chain.from_iterable(map(word_terms, _WORD.findall(text))))
+    found = list(chain.from_iterable(_text_terms(text)))
     counts: dict[str, int] = {}
     for t in filter(wanted.__contains__, found):  # few: most texts hold no query term
         counts[t] = counts.get(t, 0) + 1
