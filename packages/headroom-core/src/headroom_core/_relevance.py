@@ -135,14 +135,27 @@ def _word_runs(text: str) -> list[bytes] | None:
     return text.encode("ascii", "replace").translate(_RUNS_ONLY).split()
 
 
-@lru_cache(maxsize=65536)
-def run_terms(run: bytes) -> tuple[str, ...]:
-    """The terms of one run of word bytes (``_word_runs``), cached process-wide: most runs
-    are one word, and the same words come back."""
-    words = _WORD.findall(run.decode("ascii"))
-    if len(words) == 1:
-        return word_terms(words[0])
-    return tuple(chain.from_iterable(map(word_terms, words)))
+class _RunTerms(dict[bytes, tuple[str, ...]]):
+    """The terms of each run of word bytes (``_word_runs``), filled as runs are met and
+    shared process-wide (most runs are one word, and words come back). Looked up per run
+    as a plain dict (a cached function would wrap each bytes key in a tuple)."""
+
+    def __missing__(self, run: bytes) -> tuple[str, ...]:
+        if len(self) >= _RUNS_KEPT:
+            self.clear()
+        words = _WORD.findall(run.decode("ascii"))
+        found = (
+            word_terms(words[0])
+            if len(words) == 1
+            else tuple(chain.from_iterable(map(word_terms, words)))
+        )
+        self[run] = found
+        return found
+
+
+#: Runs whose terms are kept, at most.
+_RUNS_KEPT = 65536
+_RUN_TERMS = _RunTerms()
 
 
 def _text_terms(text: str) -> Iterable[tuple[str, ...]]:
@@ -150,7 +163,7 @@ def _text_terms(text: str) -> Iterable[tuple[str, ...]]:
     runs = _word_runs(text)
     if runs is None:
         return map(word_terms, _WORD.findall(text))
-    return map(run_terms, runs)
+    return map(_RUN_TERMS.__getitem__, runs)
 
 
 def term_counts(text: str) -> Counter[str]:
