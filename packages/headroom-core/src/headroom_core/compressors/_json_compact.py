@@ -7,6 +7,7 @@ points at something that was dropped.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 from itertools import chain, repeat
 from operator import itemgetter
@@ -15,11 +16,14 @@ from typing import Any
 from ._json_factor import (
     ID_KEYS,
     MAX_DEPTH,
+    Content,
     Dicts,
+    content_keys,
     dumps,
     is_map,
     is_scalar,
     same_value,
+    text_length,
     walk_dicts,
 )
 
@@ -160,75 +164,46 @@ def repeated_objects(root: Any, dicts: Dicts | None = None) -> dict[int, dict[st
     own first occurrence came earlier), so every reference resolves to visible text.
     """
     # rows themselves (objects right in an array at the top) are rarely repeated and are the
-    # biggest to serialise: only what they contain is considered. Only objects whose scalar
-    # fields repeat can repeat at all, so only those are serialised; any other object is a
-    # content of its own (its identity stands for its text). An object without an id-like
-    # key is never replaced, and names no content by id: it plays no part at all
+    # biggest to serialise: only what they contain is considered. An object without an
+    # id-like key is never replaced, and names no content by id: it plays no part at all
     walked = walk_dicts(root) if dicts is None else dicts
     row_paths: dict[str, bool] = {}
     objs: list[dict[str, Any]] = []
-    # an object's print is equal for equal objects: (keys, value types, values), with the
-    # size of a container for its value
-    kinds: list[int] = []  # the number of each object's print
-    index: dict[tuple[Any, ...], int] = {}  # each print hashed once
-    number = index.setdefault
-    containers = _CONTAINERS
     # _has_id_name's common cases, inline: most objects have known keys, not id-like
     id_names, other_names = _ID_NAMES, _OTHER_NAMES
     for path, obj, _ in walked:
-        if other_names.issuperset(obj) or (id_names.isdisjoint(obj) and not _has_id_name(obj)):
-            continue
         row = row_paths.get(path)
         if row is None:  # the root is left out like rows
             row = row_paths[path] = not path or _is_row_path(path)
-        if row:
+        if row or other_names.issuperset(obj):
             continue
-        values = tuple(obj.values())
-        types = tuple(map(type, values))
-        if not containers.isdisjoint(types):
-            values = tuple(
-                [len(v) if t in containers else v for v, t in zip(values, types, strict=True)]
-            )
+        if id_names.isdisjoint(obj) and not _has_id_name(obj):
+            continue
         objs.append(obj)
-        kinds.append(number((tuple(obj), types, values), len(index)))
-    if len(index) == len(kinds):
+    # an object's content is its compact text, written in C for all of them at once
+    contents = content_keys(objs)
+    counts = Counter(contents)
+    if len(counts) == len(contents):
         return {}
-    prints = list(index)
-    counts = [0] * len(prints)
-    for i in kinds:
-        counts[i] += 1
-    texts: dict[int, str] = {}  # objects of scalars: the print is the content
-    # each object is the first of its content or a repeat of one shown before; an object
-    # no other object prints like is a content of its own: its id stands for it
-    firsts: list[tuple[dict[str, Any], int, str | int]] = []
-    repeats: list[tuple[dict[str, Any], int, str]] = []
-    seen: set[str] = set()
-    exact = _PRINTED_EXACTLY
-    for obj, i in zip(objs, kinds, strict=True):
-        if counts[i] == 1:
-            firsts.append((obj, i, id(obj)))
-            continue
-        found = texts.get(i)
-        if found is None:
-            found = _dumps(obj)
-            if exact.issuperset(prints[i][1]):
-                texts[i] = found
-        if found in seen:
-            repeats.append((obj, i, found))
+    # each object is the first of its content or a repeat of one shown before
+    firsts: list[tuple[dict[str, Any], Content]] = []
+    repeats: list[tuple[dict[str, Any], Content]] = []
+    seen: set[Content] = set()
+    for obj, content in zip(objs, contents, strict=True):
+        if content in seen:
+            repeats.append((obj, content))
         else:
-            seen.add(found)
-            firsts.append((obj, i, found))
+            seen.add(content)
+            firsts.append((obj, content))
     # which id-like (key, value) pairs of repeated objects name one content only: every
     # object holding such a pair must have that content. A repeat holds the same pairs as
     # the first of its content
-    id_keys = {
-        k for fp, n in zip(prints, counts, strict=True) if n > 1 for k in fp[0] if _is_id_name(k)
-    }
+    id_keys = {k for obj, content in firsts if counts[content] > 1 for k in obj if _is_id_name(k)}
     held: dict[tuple[str, ...], list[str]] = {}  # the id keys of objects with these keys
-    owners: dict[tuple[str, type, Any], str | int | None] = {}
+    owners: dict[tuple[str, type, Any], Content | None] = {}
     owner = owners.setdefault
-    for obj, i, member in firsts:
-        keys = prints[i][0]
+    for obj, member in firsts:
+        keys = tuple(obj)
         ks = held.get(keys)
         if ks is None:
             ks = held[keys] = [k for k in keys if k in id_keys]
@@ -249,19 +224,17 @@ def repeated_objects(root: Any, dicts: Dicts | None = None) -> dict[int, dict[st
     # every repeat of a content is replaced alike: by the first id-like key, in the order
     # tried, that names that content only, if the reference is short enough to pay
     replaced: dict[int, dict[str, Any]] = {}
-    chosen: dict[str, str | None] = {}  # content -> the key its repeats are referred by
-    tried: dict[tuple[str, ...], list[str]] = {}  # id-like keys in the order they are tried
-    for obj, i, member in repeats:
+    chosen: dict[Content, str | None] = {}  # content -> the key its repeats are referred by
+    for obj, member in repeats:
         if member in chosen:
             key = chosen[member]
         else:
-            keys = prints[i][0]
-            ks = tried.get(keys)
-            if ks is None:
-                order = [k for k in ID_KEYS if k in obj] + list(obj)
-                ks = tried[keys] = [k for k in dict.fromkeys(order) if _is_id_name(k)]
+            order = [k for k in ID_KEYS if k in obj] + list(obj)
+            ks = [k for k in dict.fromkeys(order) if _is_id_name(k)]
             key = next((k for k in ks if _owned_by(owners, k, obj[k]) == member), None)
-            if key is not None and len(_dumps({key: obj[key], "@same": key})) + 12 >= len(member):
+            if key is not None and len(_dumps({key: obj[key], "@same": key})) + 12 >= text_length(
+                member
+            ):
                 key = None
             chosen[member] = key
         if key is not None:
@@ -269,7 +242,7 @@ def repeated_objects(root: Any, dicts: Dicts | None = None) -> dict[int, dict[st
     return replaced
 
 
-def _owned_by(owners: dict[tuple[str, type, Any], str | int | None], key: str, v: Any) -> Any:
+def _owned_by(owners: dict[tuple[str, type, Any], Content | None], key: str, v: Any) -> Any:
     ident = _ident_key(key, v)
     return None if ident is None else owners.get(ident)
 
@@ -313,13 +286,6 @@ def _has_id_name(obj: dict[str, Any]) -> bool:
 
 
 _ID_NAME = re.compile(r"(^|_)(id|name|key|slug|number|sha|login|title|uuid)$", re.I)
-
-
-#: Value types whose print (type and ==) fixes their JSON text (not floats: -0.0 == 0.0).
-_PRINTED_EXACTLY = frozenset({str, int, bool, type(None)})
-
-
-_CONTAINERS = frozenset({dict, list})
 
 
 def _is_row_path(path: str) -> bool:

@@ -754,6 +754,27 @@ def dumps(v: Any) -> str:
     return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", out)
 
 
+#: A value's compact JSON, as ``content_keys`` gives it: equal exactly when the texts are.
+Content = bytes | str
+
+
+def content_keys(values: list[Any]) -> list[Content]:
+    """A key per value, equal for two values exactly when their ``dumps`` texts are: orjson's
+    UTF-8 bytes, written in C for all of them, or the texts where orjson may not write one
+    (``stdlib_only``, or an integer beyond 64 bits or a lone surrogate in some value)."""
+    if not _STDLIB_ONLY.get():
+        try:
+            return list(map(_fast_dumps, values))
+        except TypeError:
+            pass
+    return list(map(dumps, values))
+
+
+def text_length(content: Content) -> int:
+    """The characters of the ``dumps`` text ``content`` (from ``content_keys``) stands for."""
+    return len(content.decode() if content.__class__ is bytes else content)
+
+
 def loads_own(text: str) -> Any:
     """Parse JSON that ``dumps`` wrote, with orjson unless ``stdlib_only`` is set.
 
