@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -72,3 +73,25 @@ def test_concurrent_threads_lose_nothing(tmp_path: Path) -> None:
             ref = f"hr_{t:02d}{i:02d}" + "z" * 16
             assert store.get(ref, "ns").data == f"{t}-{i}".encode() * 100
     store.close()
+
+
+def test_refs_are_keyed_by_the_home_secret_namespace_and_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from headroom_core._markers import REF_PATTERN
+    from headroom_core.store import load_secret, make_ref
+
+    monkeypatch.delenv("HEADROOM_SECRET", raising=False)
+    secret = load_secret(tmp_path / "a")
+    assert load_secret(tmp_path / "a") == secret  # made once, then the same key
+    other = load_secret(tmp_path / "b")
+    assert other != secret and len(secret) == 32
+    data = b'{"id": 1}' * 1000
+    ref = make_ref(data, "default", secret)
+    assert re.fullmatch(REF_PATTERN, ref)
+    assert make_ref(data, "default", secret) == ref  # deterministic
+    assert make_ref(data, "default", other) != ref  # unguessable without the key
+    assert make_ref(data, "team", secret) != ref
+    assert make_ref(data + b" ", "default", secret) != ref
+    # namespace and content are length-delimited: moving a byte across gives another ref
+    assert make_ref(b"b" + data, "a", secret) != make_ref(data, "ab", secret)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -82,11 +83,13 @@ def encode_original(value: str | bytes) -> tuple[bytes, str]:
 
 
 def make_ref(data: bytes, namespace: str, secret: bytes) -> str:
-    """A deterministic, unguessable ref: keyed BLAKE2b of namespace and content (100 bits)."""
-    h = hashlib.blake2b(key=secret[:64], digest_size=16)
+    """A deterministic, unguessable ref: HMAC-SHA256 of namespace and content (100 bits).
+
+    SHA-256 runs in the CPU's SHA instructions where it has them (most x86-64 and ARMv8
+    chips): about three times keyed BLAKE2b's speed there, which matters at every call.
+    """
     ns = namespace.encode("utf-8", "surrogatepass")
-    h.update(len(ns).to_bytes(4, "big"))
-    h.update(ns)
+    h = hmac.new(secret, len(ns).to_bytes(4, "big") + ns, "sha256")
     h.update(data)
     body = base64.b32encode(h.digest()).decode("ascii").lower()[:REF_BODY_LEN]
     return REF_PREFIX + body
@@ -97,10 +100,14 @@ def load_secret(home: Path) -> bytes:
     env = os.environ.get("HEADROOM_SECRET")
     if env:
         return hashlib.sha256(env.encode("utf-8")).digest()
+    known = _SECRETS.get(home)
+    if known is not None:
+        return known
     home.mkdir(parents=True, exist_ok=True)
     path = home / "secret.key"
     try:
-        return path.read_bytes()
+        found = _SECRETS[home] = path.read_bytes()
+        return found
     except FileNotFoundError:
         pass
     tmp = home / f".secret.{os.getpid()}.{secrets.token_hex(4)}"
@@ -111,7 +118,12 @@ def load_secret(home: Path) -> bytes:
         pass
     finally:
         tmp.unlink(missing_ok=True)
-    return path.read_bytes()
+    found = _SECRETS[home] = path.read_bytes()
+    return found
+
+
+#: Each home's key once read: it never changes while the file is there (it is made once).
+_SECRETS: dict[Path, bytes] = {}
 
 
 def now() -> float:
