@@ -58,6 +58,7 @@ from ._json_select import (
     DEEP_KIND,
     FIELD_KINDS,
     LINK_KIND,
+    PROTECTED_CHARS,
     Fields,
     LongStrings,
     SelectionMemo,
@@ -211,6 +212,8 @@ class Expanded:
     maps: set[int]  # ids of the objects that walk treats as maps
     odd_floats: bool = False  # NaN, an infinity, or a whole float of 2**63 or more (``odd_float``)
     longest: int = 0  # items in the longest array
+    #: ``long_strings`` of the expanded tree, found on the same walk (in another order)
+    long: LongStrings = field(default_factory=list)
 
 
 def expand_embedded(root: Any) -> Expanded:
@@ -254,10 +257,12 @@ def _expand(
             c = v.__class__
             if c is str:
                 # most strings are short or start with a letter: no call for those
-                if len(v) < MIN_EMBEDDED_CHARS or not (v[0] in "[{" or v[0].isspace()):
+                if len(v) < MIN_EMBEDDED_CHARS:
                     continue
-                parsed = _embedded(v)
+                parsed = _embedded(v) if v[0] in "[{" or v[0].isspace() else None
                 if parsed is None:
+                    if len(v) > PROTECTED_CHARS and not v.startswith("[headroom: "):
+                        found.long.append((value, i, v))
                     continue
                 value[i] = v = parsed
                 paths[spelled_sub] = None
@@ -274,10 +279,12 @@ def _expand(
         if c is str:
             if v == ABSENT:  # checked before parsing, as the value was
                 reserved = True
-            if len(v) < MIN_EMBEDDED_CHARS or not (v[0] in "[{" or v[0].isspace()):
+            if len(v) < MIN_EMBEDDED_CHARS:
                 continue
-            parsed = _embedded(v)
+            parsed = _embedded(v) if v[0] in "[{" or v[0].isspace() else None
             if parsed is None:
+                if len(v) > PROTECTED_CHARS and not v.startswith("[headroom: "):
+                    found.long.append((value, k, v))
                 continue
             value[k] = v = parsed
             paths[f"{spelled}.{k}"] = None
@@ -509,6 +516,9 @@ class _Lossless:
     compact: str = ""
     plain: str | None = None
     longest: int = 0  # items in the longest array (``Expanded.longest``)
+    #: ``long_strings(value)`` (``Expanded.long``) as the lossless stage leaves the tree:
+    #: factoring took values out, so a string may have gone (``still_long`` sees that)
+    long: LongStrings | None = None
     measured: tuple[float, int | None] = (0.0, None)  # ``_measure(self.out)``
 
     @property
@@ -609,6 +619,7 @@ class JSONCompressor:
             compact,
             plain,
             expanded.longest,
+            expanded.long,
         )
         lossless.measured = _measure(lossless.out, ctx.count_tokens)
         return lossless
@@ -655,6 +666,7 @@ class JSONCompressor:
                     measured=rounds > 0,
                     longest=done.longest,
                     walk=walked,
+                    long=None if rounds else done.long,
                 )
                 excess = (len(out) - target / (ratio * DENSER)) / scale
                 lossy = self._drop(work, excess, scale, ctx, memo)
