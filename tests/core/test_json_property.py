@@ -14,7 +14,7 @@ from headroom_core import HeadroomConfig, compress, retrieve
 from headroom_core._markers import MARKER_RE, find_markers, format_marker
 from headroom_core._tokens import get_tokenizer
 from headroom_core.compressors import CompressContext
-from headroom_core.compressors._json import JSONCompressor
+from headroom_core.compressors._json import JSONCompressor, expand_embedded
 from headroom_core.compressors._json_compact import ABSENT, _table_growth
 from headroom_core.compressors._json_factor import _sub_bounded, dumps
 from headroom_core.compressors._json_select import (
@@ -25,7 +25,11 @@ from headroom_core.compressors._json_select import (
     select_rows,
     still_long,
 )
-from headroom_core.compressors._json_series import collapse_usual_runs
+from headroom_core.compressors._json_series import (
+    collapse_usual_runs,
+    inner_arrays,
+    inner_arrays_among,
+)
 from tests.conftest import case_text
 
 REF = "hr_" + "b" * 20
@@ -442,3 +446,51 @@ def test_long_strings_refreshed_after_cuts_and_dropped_fields_are_found_again(
         elif isinstance(v, list):
             stack.extend(v)
     assert still_long(found) == long_strings(value)
+
+
+#: Trees with long arrays of small records (series) and of objects, at any depth.
+values_with_long_arrays = st.recursive(
+    st.one_of(scalars, words),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=16),
+        # one size: arrays of equal length tie, and the walk's order decides
+        st.lists(
+            st.fixed_dictionaries({"week": st.integers(0, 3), "n": st.integers(0, 2)}),
+            min_size=12,
+            max_size=12,
+        ),
+        st.dictionaries(st.sampled_from(["id", "weeks", "url", "state", "body", "n"]), inner),
+    ),
+    max_leaves=80,
+)
+
+
+@SETTINGS
+@given(value=values_with_long_texts | values_with_long_arrays)
+def test_the_lossless_walk_finds_the_long_strings_and_arrays_the_selection_walks_find(
+    value: Any,
+) -> None:
+    if not isinstance(value, (dict, list)):
+        return
+    found = expand_embedded(value)
+    # the same strings (in another order), and the same arrays in the same order
+    key = lambda t: (id(t[0]), str(t[1]))  # noqa: E731
+    assert sorted(found.long, key=key) == sorted(long_strings(value), key=key)
+    assert [id(a) for a in inner_arrays_among(found.lists)] == [
+        id(a) for a in inner_arrays(value, anywhere=True)
+    ]
+
+
+def test_long_arrays_of_one_size_come_in_the_order_the_selection_walk_meets_them() -> None:
+    def series(v: int) -> list[dict[str, int]]:
+        return [{"week": i % 10, "n": v} for i in range(12)]
+
+    value = {
+        "a": series(1),
+        "rows": [{"x": series(2), "y": [series(3), series(4)]}, {"x": series(5)}],
+        "b": {"c": series(6)},
+    }
+    expected = inner_arrays(value, anywhere=True)
+    assert len(expected) == 6
+    found = inner_arrays_among(expand_embedded(value).lists)
+    assert [a[0]["n"] for a in found] == [a[0]["n"] for a in expected]

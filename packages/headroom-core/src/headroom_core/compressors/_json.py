@@ -74,7 +74,13 @@ from ._json_select import (
     select_rows,
     still_long,
 )
-from ._json_series import MIN_INNER_ITEMS, collapse_usual_runs, inner_arrays
+from ._json_series import (
+    MIN_INNER_ITEMS,
+    LongArray,
+    collapse_usual_runs,
+    inner_arrays,
+    inner_arrays_among,
+)
 
 #: Arrays longer than this are sampled before analysis (head, tail, evenly spaced items).
 MAX_ITEMS = 5000
@@ -162,10 +168,18 @@ class _Work:
     walk: Dicts | None = None
     groups: Fields | None = None
     long: LongStrings | None = None  # ``long_strings(value)``, as the last step found them
+    #: the tree's long arrays as the lossless walk found them, while no step reshaped it
+    lists: list[LongArray] | None = None
 
     def reshaped(self) -> None:
         """A step removed an object or array, or made an object a map: walk again."""
-        self.walk = self.groups = self.long = None
+        self.walk = self.groups = self.long = self.lists = None
+
+    def inner_arrays(self) -> list[list[Any]]:
+        """``inner_arrays(self.value, anywhere=True)``, from ``lists`` while they hold."""
+        if self.lists is None:
+            return inner_arrays(self.value, anywhere=True)
+        return inner_arrays_among(self.lists)
 
     def long_strings(self) -> LongStrings:
         """``long_strings(self.value)``, refreshed from the last result while it holds."""
@@ -214,6 +228,8 @@ class Expanded:
     longest: int = 0  # items in the longest array
     #: ``long_strings`` of the expanded tree, found on the same walk (in another order)
     long: LongStrings = field(default_factory=list)
+    #: arrays of ``MIN_INNER_ITEMS`` or more items, as the walk finished them
+    lists: list[LongArray] = field(default_factory=list)
 
 
 def expand_embedded(root: Any) -> Expanded:
@@ -227,6 +243,8 @@ def expand_embedded(root: Any) -> Expanded:
     paths: dict[str, None] = {}
     if isinstance(root, (dict, list)):
         found.reserved = _expand(root, "", "", None, 0, paths, found)
+        if isinstance(root, list) and len(root) >= MIN_INNER_ITEMS:
+            found.lists.append((None, None, root))
     found.paths = sorted(paths)
     return found
 
@@ -271,6 +289,8 @@ def _expand(
                     found.odd_floats = True
                 continue
             reserved = _expand(v, sub, spelled_sub, parent, depth, paths, found) or reserved
+            if v.__class__ is list and len(v) >= MIN_INNER_ITEMS and depth <= MAX_DEPTH:
+                found.lists.append((value, i, v))
         return reserved
     reserved = not RESERVED_KEYS.isdisjoint(value)
     children: list[tuple[str, Any]] = []
@@ -299,11 +319,15 @@ def _expand(
         for k, v in children:
             sub = f"{spelled}.{k}"
             reserved = _expand(v, path + ".*", sub, value, depth, paths, found) or reserved
+            if v.__class__ is list and len(v) >= MIN_INNER_ITEMS and depth <= MAX_DEPTH:
+                found.lists.append((value, k, v))
     else:
         for k, v in children:
             sub = f"{spelled}.{k}"
             own = sub if path is spelled else f"{path}.{k}"
             reserved = _expand(v, own, sub, value, depth, paths, found) or reserved
+            if v.__class__ is list and len(v) >= MIN_INNER_ITEMS and depth <= MAX_DEPTH:
+                found.lists.append((value, k, v))
     return reserved
 
 
@@ -519,6 +543,7 @@ class _Lossless:
     #: ``long_strings(value)`` (``Expanded.long``) as the lossless stage leaves the tree:
     #: factoring took values out, so a string may have gone (``still_long`` sees that)
     long: LongStrings | None = None
+    lists: list[LongArray] | None = None  # ``Expanded.lists``, for the first round alike
     measured: tuple[float, int | None] = (0.0, None)  # ``_measure(self.out)``
 
     @property
@@ -620,6 +645,7 @@ class JSONCompressor:
             plain,
             expanded.longest,
             expanded.long,
+            expanded.lists,
         )
         lossless.measured = _measure(lossless.out, ctx.count_tokens)
         return lossless
@@ -667,6 +693,7 @@ class JSONCompressor:
                     longest=done.longest,
                     walk=walked,
                     long=None if rounds else done.long,
+                    lists=None if rounds else done.lists,
                 )
                 excess = (len(out) - target / (ratio * DENSER)) / scale
                 lossy = self._drop(work, excess, scale, ctx, memo)
@@ -756,8 +783,10 @@ class JSONCompressor:
             if step in ("inner", "inner_rows"):
                 if work.longest < MIN_INNER_ITEMS:
                     continue
-                thin = self._shrink_inner if step == "inner" else self._thin_inner
-                saved = thin(value, excess, ctx, notes, memo)
+                if step == "inner":
+                    saved = self._shrink_inner(work.inner_arrays(), excess, ctx, notes, memo)
+                else:
+                    saved = self._thin_inner(value, excess, ctx, notes, memo)
                 if saved:
                     work.selected = True
                     work.reshaped()
@@ -800,11 +829,15 @@ class JSONCompressor:
 
     @staticmethod
     def _shrink_inner(
-        value: Any, excess: float, ctx: CompressContext, notes: list[str], memo: SelectionMemo
+        arrays: list[list[Any]],
+        excess: float,
+        ctx: CompressContext,
+        notes: list[str],
+        memo: SelectionMemo,
     ) -> float:
-        """Collapse usual runs in long arrays of small records, the largest first."""
+        """Collapse usual runs in ``arrays`` (long arrays of small records, largest first)."""
         saved = 0.0
-        for items in inner_arrays(value, anywhere=True):
+        for items in arrays:
             if saved >= excess:
                 break
             saved += collapse_usual_runs(items, ctx.query, ctx.marker, memo)

@@ -66,6 +66,32 @@ def inner_arrays(root: Any, *, anywhere: bool = False) -> list[list[Any]]:
     return [a for _, _, a in found]
 
 
+#: An array of ``MIN_INNER_ITEMS`` or more items, with its container and key (None for the
+#: root), as ``Expanded.lists`` gives them.
+LongArray = tuple[Any, Any, list[Any]]
+
+
+def inner_arrays_among(arrays: list[LongArray]) -> list[list[Any]]:
+    """``inner_arrays(root, anywhere=True)`` from the tree's long arrays as a walk of the
+    tree finished them (children before their container), without walking it again.
+
+    An array no longer under its key (taken out with a default value) is left out; the
+    caller walks again once objects or arrays left the tree.
+    """
+    found: list[tuple[int, int, list[Any]]] = []
+    for container, key, items in reversed(arrays):  # the order inner_arrays meets them
+        if container is not None:
+            if container.__class__ is dict:
+                if container.get(key) is not items:
+                    continue
+            elif key >= len(container) or container[key] is not items:
+                continue
+        if _small_records(items):
+            found.append((len(_dumps(items)), len(found), items))
+    found.sort(key=lambda t: (-t[0], t[1]))
+    return [a for _, _, a in found]
+
+
 def _small_records(items: list[Any]) -> bool:
     """True if every item is a scalar, a flat object or a tuple, short in compact JSON."""
     for item in items:
