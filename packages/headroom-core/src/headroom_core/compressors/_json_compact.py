@@ -429,6 +429,8 @@ def _table_growth(names: list[str], rows: list[dict[str, Any]]) -> int:
     commas = max(n - 1, 0)
     every = sum(map(length, names))  # the keys of a row that has them all
     growth = len('{"@cols":,"@rows":}') + 2 + every + commas
+    if sum(map(len, rows)) == n * len(rows):  # every row has every key: each drops its
+        return growth - len(rows) * (every + n)  # '"key":'s and adds no cell
     for r in rows:
         # a row adds an "@" cell per key it lacks and its commas; it drops its '"key":'s
         m = len(r)
