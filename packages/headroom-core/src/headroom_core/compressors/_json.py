@@ -267,12 +267,12 @@ def _expand(
         return False
     depth += 1
     reserved = False
-    if value.__class__ is list:
+    if type(value) is list:
         if len(value) > found.longest:
             found.longest = len(value)
         sub, spelled_sub = path + "[]", spelled + "[]"
         for i, v in enumerate(value):
-            c = v.__class__
+            c = type(v)
             if c is str:
                 # most strings are short or start with a letter: no call for those
                 if len(v) < MIN_EMBEDDED_CHARS:
@@ -289,13 +289,13 @@ def _expand(
                     found.odd_floats = True
                 continue
             reserved = _expand(v, sub, spelled_sub, parent, depth, paths, found) or reserved
-            if v.__class__ is list and len(v) >= MIN_INNER_ITEMS and depth <= MAX_DEPTH:
+            if type(v) is list and len(v) >= MIN_INNER_ITEMS and depth <= MAX_DEPTH:
                 found.lists.append((value, i, v))
         return reserved
     reserved = not RESERVED_KEYS.isdisjoint(value)
     children: list[tuple[str, Any]] = []
     for k, v in value.items():
-        c = v.__class__
+        c = type(v)
         if c is str:
             if v == ABSENT:  # checked before parsing, as the value was
                 reserved = True
@@ -319,14 +319,14 @@ def _expand(
         for k, v in children:
             sub = f"{spelled}.{k}"
             reserved = _expand(v, path + ".*", sub, value, depth, paths, found) or reserved
-            if v.__class__ is list and len(v) >= MIN_INNER_ITEMS and depth <= MAX_DEPTH:
+            if type(v) is list and len(v) >= MIN_INNER_ITEMS and depth <= MAX_DEPTH:
                 found.lists.append((value, k, v))
     else:
         for k, v in children:
             sub = f"{spelled}.{k}"
             own = sub if path is spelled else f"{path}.{k}"
             reserved = _expand(v, own, sub, value, depth, paths, found) or reserved
-            if v.__class__ is list and len(v) >= MIN_INNER_ITEMS and depth <= MAX_DEPTH:
+            if type(v) is list and len(v) >= MIN_INNER_ITEMS and depth <= MAX_DEPTH:
                 found.lists.append((value, k, v))
     return reserved
 

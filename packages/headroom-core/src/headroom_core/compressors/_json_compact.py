@@ -209,7 +209,7 @@ def repeated_objects(root: Any, dicts: Dicts | None = None) -> dict[int, dict[st
             ks = held[keys] = [k for k in keys if k in id_keys]
         for k in ks:
             v = obj[k]
-            if v.__class__ is str:  # _ident_key's common case, inline
+            if type(v) is str:  # _ident_key's common case, inline
                 if not v or len(v) > 80:
                     continue
                 ident: tuple[str, type, Any] = (k, str, v)
@@ -249,9 +249,9 @@ def _owned_by(owners: dict[tuple[str, type, Any], Content | None], key: str, v: 
 
 def _ident_key(key: str, v: Any) -> tuple[str, type, Any] | None:
     """``(key, type, value)`` for an id-like value (see ``_ident``); None for any other."""
-    if v.__class__ is str:
+    if type(v) is str:
         return (key, str, v) if v and len(v) <= 80 else None
-    return None if _ident(v) is None else (key, v.__class__, v)
+    return None if _ident(v) is None else (key, type(v), v)
 
 
 @lru_cache(maxsize=4096)
@@ -293,7 +293,7 @@ def _is_row_path(path: str) -> bool:
 
 
 def _ident(v: Any) -> str | None:
-    if v.__class__ is str:  # the common case, as below
+    if type(v) is str:  # the common case, as below
         return f"str:{v}" if v and len(v) <= 80 else None
     if isinstance(v, bool) or not isinstance(v, (str, int)) or len(str(v)) > 80 or v == "":
         return None
@@ -331,7 +331,7 @@ def tabulate(
     ``replaced`` (from ``repeated_objects``) are swapped for their reference first, on the
     same walk.
     """
-    if depth > MAX_DEPTH or not (value.__class__ is dict or value.__class__ is list):
+    if depth > MAX_DEPTH or not (type(value) is dict or type(value) is list):
         return value, 0
     made = [0]
     return _tabulated(value, depth, replaced or None, made), made[0]
@@ -344,9 +344,9 @@ def _tabulated(
     # exact class checks: the walk visits every container of the output
     deeper = depth + 1
     out: Any = None
-    if value.__class__ is dict:
+    if type(value) is dict:
         for k, v in value.items():
-            c = v.__class__
+            c = type(v)
             if c is dict or c is list:
                 w = v if replaced is None else replaced.get(id(v), v)
                 new = w if deeper > MAX_DEPTH else _tabulated(w, deeper, replaced, made)
@@ -356,7 +356,7 @@ def _tabulated(
                     out[k] = new
         return value if out is None else out
     for i, v in enumerate(value):
-        c = v.__class__
+        c = type(v)
         if c is dict or c is list:
             w = v if replaced is None else replaced.get(id(v), v)
             new = w if deeper > MAX_DEPTH else _tabulated(w, deeper, replaced, made)
@@ -404,7 +404,7 @@ def _table(items: list[Any]) -> dict[str, Any] | None:
         return {"@cols": names, "@rows": list(map(list, map(cells_of, items)))}
     table_rows: list[Any] = [
         r
-        if r.__class__ is not dict
+        if type(r) is not dict
         else list(cells_of(r))
         if cells_of is not None and len(r) == n
         else [r.get(k, ABSENT) for k in names]

@@ -284,7 +284,7 @@ def render_template(
         if src is None or key not in src:
             return template
         v = src[key]
-        if v.__class__ is str and v and v.isascii():
+        if type(v) is str and v and v.isascii():
             return literal + v + parts[1][0]
         text = _source_text(v)
         return None if text is None else literal + text + parts[1][0]
@@ -298,7 +298,7 @@ def render_template(
             out.append(placeholder)  # a literal brace pair such as {/other_user}
             continue
         v = src[key]
-        if v.__class__ is str and v and v.isascii():  # the common case, as _source_text
+        if type(v) is str and v and v.isascii():  # the common case, as _source_text
             out.append(v)
             continue
         s = _source_text(v)
@@ -356,7 +356,7 @@ def factor_groups(root: Any, dicts: Dicts | None = None) -> Factoring:
         # key by key: an object loses its defaults, then its derived keys in order, as it
         # would object by object (a template rechecked sees the keys removed before it)
         for k, v in defaults.items():
-            c, size = v.__class__, len(k) + 4
+            c, size = type(v), len(k) + 4
             if k in everywhere:
                 _delete(objs, k)
                 cut += size * len(objs)
@@ -365,7 +365,7 @@ def factor_groups(root: Any, dicts: Dicts | None = None) -> Factoring:
             if c is list:
                 for obj in objs:
                     w = obj[k]
-                    if w.__class__ is list and w == v and _dumps(w) == _dumps(v):
+                    if type(w) is list and w == v and _dumps(w) == _dumps(v):
                         del obj[k]
                         cut += size
             else:
@@ -598,7 +598,7 @@ def _defaults(
                 else:
                     v, c = max(Counter(values).items(), key=itemgetter(1))
             else:  # True == 1: told apart by class
-                keys = [(v.__class__, v) for v in values]
+                keys = [(type(v), v) for v in values]
                 counts = Counter(keys)
                 key, c = max(counts.items(), key=itemgetter(1))
                 v = values[keys.index(key)]
@@ -617,7 +617,7 @@ def _container_counts(values: Sequence[Any]) -> tuple[list[Any], Counter[Any]] |
     keys: list[Any] = []
     for v in values:
         if is_scalar(v):
-            keys.append((v.__class__, v))
+            keys.append((type(v), v))
         elif v == {}:
             keys.append((dict, None))
         elif isinstance(v, list) and len(v) <= MAX_DEFAULT_ITEMS and all(map(is_scalar, v)):
@@ -740,7 +740,7 @@ def dumps(v: Any) -> str:
     here, ``1e-8`` there), which read back as the same number. A lone surrogate in a string
     is written as its ``\\u`` escape, as it came.
     """
-    if v.__class__ is str:
+    if type(v) is str:
         out: str = _ENCODE_STR(v)
     else:
         if not _STDLIB_ONLY.get():
@@ -772,7 +772,7 @@ def content_keys(values: list[Any]) -> list[Content]:
 
 def text_length(content: Content) -> int:
     """The characters of the ``dumps`` text ``content`` (from ``content_keys``) stands for."""
-    return len(content.decode() if content.__class__ is bytes else content)
+    return len(content.decode() if type(content) is bytes else content)
 
 
 def loads_own(text: str) -> Any:

@@ -108,8 +108,8 @@ def long_strings(root: Any) -> list[tuple[Any, Any, str]]:
         if depth > MAX_DEPTH:
             continue
         depth += 1
-        for k, v in value.items() if value.__class__ is dict else enumerate(value):
-            c = v.__class__
+        for k, v in value.items() if type(value) is dict else enumerate(value):
+            c = type(v)
             if c is str:
                 if len(v) > PROTECTED_CHARS and not v.startswith("[headroom: "):
                     found.append((value, k, v))
@@ -123,8 +123,8 @@ def still_long(found: list[tuple[Any, Any, str]]) -> list[tuple[Any, Any, str]]:
     or array left it since (strings were cut, scalar fields dropped)."""
     out: list[tuple[Any, Any, str]] = []
     for container, key, _ in found:
-        v = container.get(key) if container.__class__ is dict else container[key]
-        if v.__class__ is str and len(v) > PROTECTED_CHARS and not v.startswith("[headroom: "):
+        v = container.get(key) if type(container) is dict else container[key]
+        if type(v) is str and len(v) > PROTECTED_CHARS and not v.startswith("[headroom: "):
             out.append((container, key, v))
     return out
 
@@ -248,7 +248,7 @@ def drop_fields(
             if n in keep:
                 saved -= json_size(o[key]) + len(key) + 4  # not saved after all
                 continue
-            c = o.pop(key).__class__
+            c = type(o.pop(key))
             if c is dict or c is list or (len(o) >= MAP_MIN_KEYS and is_map(o)):
                 reshaped = True
         if len(keep) < len(objs):

@@ -48,7 +48,7 @@ def inner_arrays(root: Any, *, anywhere: bool = False) -> list[list[Any]]:
         value, depth, in_row = stack.pop()
         if depth > MAX_DEPTH:
             continue
-        if value.__class__ is list:
+        if type(value) is list:
             if (in_row or anywhere) and len(value) >= MIN_INNER_ITEMS and _small_records(value):
                 found.append((len(_dumps(value)), len(found), value))
                 continue
@@ -59,7 +59,7 @@ def inner_arrays(root: Any, *, anywhere: bool = False) -> list[list[Any]]:
             row = in_row or is_map(value)
         depth += 1
         for v in children:
-            c = v.__class__
+            c = type(v)
             if c is dict or c is list:
                 stack.append((v, depth, row))
     found.sort(key=lambda t: (-t[0], t[1]))
@@ -81,7 +81,7 @@ def inner_arrays_among(arrays: list[LongArray]) -> list[list[Any]]:
     found: list[tuple[int, int, list[Any]]] = []
     for container, key, items in reversed(arrays):  # the order inner_arrays meets them
         if container is not None:
-            if container.__class__ is dict:
+            if type(container) is dict:
                 if container.get(key) is not items:
                     continue
             elif key >= len(container) or container[key] is not items:
@@ -194,7 +194,7 @@ def _value_key(fields: dict[str, Any], key: str) -> ValueKey:
     if key not in fields:
         return _ABSENT
     v = fields[key]
-    return (v.__class__, v)
+    return (type(v), v)
 
 
 def _record_fields(item: Any) -> dict[str, Any]:
