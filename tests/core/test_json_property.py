@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from headroom_core.compressors._json_compact import ABSENT, _table_growth
 from headroom_core.compressors._json_factor import _sub_bounded, dumps
 from headroom_core.compressors._json_select import (
     _ERROR_WORDS,
+    _beyond_three_sd,
     cut_strings,
     has_error_words,
     long_strings,
@@ -494,3 +496,31 @@ def test_long_arrays_of_one_size_come_in_the_order_the_selection_walk_meets_them
     assert len(expected) == 6
     found = inner_arrays_among(expand_embedded(value).lists)
     assert [a[0]["n"] for a in found] == [a[0]["n"] for a in expected]
+
+
+def _three_sd_by_the_library(xs: list[float]) -> list[bool]:
+    mean, sd = statistics.fmean(xs), statistics.pstdev(xs)
+    return [bool(sd) and abs(x - mean) > 3 * sd for x in xs]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(-(10**6), 10**6).map(float),
+            st.floats(-1e12, 1e12, allow_nan=False),
+            st.sampled_from([0.0, 1.0, 10.0]),
+        ),
+        min_size=5,
+        max_size=60,
+    )
+)
+def test_outliers_are_the_standard_librarys(xs: list[float]) -> None:
+    assert _beyond_three_sd(xs, statistics.fmean(xs)) == _three_sd_by_the_library(xs)
+
+
+def test_a_value_exactly_three_deviations_out_is_no_outlier() -> None:
+    # nine zeros and one x: x is exactly 3 standard deviations from the mean
+    for x in (1.0, 7.0, 10.0, 1e6, 123456789.0):
+        xs = [0.0] * 9 + [x]
+        assert _beyond_three_sd(xs, statistics.fmean(xs)) == _three_sd_by_the_library(xs)
