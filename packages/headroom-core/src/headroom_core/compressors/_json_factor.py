@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import compress, repeat
+from itertools import compress, islice, repeat
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from operator import contains, eq, itemgetter, methodcaller
 from typing import Any
@@ -542,8 +542,9 @@ def _links_at_least_twice(key: str, values: Sequence[Any]) -> bool:
     """True if at least two of ``values`` (``key``'s) are links (URL-like strings)."""
     link_key = key.endswith(_LINK_SUFFIXES)
     if not link_key and set(map(type, values)) == {str}:
-        # most such keys hold no link at all: all of them are looked at
-        return sum(map(contains, values, repeat("://"))) >= 2
+        # all of them are looked at only when fewer than two hold a link (in C)
+        links = filter(None, map(contains, values, repeat("://")))
+        return len(list(islice(links, 2))) == 2
     found = 0
     for v in values:
         if isinstance(v, str) and (link_key or "://" in v):
