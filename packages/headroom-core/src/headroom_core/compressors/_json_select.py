@@ -465,15 +465,15 @@ def row_priorities(
 
 
 def _rare_values(values: list[Any], prio: list[float], weight: float) -> None:
-    counts = Counter(repr(v) for v in values)
+    reprs = list(map(repr, values))
+    counts = Counter(reprs)
     if len(counts) < 2:
         return
     common, top = counts.most_common(1)[0]
     if top * 5 < len(values) * 3:  # no value most rows agree on: nothing is rare
         return
     limit = max(1, len(values) // 10)
-    for i, v in enumerate(values):
-        r = repr(v)
+    for i, r in enumerate(reprs):
         if r != common and counts[r] <= limit:
             prio[i] += weight
 
