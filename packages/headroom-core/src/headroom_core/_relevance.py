@@ -117,7 +117,7 @@ def word_terms(word: str) -> tuple[str, ...]:
 
 
 #: Bytes a word of ``_WORD`` can hold; every other byte (and every non-ASCII character,
-#: which ``_words_runs`` encodes as ``?``) separates words, so ``_WORD`` finds the same words
+#: which ``_word_runs`` encodes as ``?``) separates words, so ``_WORD`` finds the same words
 #: in each maximal run of these as in the whole text.
 _RUN_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_."
 _RUNS_ONLY = bytes(c if c in _RUN_BYTES else 0x20 for c in range(256))
@@ -181,7 +181,7 @@ class TermStats(NamedTuple):
 
 def term_stats(text: str, wanted: Collection[str]) -> TermStats:
     """``text``'s ``TermStats`` for a query whose terms are ``wanted``, as ``term_counts``
-    would give them: each word's cached terms, counted in C, not term by term."""
+    would give them: each run's cached terms, counted in C, not term by term."""
     found = list(chain.from_iterable(_text_terms(text)))
     counts: dict[str, int] = {}
     for t in filter(wanted.__contains__, found):  # few: most texts hold no query term
