@@ -314,20 +314,15 @@ def _expand(
             continue
         children.append((k, v))
     found.dicts.append((path, value, parent))
-    if len(value) >= MAP_MIN_KEYS and is_map(value):  # entries keyed by id share one path
+    mapped = len(value) >= MAP_MIN_KEYS and is_map(value)  # entries keyed by id: one path
+    if mapped:
         found.maps.add(id(value))
-        for k, v in children:
-            sub = f"{spelled}.{k}"
-            reserved = _expand(v, path + ".*", sub, value, depth, paths, found) or reserved
-            if type(v) is list and len(v) >= MIN_INNER_ITEMS and depth <= MAX_DEPTH:
-                found.lists.append((value, k, v))
-    else:
-        for k, v in children:
-            sub = f"{spelled}.{k}"
-            own = sub if path is spelled else f"{path}.{k}"
-            reserved = _expand(v, own, sub, value, depth, paths, found) or reserved
-            if type(v) is list and len(v) >= MIN_INNER_ITEMS and depth <= MAX_DEPTH:
-                found.lists.append((value, k, v))
+    for k, v in children:
+        sub = f"{spelled}.{k}"
+        own = path + ".*" if mapped else sub if path is spelled else f"{path}.{k}"
+        reserved = _expand(v, own, sub, value, depth, paths, found) or reserved
+        if type(v) is list and len(v) >= MIN_INNER_ITEMS and depth <= MAX_DEPTH:
+            found.lists.append((value, k, v))
     return reserved
 
 
