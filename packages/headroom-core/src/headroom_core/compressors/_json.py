@@ -534,11 +534,9 @@ class _Lossless:
     pristine: str = ""
     compact: str = ""
     plain: str | None = None
-    longest: int = 0  # items in the longest array (``Expanded.longest``)
-    #: ``long_strings(value)`` (``Expanded.long``) as the lossless stage leaves the tree:
-    #: factoring took values out, so a string may have gone (``still_long`` sees that)
-    long: LongStrings | None = None
-    lists: list[LongArray] | None = None  # ``Expanded.lists``, for the first round alike
+    #: the lossless walk: its longest array, long strings and long arrays serve the first
+    #: round (factoring took values out since: ``_Work`` checks each is still in place)
+    expanded: Expanded | None = None
     measured: tuple[float, int | None] = (0.0, None)  # ``_measure(self.out)``
 
     @property
@@ -638,15 +636,15 @@ class JSONCompressor:
             pristine,
             compact,
             plain,
-            expanded.longest,
-            expanded.long,
-            expanded.lists,
+            expanded,
         )
         lossless.measured = _measure(lossless.out, ctx.count_tokens)
         return lossless
 
     def _finish(self, done: _Lossless, ctx: CompressContext) -> CompressorResult:
         value, shape, notes, dicts = done.value, done.shape, done.notes, done.dicts
+        expanded = done.expanded
+        assert expanded is not None  # only a scalar has no walk, and it was done already
         pristine, compact, plain = done.pristine, done.compact, done.plain
         out = done.out
         ratio, exact = _tokens_per_char(out, ctx, done.measured)
@@ -685,10 +683,10 @@ class JSONCompressor:
                     shape.copy(),
                     list(notes),
                     measured=rounds > 0,
-                    longest=done.longest,
+                    longest=expanded.longest,
                     walk=walked,
-                    long=None if rounds else done.long,
-                    lists=None if rounds else done.lists,
+                    long=None if rounds else expanded.long,
+                    lists=None if rounds else expanded.lists,
                 )
                 excess = (len(out) - target / (ratio * DENSER)) / scale
                 lossy = self._drop(work, excess, scale, ctx, memo)
