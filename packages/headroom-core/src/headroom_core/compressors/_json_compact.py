@@ -199,15 +199,10 @@ def repeated_objects(root: Any, dicts: Dicts | None = None) -> dict[int, dict[st
     # object holding such a pair must have that content. A repeat holds the same pairs as
     # the first of its content
     id_keys = {k for obj, content in firsts if counts[content] > 1 for k in obj if _is_id_name(k)}
-    held: dict[tuple[str, ...], list[str]] = {}  # the id keys of objects with these keys
     owners: dict[tuple[str, type, Any], Content | None] = {}
     owner = owners.setdefault
     for obj, member in firsts:
-        keys = tuple(obj)
-        ks = held.get(keys)
-        if ks is None:
-            ks = held[keys] = [k for k in keys if k in id_keys]
-        for k in ks:
+        for k in [k for k in obj if k in id_keys]:
             v = obj[k]
             if type(v) is str:  # _ident_key's common case, inline
                 if not v or len(v) > 80:
