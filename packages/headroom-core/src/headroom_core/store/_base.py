@@ -106,19 +106,18 @@ def load_secret(home: Path) -> bytes:
     home.mkdir(parents=True, exist_ok=True)
     path = home / "secret.key"
     try:
-        found = _SECRETS[home] = path.read_bytes()
-        return found
+        found = path.read_bytes()
     except FileNotFoundError:
-        pass
-    tmp = home / f".secret.{os.getpid()}.{secrets.token_hex(4)}"
-    tmp.write_bytes(secrets.token_bytes(32))
-    try:
-        os.link(tmp, path)  # atomic: the first process to link wins, others read its key
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink(missing_ok=True)
-    found = _SECRETS[home] = path.read_bytes()
+        tmp = home / f".secret.{os.getpid()}.{secrets.token_hex(4)}"
+        tmp.write_bytes(secrets.token_bytes(32))
+        try:
+            os.link(tmp, path)  # atomic: the first process to link wins, others read its key
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+        found = path.read_bytes()
+    _SECRETS[home] = found
     return found
 
 
