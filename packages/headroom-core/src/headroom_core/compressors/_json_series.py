@@ -62,8 +62,7 @@ def inner_arrays(root: Any, *, anywhere: bool = False) -> list[list[Any]]:
             c = type(v)
             if c is dict or c is list:
                 stack.append((v, depth, row))
-    found.sort(key=lambda t: (-t[0], t[1]))
-    return [a for _, _, a in found]
+    return _largest_first(found)
 
 
 #: An array of ``MIN_INNER_ITEMS`` or more items, with its container and key (None for the
@@ -88,6 +87,11 @@ def inner_arrays_among(arrays: list[LongArray]) -> list[list[Any]]:
                 continue
         if _small_records(items):
             found.append((len(_dumps(items)), len(found), items))
+    return _largest_first(found)
+
+
+def _largest_first(found: list[tuple[int, int, list[Any]]]) -> list[list[Any]]:
+    """The arrays of ``(size, order met, array)``, largest first, then in the order met."""
     found.sort(key=lambda t: (-t[0], t[1]))
     return [a for _, _, a in found]
 
