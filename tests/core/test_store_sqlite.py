@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from headroom_core import RefNotFoundError
-from headroom_core.store import SQLiteStore, StoredOriginal
+from headroom_core._markers import REF_PATTERN
+from headroom_core.store import SQLiteStore, StoredOriginal, load_secret, make_ref
 
 
 def _original(ref: str, data: bytes, *, ns: str = "ns", ttl: float = 60.0) -> StoredOriginal:
@@ -78,9 +79,6 @@ def test_concurrent_threads_lose_nothing(tmp_path: Path) -> None:
 def test_refs_are_keyed_by_the_home_secret_namespace_and_content(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from headroom_core._markers import REF_PATTERN
-    from headroom_core.store import load_secret, make_ref
-
     monkeypatch.delenv("HEADROOM_SECRET", raising=False)
     secret = load_secret(tmp_path / "a")
     assert load_secret(tmp_path / "a") == secret  # made once, then the same key
