@@ -279,6 +279,30 @@ def test_long_json_lines_are_sampled() -> None:
     assert omitted + sum(not isinstance(r, str) for r in rows) == 6000
 
 
+def test_sampling_reads_again_what_the_walk_parsed_before_the_long_array() -> None:
+    # the walk parses embedded JSON as it goes: it meets the note before the long array,
+    # stops there, and the tree is read again, sampled and walked whole
+    note = json.dumps({"kind": "release", "tags": ["a", "b", "c"], "by": "ann"})
+    value = {"note": note, "items": [{"n": i, "ok": i % 7 != 3} for i in range(6000)]}
+    for parsed in (None, json.loads(json.dumps(value))):
+        out = run(value, budget=10**9, parsed=parsed)
+        data = json.loads(out)
+        assert ".note" in json.dumps(data["@legend"])
+        assert "sampled" in out
+        body = data["@data"]
+        assert body["note"] == json.loads(note)
+        rows = body["items"]["@rows"] if "@rows" in body["items"] else body["items"]
+        omitted = sum(m.count for m in find_markers(out) if m.unit == "items")
+        assert omitted + sum(not isinstance(r, str) for r in rows) == 6000
+
+
+def test_a_long_array_in_embedded_json_is_not_sampled() -> None:
+    inner = json.dumps(list(range(6000)))
+    out = run({"id": 1, "payload": inner}, budget=10**9)
+    assert "sampled" not in out
+    assert json.loads(out)["@data"]["payload"] == list(range(6000))
+
+
 def test_compress_stores_the_original_byte_exact() -> None:
     value = [{"id": i, "url": f"https://x.test/i/{i}", "state": "open"} for i in range(80)]
     text = json.dumps(value, indent=2)

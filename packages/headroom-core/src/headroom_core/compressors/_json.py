@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -226,20 +227,30 @@ class Expanded:
     maps: set[int]  # ids of the objects that walk treats as maps
     odd_floats: bool = False  # NaN, an infinity, or a whole float of 2**63 or more (``odd_float``)
     longest: int = 0  # items in the longest array
+    #: the walk stops at an array of more items than this (``Overlong``)
+    limit: int = sys.maxsize
     #: ``long_strings`` of the expanded tree, found on the same walk (in another order)
     long: LongStrings = field(default_factory=list)
     #: arrays of ``MIN_INNER_ITEMS`` or more items, as the walk finished them
     lists: list[LongArray] = field(default_factory=list)
 
 
-def expand_embedded(root: Any) -> Expanded:
+class Overlong(Exception):
+    """``expand_embedded`` met an array of more items than its ``max_items``."""
+
+
+def expand_embedded(root: Any, max_items: int | None = None) -> Expanded:
     """Replace strings holding a JSON object or array by the parsed value (in place).
 
     Returns the paths of those strings, and whether the document (with them) already uses
     a key in ``RESERVED_KEYS`` or the value ``ABSENT``, which the compact form gives a
-    meaning; the same pass walks the expanded tree as ``walk_dicts`` does.
+    meaning; the same pass walks the expanded tree as ``walk_dicts`` does. Given
+    ``max_items``, it raises ``Overlong`` on meeting an array of more items, before walking
+    its items: strings walked by then may have been replaced already.
     """
     found = Expanded([], False, [], set())
+    if max_items is not None:
+        found.limit = max_items
     paths: dict[str, None] = {}
     if isinstance(root, (dict, list)):
         found.reserved = _expand(root, "", "", None, 0, paths, found)
@@ -270,6 +281,8 @@ def _expand(
     if type(value) is list:
         if len(value) > found.longest:
             found.longest = len(value)
+            if found.longest > found.limit:
+                raise Overlong
         sub, spelled_sub = path + "[]", spelled + "[]"
         for i, v in enumerate(value):
             c = type(v)
@@ -591,12 +604,16 @@ class JSONCompressor:
         shape = _Shape(jsonl=jsonl)
         notes: list[str] = []
         max_items = int(ctx.options.get("max_items", MAX_ITEMS))
-        # an array of more items than that needs as many commas (or lines, in JSON Lines)
-        if text.count(",") >= max_items or (jsonl and text.count("\n") >= max_items):
+        try:
+            expanded = expand_embedded(value, max_items)
+        except Overlong:
+            # read again, as before: the walk may have parsed embedded JSON in place. Arrays
+            # in embedded JSON are not sampled (the walk stops at them too)
+            value = _parse(text, fast=not stdlib.get())[0]
             shape.sampled = sample_long_arrays(value, max_items, ctx.marker)
+            expanded = expand_embedded(value)
         if shape.sampled:
             notes.append(f"sampled: {shape.sampled} items of long arrays skipped")
-        expanded = expand_embedded(value)
         if expanded.odd_floats and not stdlib.get():
             stdlib.set(True)  # read again, every integer exact, and written as it was read
             value = parse(text)[0]
