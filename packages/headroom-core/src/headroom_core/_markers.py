@@ -25,6 +25,8 @@ MARKER_RE = re.compile(
 )
 
 _DETAIL_FORBIDDEN = re.compile(r"[()\[\]\"\\\n\r]")
+_UNIT = re.compile(r"[a-z][a-z -]*")
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -41,12 +43,11 @@ def format_marker(count: int, unit: str, ref: str, detail: str | None = None) ->
     """Render a marker; ``unit`` is a plural noun such as ``lines`` or ``rows``."""
     if count < 0:
         raise ValueError("marker count must be >= 0")
-    if not re.fullmatch(r"[a-z][a-z -]*", unit):
+    if _UNIT.fullmatch(unit) is None:
         raise ValueError(f"marker unit must be lowercase words, got {unit!r}")
     text = f"[headroom: {count} {unit} omitted"
     if detail:
-        clean = _DETAIL_FORBIDDEN.sub(" ", detail).strip()
-        clean = re.sub(r"\s+", " ", clean)[:160]
+        clean = _SPACES.sub(" ", _DETAIL_FORBIDDEN.sub(" ", detail).strip())[:160]
         if clean:
             text += f" ({clean})"
     return f"{text}; ref={ref}]"
