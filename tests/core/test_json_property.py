@@ -21,6 +21,7 @@ from headroom_core.compressors._json_factor import _sub_bounded, dumps
 from headroom_core.compressors._json_select import (
     _ERROR_WORDS,
     _beyond_three_sd,
+    _field_kind,
     cut_strings,
     has_error_words,
     long_strings,
@@ -524,3 +525,33 @@ def test_a_value_exactly_three_deviations_out_is_no_outlier() -> None:
     for x in (1.0, 7.0, 10.0, 1e6, 123456789.0):
         xs = [0.0] * 9 + [x]
         assert _beyond_three_sd(xs, statistics.fmean(xs)) == _three_sd_by_the_library(xs)
+
+
+class _Text(str):
+    """A subclass of str, as a caller's own tree might hold."""
+
+
+_kind_values = st.lists(
+    st.one_of(
+        st.none(),
+        st.integers(0, 99),
+        st.just(""),
+        st.sampled_from(["https://x.test/a", "abc123DEF456ghi789", "a title", "x" * 200]),
+        st.builds(_Text, st.sampled_from(["https://x.test/b", "plain"])),
+        st.just({"a": 1}),
+        st.just([1]),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@given(
+    values=_kind_values,
+    path=st.sampled_from(["[]", "[].user", "[].a.b", "."]),
+    key=st.sampled_from(["url", "html_url", "head_sha", "body", "node_id"]),
+)
+def test_field_kind_counts_text_of_any_str_class(values: list[Any], path: str, key: str) -> None:
+    # the kind is found by classes first (in C): a subclass of str is text all the same
+    plain = [str(v) if isinstance(v, str) else v for v in values]
+    assert _field_kind(path, key, values) == _field_kind(path, key, plain)

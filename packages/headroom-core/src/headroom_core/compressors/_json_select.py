@@ -150,10 +150,17 @@ _UNKNOWN: Any = object()
 def _field_kind(path: str, key: str, values: list[Any]) -> str | None:
     if _depth_below_rows(path) >= 2 and all(isinstance(v, (dict, list)) for v in values):
         return "deep"
-    strs = [v for v in values if isinstance(v, str)]
+    classes = set(map(type, values))  # in C: most fields hold one class of value
+    strs: list[Any]
+    if classes == _STR_ONLY:
+        strs = values
+    elif str not in classes and classes <= _JSON_CLASSES:  # no text, not even a subclass's
+        return None
+    else:
+        strs = [v for v in values if isinstance(v, str)]
     if not strs or len(strs) < len(values) * 0.9:
         return None
-    filled = [v for v in strs if v]
+    filled = list(filter(None, strs))
     if all(map(_URLISH.match, filled)):
         return "link" if key in KEEP_LITERAL_KEYS else "url"
     # a row's own hashes (commit sha, head_sha) are what agents look things up by
@@ -164,6 +171,10 @@ def _field_kind(path: str, key: str, values: list[Any]) -> str | None:
         return "text"
     return None
 
+
+#: The classes a JSON reader gives values, and the one of text alone.
+_JSON_CLASSES = frozenset({str, int, float, bool, type(None), dict, list})
+_STR_ONLY = frozenset({str})
 
 Fields = dict[tuple[str, str], list[dict[str, Any]]]
 
