@@ -164,7 +164,7 @@ _WORD_CHARS = frozenset(string.ascii_letters + string.digits)
 _LINK_SUFFIXES = ("url", "href")
 _BY_LENGTH = itemgetter(0, 1)  # longest text first, then by name (stable on ties)
 #: The classes JSON values have (subclasses of str and int, if any, are checked as such).
-_PLAIN = frozenset({str, int, float, bool, type(None), dict, list})
+JSON_CLASSES = frozenset({str, int, float, bool, type(None), dict, list})
 
 
 def _own_texts(obj: dict[str, Any], skip: set[str]) -> list[tuple[int, str, str]]:
@@ -175,12 +175,12 @@ def _own_texts(obj: dict[str, Any], skip: set[str]) -> list[tuple[int, str, str]
     found: list[tuple[int, str, str]] = []
     for k, v in obj.items():
         c = type(v)
-        if c is str or (c not in _PLAIN and isinstance(v, str)):
+        if c is str or (c not in JSON_CLASSES and isinstance(v, str)):
             if not v or k in skip or (not v.isascii() and _has_pua(v)):
                 continue
             if k in KEEP_LITERAL_KEYS or not ("://" in v or k.endswith(_LINK_SUFFIXES)):
                 found.append((-len(v), k, v))
-        elif (c is int or (c not in _PLAIN and isinstance(v, int))) and k not in skip:
+        elif (c is int or (c not in JSON_CLASSES and isinstance(v, int))) and k not in skip:
             s = str(v)
             found.append((-len(s), k, s))
     return found
@@ -191,12 +191,12 @@ def _parent_texts(parent: dict[str, Any]) -> list[tuple[int, str, str]]:
     found: list[tuple[int, str, str]] = []
     for k, v in parent.items():
         c = type(v)
-        if c is str or (c not in _PLAIN and isinstance(v, str)):
+        if c is str or (c not in JSON_CLASSES and isinstance(v, str)):
             if not v or "://" in v or k.endswith(_LINK_SUFFIXES):
                 continue
             if v.isascii() or not _has_pua(v):
                 found.append((-len(v), "../" + k, v))
-        elif c is int or (c not in _PLAIN and isinstance(v, int)):
+        elif c is int or (c not in JSON_CLASSES and isinstance(v, int)):
             s = str(v)
             found.append((-len(s), "../" + k, s))
     return found

@@ -24,6 +24,7 @@ from typing import Any
 from .._markers import MARKER_RE, REF_PATTERN
 from .._relevance import TermStats, bm25_scores, term_stats, terms
 from ._json_factor import (
+    JSON_CLASSES,
     KEEP_LITERAL_KEYS,
     MAP_MIN_KEYS,
     MAX_DEPTH,
@@ -152,9 +153,9 @@ def _field_kind(path: str, key: str, values: list[Any]) -> str | None:
         return "deep"
     classes = set(map(type, values))  # in C: most fields hold one class of value
     strs: list[Any]
-    if classes == _STR_ONLY:
+    if classes == {str}:
         strs = values
-    elif str not in classes and classes <= _JSON_CLASSES:  # no text, not even a subclass's
+    elif str not in classes and classes <= JSON_CLASSES:  # no text, not even a subclass's
         return None
     else:
         strs = [v for v in values if isinstance(v, str)]
@@ -171,10 +172,6 @@ def _field_kind(path: str, key: str, values: list[Any]) -> str | None:
         return "text"
     return None
 
-
-#: The classes a JSON reader gives values, and the one of text alone.
-_JSON_CLASSES = frozenset({str, int, float, bool, type(None), dict, list})
-_STR_ONLY = frozenset({str})
 
 Fields = dict[tuple[str, str], list[dict[str, Any]]]
 
