@@ -10,6 +10,8 @@ model, and keep every omitted byte retrievable by ref::
     retrieve(c.ref, query="OOMKilled")   # just the matching chunks of the original
 """
 
+# first: decides, before any of them is imported, which compiled modules may be used
+from . import _compiled  # noqa: F401
 from ._api import compress, fetch_original, retrieve
 from ._cache_aligner import AlignedPrefix, CacheAligner, PrefixReport, VolatilePart
 from ._config import DEFAULT_TARGET_RATIOS, HeadroomConfig
