@@ -27,6 +27,7 @@ from typing import Any
 os.environ.setdefault("HEADROOM_HOME", tempfile.mkdtemp(prefix="headroom-bench-"))
 
 from headroom_core import HeadroomConfig, compress, count_tokens
+from headroom_core._compiled import describe
 from headroom_core.compressors import CompressContext, get_compressor
 from headroom_core.store._base import make_ref
 
@@ -150,7 +151,8 @@ def main() -> None:
         "",
         f"Command: `uv run python benchmarks/json_throughput.py --runs {args.runs}`. "
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs (shared; load average "
-        f"{load:.1f} at the end), Python {sys.version.split()[0]}, {platform.system()}.",
+        f"{load:.1f} at the end), Python {sys.version.split()[0]}, {platform.system()}; "
+        f"headroom: {describe()}.",
         "Inputs: the corpus files of kind json, each with its case's query and tool.",
         "Times are medians of the runs after one warm-up call, as wall / CPU "
         "(`time.process_time`); MB/s is input bytes (UTF-8) over that time. Each run times",

@@ -128,4 +128,13 @@ def compiled_modules() -> list[str]:
     )
 
 
+def describe() -> str:
+    """One line saying what runs, for reports of measured figures."""
+    names = compiled_modules()
+    if not names:
+        return "pure Python (no module compiled)"
+    short = ", ".join(n.removeprefix(PACKAGE + ".") for n in names)
+    return f"{len(names)} modules compiled with Cython ({short}), the rest pure Python"
+
+
 guard()
