@@ -114,3 +114,51 @@ def test_records_with_a_nested_location_are_json_not_search() -> None:
     matches = [{"path": f"src/m{n}.py", "line": n, "text": "import os"} for n in range(10)]
     assert detect_kind(json.dumps(alerts, indent=2)).kind == "json"
     assert detect_kind(json.dumps(matches, indent=2)).kind == "search"
+
+
+# JSON read from the caller's UTF-8 bytes (``_detect_kind``'s ``data``) and from the text
+_AROUND = ["", " ", "\n", " \t\r\n ", "\x0c", "\u00a0", "\n\u2003 ", "\x1f"]
+_JSON_TEXTS = [
+    '{"a": [1, 2.5, "x\\u00e9"], "b": null}',
+    '[{"n": 18446744073709551616}, {"f": NaN}]',
+    '{"diff": "@@ -1,2 +1,2 @@", "nul": "\\u0000"}',
+    "[1, 2",  # not JSON at all
+    "[2024-01-01 10:00:00] INFO start",
+    "{}",
+]
+
+
+@pytest.mark.parametrize("before", _AROUND)
+@pytest.mark.parametrize("after", _AROUND)
+@pytest.mark.parametrize("body", _JSON_TEXTS)
+def test_json_from_the_callers_bytes_is_read_as_from_the_text(
+    before: str, after: str, body: str
+) -> None:
+    """Whitespace JSON allows around a value is read past in the bytes; any other (form feed,
+    no-break space) is stripped as before: same kind and same value either way."""
+    from headroom_core._detect import _detect_kind
+
+    text = before + body + after
+    plain = detect_kind(text)
+    given = _detect_kind(text, None, None, text.encode("utf-8"))
+    assert given.kind == plain.kind
+    assert json.dumps(given.value) == json.dumps(plain.value)
+    stripped = text.strip()
+    try:
+        expected: Any = json.loads(stripped)
+    except ValueError:
+        assert plain.kind != "json"
+    else:
+        assert plain.kind == "json"
+        if plain.value is not None:  # handed on only as orjson read it
+            assert json.dumps(plain.value) == json.dumps(expected)
+
+
+def test_json_holding_diff_text_and_escaped_nul_is_json() -> None:
+    """JSON is decided first: hunk headers and NUL escapes inside its strings change nothing."""
+    text = json.dumps(
+        {"patch": "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n", "z": "\x00"},
+        indent=2,
+    )
+    assert "@@ -" in text and "\\u0000" in text
+    assert detect_kind(text).kind == "json"

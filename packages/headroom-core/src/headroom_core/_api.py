@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ._config import HeadroomConfig
-from ._detect import detect_kind, guess_language
+from ._detect import _detect_kind, detect_kind, guess_language
 from ._exceptions import RefNotFoundError, StoreError
 from ._jsonio import to_json_text
 from ._markers import MARKER_RE, REF_RE
@@ -263,7 +263,9 @@ def _compress(
     elif huge:
         kind = detect_kind(text[: 1024 * 1024], tool=tool, path=path).kind
     else:
-        detection = detect_kind(text, tool=tool, path=path)
+        # the bytes to store are the text's UTF-8 when it is faithful: JSON is read from them
+        data = given.data if faithful and given.encoding in ("utf-8", "bytes") else None
+        detection = _detect_kind(text, tool, path, data)
         kind, language, parsed = detection.kind, detection.language, detection.value
 
     ctx = CompressContext(

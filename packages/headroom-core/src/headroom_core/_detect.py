@@ -303,15 +303,36 @@ def _language_scores(sample: str) -> dict[str, float]:
 _NOT_JSON = object()
 
 
-def _parse_json(text: str) -> tuple[object, bool]:
-    """The parsed value of ``text`` (or ``_NOT_JSON``), and whether orjson read it."""
-    stripped = text.strip()
-    if not stripped or stripped[0] not in "[{":
+def _parse_json(text: str, data: bytes | None = None) -> tuple[object, bool]:
+    """The parsed value of ``text`` (or ``_NOT_JSON``), and whether orjson read it.
+
+    ``data`` is ``text`` in UTF-8, if the caller has it: read instead of ``text`` (orjson
+    reads bytes as they are, a str only once converted) when only whitespace JSON allows
+    surrounds the value; other whitespace around it (a form feed, a no-break space) is
+    stripped first, as ``str.strip`` does.
+    """
+    start = _space_end(_SPACE, text)
+    if text[start : start + 1] not in ("[", "{"):
         return _NOT_JSON, False
+    end = len(text)
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    own = _space_end(_JSON_SPACE, text) == start and _JSON_SPACE.fullmatch(text, end) is not None
     try:
-        return loads_fast(stripped)
+        return loads_fast(data if data is not None and own else text[start:end])
     except (ValueError, RecursionError):
         return _NOT_JSON, False
+
+
+#: Whitespace as ``str.strip`` and ``\s`` have it; the part of it JSON allows between tokens.
+_SPACE = re.compile(r"\s*")
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _space_end(space: re.Pattern[str], text: str) -> int:
+    """Where the run of ``space`` that starts ``text`` ends (it may be empty)."""
+    found = space.match(text)
+    return 0 if found is None else found.end()
 
 
 def _json_lines(lines: list[str]) -> bool:
@@ -373,8 +394,25 @@ def _parses_as_python(text: str) -> bool:
 
 def detect_kind(text: str, *, tool: str | None = None, path: str | None = None) -> Detection:
     """Decide the content kind of ``text``; ``tool`` and ``path`` are hints."""
+    return _detect_kind(text, tool, path)
+
+
+def _detect_kind(
+    text: str, tool: str | None, path: str | None, data: bytes | None = None
+) -> Detection:
+    """``detect_kind``; ``data`` is ``text`` in UTF-8 if the caller has it (``_parse_json``)."""
     if not text or text.isspace():
         return Detection("text", reason="empty")
+    # JSON first: text that parses as JSON has no NUL and no line starting "@@" (a JSON
+    # string holds neither a control character nor a line break), so neither check below
+    # could decide otherwise, and for JSON, the commonest input, both are skipped
+    parsed, by_orjson = _parse_json(text, data)
+    if parsed is not _NOT_JSON:
+        if _is_search_json(parsed):
+            return Detection("search", reason="JSON array of path/line matches")
+        # handed on only as orjson read it: the JSON compressor knows what to check then
+        value = parsed if by_orjson else None
+        return Detection("json", reason="parses as JSON", value=value)
     sample = _sample(text)
     if "\x00" in sample:
         return Detection("binary", reason="NUL bytes")
@@ -384,13 +422,6 @@ def detect_kind(text: str, *, tool: str | None = None, path: str | None = None) 
     # a hunk header holds "@@ -": finding that is far cheaper than the line-anchored search
     if "@@ -" in sample and _HUNK.search(sample) and _DIFF_START.search(sample[:2000]):
         return Detection("diff", reason="diff headers and hunks")
-    parsed, by_orjson = _parse_json(text) if sample.lstrip()[:1] in "[{" else (_NOT_JSON, False)
-    if parsed is not _NOT_JSON:
-        if _is_search_json(parsed):
-            return Detection("search", reason="JSON array of path/line matches")
-        # handed on only as orjson read it: the JSON compressor knows what to check then
-        value = parsed if by_orjson else None
-        return Detection("json", reason="parses as JSON", value=value)
     lines = _lines(sample)
     if _json_lines(lines):
         if (

@@ -791,8 +791,8 @@ def loads_own(text: str) -> Any:
     return json.loads(text)
 
 
-def loads_fast(text: str) -> tuple[Any, bool]:
-    """Parse ``text``; True with the value if orjson read it (an integer beyond 64 bits, if
+def loads_fast(text: str | bytes) -> tuple[Any, bool]:
+    """Parse ``text`` (or its UTF-8); True with the value if orjson read it (an integer beyond 64 bits, if
     any, is then a float: check for ``odd_float`` values), False if the standard library did.
 
     Raises ``ValueError`` (``json.JSONDecodeError``) or ``RecursionError`` if neither can.
