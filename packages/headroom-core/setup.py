@@ -23,6 +23,7 @@ from setuptools.command.build_ext import build_ext
 PACKAGE = "headroom_core"
 SOURCES = Path("src") / PACKAGE
 #: Modules compiled, relative to the package: where the JSON compressor spends its time.
+#: ``[tool.uv] cache-keys`` in pyproject.toml names their sources (a test checks).
 COMPILED = (
     "_markers",
     "_relevance",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import fnmatch
 import hashlib
 import json
 import os
@@ -180,3 +182,26 @@ def test_the_guard_runs_before_the_compiled_modules_load() -> None:
     first = next(line for line in init.splitlines() if line.startswith(("from ", "import ")))
     assert first.startswith("from . import _compiled")
     assert _compiled.PACKAGE == "headroom_core"
+
+
+def test_uv_builds_again_when_a_compiled_source_changes() -> None:
+    """Each module ``setup.py`` compiles has its source among uv's cache keys: ``uv run``
+    then compiles it again after an edit."""
+    tomllib = pytest.importorskip("tomllib")
+    package = Path(__file__).resolve().parents[2] / "packages" / "headroom-core"
+    tree = ast.parse((package / "setup.py").read_text("utf-8"))
+    compiled = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "COMPILED" for t in node.targets)
+    )
+    keys = tomllib.loads((package / "pyproject.toml").read_text("utf-8"))["tool"]["uv"][
+        "cache-keys"
+    ]
+    globs = [k["file"] for k in keys if "file" in k]
+    assert {"pyproject.toml", "setup.py"} <= set(globs)
+    for module in compiled:
+        source = "src/headroom_core/" + module.replace(".", "/") + ".py"
+        assert (package / source).is_file(), source
+        assert any(fnmatch.fnmatch(source, g) for g in globs), source
