@@ -80,13 +80,11 @@ class BuildExt(build_ext):
 
     def run(self) -> None:
         super().run()
-        compiled = {
-            ext.name.partition(".")[2]: hashlib.sha256(
-                _source(ext.name.partition(".")[2]).read_bytes()
-            ).hexdigest()
-            for ext in self.extensions
-            if Path(self.get_ext_fullpath(ext.name)).exists()
-        }
+        compiled: dict[str, str] = {}
+        for ext in self.extensions:
+            if Path(self.get_ext_fullpath(ext.name)).exists():
+                module = ext.name.partition(".")[2]
+                compiled[module] = hashlib.sha256(_source(module).read_bytes()).hexdigest()
         package_dir = Path(self.get_ext_fullpath(f"{PACKAGE}._")).parent
         manifest = package_dir / _manifest_name()
         if compiled:

@@ -318,8 +318,10 @@ def _parse_json(text: str, data: bytes | None = None) -> tuple[object, bool]:
     while end > start and text[end - 1].isspace():
         end -= 1
     own = _space_end(_JSON_SPACE, text) == start and _JSON_SPACE.fullmatch(text, end) is not None
+    # JSON's own whitespace is read past: only other whitespace needs a stripped copy
+    source = (text if data is None else data) if own else text[start:end]
     try:
-        return loads_fast(data if data is not None and own else text[start:end])
+        return loads_fast(source)
     except (ValueError, RecursionError):
         return _NOT_JSON, False
 
