@@ -189,6 +189,12 @@ def term_stats(text: str, wanted: Collection[str]) -> TermStats:
     return TermStats(len(found), counts)
 
 
+@lru_cache(maxsize=1024)
+def _query_counts(query: str) -> tuple[tuple[str, int], ...]:
+    """``Counter(terms(query)).items()``, in order: a query is scored against many texts."""
+    return tuple(Counter(terms(query)).items())
+
+
 def bm25_scores(
     docs: Sequence[str | Counter[str] | TermStats],
     query: str,
@@ -202,7 +208,7 @@ def bm25_scores(
     ``term_stats`` for this query's terms, so callers scoring the same documents again
     tokenise them once.
     """
-    q = Counter(terms(query))
+    q = dict(_query_counts(query))
     if not q or not docs:
         return [0.0] * len(docs)
     counted: list[Mapping[str, int]] = []
@@ -217,18 +223,31 @@ def bm25_scores(
             lengths.append(sum(c.values()))
     n = len(counted)
     avg = sum(lengths) / n or 1.0
-    df: Counter[str] = Counter()
+    rank = {t: i for i, t in enumerate(q)}
+    # the query terms each document holds, in the query's order (a document's terms
+    # are summed in that order, so scores do not depend on how the counts were built)
+    held: list[list[str]] = []
+    df: dict[str, int] = {}
     for d in counted:
-        if d:
-            df.update(t for t in q if t in d)
+        if not d:
+            held.append([])
+            continue
+        if len(d) < len(q):  # term stats: the few query terms the text holds
+            mine = sorted([t for t in d if t in rank], key=rank.__getitem__)
+        else:
+            mine = [t for t in q if t in d]
+        held.append(mine)
+        for t in mine:
+            df[t] = df.get(t, 0) + 1
+    idf = {t: math.log(1 + (n - m + 0.5) / (m + 0.5)) for t, m in df.items()}
     scores: list[float] = []
-    for d, length in zip(counted, lengths, strict=True):
+    for d, length, mine in zip(counted, lengths, held, strict=True):
         score = 0.0
-        if d:
-            for t, qtf in q.items():
-                tf = d.get(t, 0)
+        if mine:
+            norm = k1 * (1 - b + b * length / avg)
+            for t in mine:
+                tf = d[t]
                 if tf:
-                    idf = math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
-                    score += qtf * idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avg))
+                    score += q[t] * idf[t] * tf * (k1 + 1) / (tf + norm)
         scores.append(score)
     return scores

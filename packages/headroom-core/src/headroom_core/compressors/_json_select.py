@@ -306,7 +306,7 @@ def _relevant_texts(
     if not query or len(objs) <= KEEP_RELEVANT_TEXTS:
         return set()
     values = [o[key] if isinstance(o[key], str) else "" for o in objs]
-    scores = bm25_scores(query_stats(values, query, memo), query)
+    scores = relevance_scores(values, query, memo)
     ranked = sorted(range(len(objs)), key=lambda i: (-scores[i], i))
     return {i for i in ranked[:KEEP_RELEVANT_TEXTS] if scores[i] > 0}
 
@@ -372,12 +372,37 @@ class SelectionMemo:
         return found
 
 
-def query_stats(texts: list[str], query: str, memo: SelectionMemo | None) -> list[TermStats]:
-    """``term_stats`` of each text for ``query``, through ``memo`` if given."""
-    if memo is None:
-        wanted = key_terms(query)
-        return [term_stats(t, wanted) for t in texts]
-    return [memo.term_stats(t, query) for t in texts]
+def relevance_scores(texts: list[str], query: str, memo: SelectionMemo | None) -> list[float]:
+    """BM25 scores of ``texts`` for ``query``, each text one document among them.
+
+    A text that scores at all holds a query term, and then its lowercase holds that term
+    as a substring: only such texts are split into terms. Every other text scores 0 whatever
+    its length, which enters only BM25's average length: it is estimated from the text's
+    characters, at the terms per character of the texts split.
+    """
+    wanted = key_terms(query)
+    stats: list[TermStats | None] = [None] * len(texts)
+    split_terms = split_chars = 0
+    for i, text in enumerate(texts):
+        low = text.lower()
+        for w in wanted:
+            if w in low:
+                found = stats[i] = (
+                    term_stats(text, wanted) if memo is None else memo.term_stats(text, query)
+                )
+                split_terms += found.length
+                split_chars += len(text)
+                break
+    if not split_chars:
+        return [0.0] * len(texts)
+    rate = split_terms / split_chars
+    return bm25_scores(
+        [
+            TermStats(round(len(t) * rate), {}) if found is None else found
+            for t, found in zip(texts, stats, strict=True)
+        ],
+        query,
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -448,7 +473,7 @@ def row_priorities(
         if 0 <= i < n:
             prio[i] += 4.0
     if query and query.strip():
-        scores = bm25_scores(query_stats(texts, query, memo), query)
+        scores = relevance_scores(texts, query, memo)
         top = max(scores, default=0.0)
         if top > 0:
             for i, s in enumerate(scores):

@@ -12,7 +12,6 @@ import re
 from collections import Counter
 from typing import Any
 
-from .._relevance import bm25_scores
 from ._json_factor import MAX_DEPTH, dumps, is_map
 from ._json_select import (
     MARKER_CHARS,
@@ -20,7 +19,7 @@ from ._json_select import (
     SelectionMemo,
     json_size,
     positional,
-    query_stats,
+    relevance_scores,
     row_text,
 )
 
@@ -137,7 +136,7 @@ def collapse_usual_runs(
     texts = [row_text(r) for r in items]
     matched: set[int] = set()
     if query and query.strip():
-        scores = bm25_scores(query_stats(texts, query, memo), query)
+        scores = relevance_scores(texts, query, memo)
         matched = {i for i, s in enumerate(scores) if s > 0}
     n = len(items)
     plain = [
