@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from headroom_core import (
     MARKER_RE,
@@ -93,6 +96,28 @@ def test_marker_grammar_round_trip() -> None:
     )
     assert parsed.detail is not None and '"' not in parsed.detail
     json.loads(json.dumps({"x": m}))  # safe inside JSON strings
+
+
+MARKER_REF = "hr_abcdefghijklmnopqrst"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="ab1 \u00e9", min_size=1, max_size=12),  # mostly nothing to clean
+        st.text(alphabet='aZ09 \t\n()[]"\\-:.\u00a0\u00e9\u0661', min_size=1, max_size=40),
+    )
+)
+def test_marker_details_are_cleaned_alike_on_every_path(detail: str) -> None:
+    # forbidden characters become spaces, whitespace runs one space, ends stripped, at most
+    # 160 characters: a detail with nothing to clean is taken as it is
+    clean = re.sub(r"\s+", " ", re.sub(r"[()\[\]\"\\\n\r]", " ", detail).strip())[:160]
+    expected = (
+        f"[headroom: 3 chars omitted ({clean}); ref={MARKER_REF}]"
+        if clean
+        else f"[headroom: 3 chars omitted; ref={MARKER_REF}]"
+    )
+    assert format_marker(3, "chars", MARKER_REF, detail) == expected
 
 
 def test_compression_savings_property() -> None:

@@ -43,14 +43,35 @@ def format_marker(count: int, unit: str, ref: str, detail: str | None = None) ->
     """Render a marker; ``unit`` is a plural noun such as ``lines`` or ``rows``."""
     if count < 0:
         raise ValueError("marker count must be >= 0")
-    if _UNIT.fullmatch(unit) is None:
-        raise ValueError(f"marker unit must be lowercase words, got {unit!r}")
+    if unit not in _UNITS_SEEN:
+        if _UNIT.fullmatch(unit) is None:
+            raise ValueError(f"marker unit must be lowercase words, got {unit!r}")
+        if len(_UNITS_SEEN) < 256:
+            _UNITS_SEEN.add(unit)
     text = f"[headroom: {count} {unit} omitted"
     if detail:
-        clean = _SPACES.sub(" ", _DETAIL_FORBIDDEN.sub(" ", detail).strip())[:160]
+        if _plain_detail(detail):  # most details ("of 1234"): nothing to clean
+            clean = detail[:160]
+        else:
+            clean = _SPACES.sub(" ", _DETAIL_FORBIDDEN.sub(" ", detail).strip())[:160]
         if clean:
             text += f" ({clean})"
     return f"{text}; ref={ref}]"
+
+
+#: Units already checked against ``_UNIT`` (a few nouns come back all the time).
+_UNITS_SEEN: set[str] = set()
+
+
+def _plain_detail(detail: str) -> bool:
+    """True if cleaning would leave ``detail`` as it is: letters and digits, single spaces
+    between them (no forbidden character, no other whitespace, nothing to strip)."""
+    return (
+        detail.replace(" ", "").isalnum()
+        and "  " not in detail
+        and detail[0] != " "
+        and detail[-1] != " "
+    )
 
 
 def find_markers(text: str) -> list[Marker]:
