@@ -153,6 +153,7 @@ class CaseResult:
     latency_s: float
     needles: tuple[NeedleScore, ...]
     note: str = ""
+    kind: str = ""  # the corpus's content kind of the case (json, log, code...)
 
     @property
     def savings(self) -> float:
@@ -218,6 +219,7 @@ def score_case(
         latency_s=median(output.seconds),
         needles=tuple(scores),
         note=output.note,
+        kind=case.kind,
     )
 
 
@@ -336,6 +338,7 @@ def result_to_dict(r: CaseResult) -> dict[str, Any]:
         "system": r.system,
         "case": r.case_id,
         "workload": r.workload,
+        "kind": r.kind,
         "original_tokens": r.original_tokens,
         "compressed_tokens": r.compressed_tokens,
         "savings": round(r.savings, 4),

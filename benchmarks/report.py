@@ -13,7 +13,7 @@ from rich.table import Table
 
 from headroom_core._compiled import describe
 
-from .harness import NEEDLE_TYPES, Aggregate, CaseResult
+from .harness import NEEDLE_TYPES, Aggregate, CaseResult, percentile
 from .operating_points import OperatingPoint, operating_points_markdown
 
 
@@ -36,6 +36,22 @@ class RunInfo:
     """Systems that could not run, with the error; they have no rows."""
     appendix: tuple[Path, ...] = ()
     """Standalone benchmark reports (``benchmarks/results/*.md``) appended as sections."""
+    host_speed: tuple[HostSpeed, HostSpeed] | None = None
+    """The host speed check before and after the systems ran (``run.host_speed``)."""
+
+
+@dataclass(frozen=True)
+class HostSpeed:
+    """The exact token count of one fixed corpus text: a measure of the host, not of any
+    system (the same code on the same bytes runs slower only when the host is slowed)."""
+
+    case_id: str
+    nbytes: int
+    seconds: float  # the fastest of the timed counts
+
+    @property
+    def mbs(self) -> float:
+        return self.nbytes / self.seconds / 1e6 if self.seconds > 0 else math.inf
 
 
 def machine() -> str:
@@ -139,14 +155,53 @@ def summary_table(
     return head + "\n".join(lines) + "\n"
 
 
+def host_speed_line(speeds: tuple[HostSpeed, HostSpeed]) -> str:
+    before, after = speeds
+    return (
+        f"- host speed check: `count_tokens` of `{before.case_id}` ({before.nbytes / 1e3:,.0f} "
+        f"KB), fastest of 20 calls: {before.mbs:,.1f} MB/s before the systems ran, "
+        f"{after.mbs:,.1f} MB/s after. Only the host changes this figure: when it is low, "
+        "every latency of the run is slowed with it"
+    )
+
+
+def kind_table(results: Sequence[CaseResult], system: str = "headroom") -> str:
+    """Markdown: ``system``'s speed by the corpus's content kind (all workloads' cases)."""
+    mine = [r for r in results if r.system == system and r.kind]
+    kinds = sorted({r.kind for r in mine})
+    if not kinds:
+        return ""
+    lines = [
+        f"### {system} by content kind\n",
+        "Every case of each kind, whatever its workload. MB/s: total input bytes / total of "
+        "the cases' median latencies.\n",
+        "| kind | cases | input KB | savings | p50 ms | MB/s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for kind in kinds:
+        rs = [r for r in mine if r.kind == kind]
+        nbytes = sum(r.nbytes for r in rs)
+        seconds = sum(r.latency_s for r in rs)
+        original = sum(r.original_tokens for r in rs)
+        saved = 1 - sum(r.compressed_tokens for r in rs) / original if original else 0.0
+        p50 = percentile([r.latency_s for r in rs], 50)
+        mbs = nbytes / seconds / 1e6 if seconds > 0 else math.inf
+        lines.append(
+            f"| {kind} | {len(rs)} | {nbytes / 1e3:,.0f} | {_pct(saved)} | {_ms(p50)} | "
+            f"{_mbs(mbs)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def results_markdown(
     rows: Sequence[Aggregate],
     ratios: dict[str, dict[str, float]],
     info: RunInfo,
     chart: str | None,
     operating_points: Sequence[OperatingPoint] = (),
+    results: Sequence[CaseResult] = (),
 ) -> str:
-    """The whole of RESULTS.md."""
+    """The whole of RESULTS.md (``results``: the per-case figures, for the table by kind)."""
     groups = list(dict.fromkeys(a.group for a in rows if a.group != "overall"))
     overall = next((a for a in rows if a.group == "overall"), None)
     n_cases = overall.cases if overall else 0
@@ -176,12 +231,15 @@ def results_markdown(
             f"- **{name} could not run** and has no rows: `{msg}`"
             for name, msg in info.failed.items()
         ),
+        *([host_speed_line(info.host_speed)] if info.host_speed else []),
         "- tokens: cl100k (`headroom_core.count_tokens`) for every system, on the text the "
         "model would see for that tool output",
         "",
         "## Overall\n",
         summary_table(rows, ratios, group="overall"),
     ]
+    if results:
+        out.append(kind_table(results))
     if chart:
         out.append(f"![savings vs retention]({chart})\n")
     if operating_points:

@@ -40,6 +40,7 @@ from rich.progress import (
 
 from benchmarks.harness import (
     REPO_ROOT,
+    Case,
     CaseResult,
     aggregate_all,
     aggregate_to_dict,
@@ -52,6 +53,7 @@ from benchmarks.harness import (
 from benchmarks.operating_points import OperatingPoint, find_operating_points
 from benchmarks.peers import PEERS
 from benchmarks.report import (
+    HostSpeed,
     RunInfo,
     cases_markdown,
     console_table,
@@ -169,6 +171,18 @@ def build_system(name: str, home: Path) -> System:
     return PEERS[name](home / name)
 
 
+def host_speed(case: Case, calls: int = 20) -> HostSpeed:
+    """How fast this host runs one fixed piece of work now: the exact token count of
+    ``case``'s text (a compiled tokenizer, no Python in the loop), fastest of ``calls``."""
+    count_tokens(case.text)
+    fastest = math.inf
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        count_tokens(case.text)
+        fastest = min(fastest, time.perf_counter() - t0)
+    return HostSpeed(case.id, case.nbytes, fastest)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     err = Console(stderr=True)
@@ -177,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not cases:
         err.print("[red]error:[/] no case matches the filters")
         return 2
+    yardstick = max(cases, key=lambda c: c.nbytes)
+    speed_before = host_speed(yardstick)
     started = time.perf_counter()
     results: list[CaseResult] = []
     versions: dict[str, str] = {}
@@ -250,6 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 progress.update(task, total=1, completed=1, case="done")
     wall = time.perf_counter() - started
+    speed_after = host_speed(yardstick)
     ratios = latency_ratios_by_group(results)
     given = list(sys.argv[1:] if argv is None else argv)
     command = shlex.join(["uv", "run", "headroom", "bench", *given])
@@ -265,13 +282,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         failed=failed,
         cached={name: n for name in args.systems if (n := _cached(results, name))},
         appendix=tuple(sorted((args.out.parent / "results").glob("*.md"))),
+        host_speed=(speed_before, speed_after),
     )
     if not args.no_write:
         out: Path = args.out
         chart = out.parent / CHART_NAME
         savings_chart(rows, chart)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(results_markdown(rows, ratios, info, CHART_NAME, points), "utf-8")
+        out.write_text(results_markdown(rows, ratios, info, CHART_NAME, points, results), "utf-8")
         out.with_name(out.stem + "-cases" + out.suffix).write_text(cases_markdown(results), "utf-8")
         err.print(f"wrote {out}, {out.stem}-cases{out.suffix} and {chart.name} in {wall:.0f} s")
     if args.readme:
@@ -288,6 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "command": info.command,
                         "versions": versions,
                         "wall_seconds": wall,
+                        "host_speed_mbs": [speed_before.mbs, speed_after.mbs],
                         "aggregates": [aggregate_to_dict(a) for a in rows],
                         "latency_ratios": ratios["overall"],
                         "latency_ratios_by_group": ratios,

@@ -72,6 +72,20 @@ def test_local_systems_on_the_tiny_corpus(
     assert "## Overall" in results and "### logs" in results and "### api" in results
     assert "--corpus" in results  # the exact command
     assert "## Replay" in results and "### Speed" in results  # appended standalone report
+    # headroom's speed by content kind: one row per kind of the corpus, summed over workloads
+    by_kind = results.split("### headroom by content kind", 1)[1].split("\n\n#", 1)[0]
+    rows = [line for line in by_kind.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [r.split(" | ")[0] for r in rows[1:]] == ["| json", "| log"]
+    json_case = _case(data, "headroom", "api/users")
+    assert json_case["kind"] == "json"
+    cells = rows[1].strip("| ").split(" | ")
+    assert cells[1] == "1"  # one JSON case
+    # its one case's bytes over its latency (the JSON view rounds the latency to a microsecond)
+    assert float(cells[-1].replace(",", "")) == pytest.approx(json_case["throughput_mbs"], rel=0.02)
+    # the host speed check before and after the systems ran, in the file and the JSON
+    assert "host speed check: `count_tokens` of `" in results
+    before, after = data["host_speed_mbs"]
+    assert before > 0 and after > 0
     assert (out.parent / "savings_vs_retention.png").read_bytes().startswith(b"\x89PNG")
     assert "| run | truncate |" in (out.parent / "RESULTS-cases.md").read_text("utf-8")
 
