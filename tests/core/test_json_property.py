@@ -8,7 +8,7 @@ import statistics
 from collections.abc import Callable
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from headroom_core import HeadroomConfig, compress, retrieve
@@ -342,6 +342,14 @@ error_text = st.lists(
             "_",
             "0",
             "\u00e9",
+            "xerror",  # a stem inside a longer word, and stems one after another
+            "errorerror",
+            "Crashed",
+            "TIMEOUT",
+            "\u03a3",  # a final sigma lowercases by context; titlecase and Kelvin sign
+            "\u01c5",
+            "\u212a",
+            "\u0661",
         ]
     ),
     max_size=8,
@@ -350,6 +358,8 @@ error_text = st.lists(
 
 @SETTINGS
 @given(text=error_text)
+@example(text="xerror error")  # the first place a stem shows is not a word of its own
+@example(text="errorless, then crashed")
 def test_error_words_shortcut_agrees_with_the_regex(text: str) -> None:
     assert has_error_words(text) == (_ERROR_WORDS.search(text) is not None)
 
