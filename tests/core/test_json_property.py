@@ -20,6 +20,7 @@ from headroom_core.compressors._json_compact import ABSENT, _table_growth
 from headroom_core.compressors._json_factor import _sub_bounded, dumps
 from headroom_core.compressors._json_select import (
     _ERROR_WORDS,
+    _FOLDS_TO_ASCII,
     _beyond_three_sd,
     _field_kind,
     cut_strings,
@@ -362,6 +363,20 @@ error_text = st.lists(
 @example(text="errorless, then crashed")
 def test_error_words_shortcut_agrees_with_the_regex(text: str) -> None:
     assert has_error_words(text) == (_ERROR_WORDS.search(text) is not None)
+
+
+def test_the_letters_that_fold_to_ascii_are_all_listed() -> None:
+    # has_error_words matches the lowercased text case-sensitively unless the text holds one
+    # of these: every other character neither matches an ASCII letter under re.I nor
+    # lowercases to text with an ASCII letter in it
+    folds = set(_FOLDS_TO_ASCII)
+    ascii_letter = re.compile("[a-z]", re.I)
+    for cp in range(0x80, 0x110000):
+        if 0xD800 <= cp <= 0xDFFF or chr(cp) in folds:
+            continue
+        c = chr(cp)
+        assert ascii_letter.fullmatch(c) is None, hex(cp)
+        assert not any("a" <= x <= "z" or "A" <= x <= "Z" for x in c.lower()), hex(cp)
 
 
 _USERS = [{"login": f"user{i}", "id": 1000 + i, "type": "User", "admin": i == 0} for i in range(5)]
