@@ -13,7 +13,7 @@ from rich.table import Table
 
 from headroom_core._compiled import describe
 
-from .harness import NEEDLE_TYPES, Aggregate, CaseResult, percentile
+from .harness import NEEDLE_TYPES, Aggregate, CaseResult, aggregate
 from .operating_points import OperatingPoint, operating_points_markdown
 
 
@@ -180,15 +180,10 @@ def kind_table(results: Sequence[CaseResult], system: str = "headroom") -> str:
     ]
     for kind in kinds:
         rs = [r for r in mine if r.kind == kind]
-        nbytes = sum(r.nbytes for r in rs)
-        seconds = sum(r.latency_s for r in rs)
-        original = sum(r.original_tokens for r in rs)
-        saved = 1 - sum(r.compressed_tokens for r in rs) / original if original else 0.0
-        p50 = percentile([r.latency_s for r in rs], 50)
-        mbs = nbytes / seconds / 1e6 if seconds > 0 else math.inf
+        a = aggregate(system, kind, rs)
         lines.append(
-            f"| {kind} | {len(rs)} | {nbytes / 1e3:,.0f} | {_pct(saved)} | {_ms(p50)} | "
-            f"{_mbs(mbs)} |"
+            f"| {kind} | {a.cases} | {sum(r.nbytes for r in rs) / 1e3:,.0f} | "
+            f"{_pct(a.savings)} | {_ms(a.latency_p50_s)} | {_mbs(a.throughput_mbs)} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -61,7 +61,7 @@ from benchmarks.report import (
     savings_chart,
     update_readme,
 )
-from benchmarks.systems import Headroom, RunContext, System, Truncate
+from benchmarks.systems import Headroom, RunContext, System, Truncate, timed
 from headroom_core import count_tokens
 
 ALL_SYSTEMS: tuple[str, ...] = ("headroom", *PEERS, "truncate")
@@ -174,13 +174,8 @@ def build_system(name: str, home: Path) -> System:
 def host_speed(case: Case, calls: int = 20) -> HostSpeed:
     """How fast this host runs one fixed piece of work now: the exact token count of
     ``case``'s text (a compiled tokenizer, no Python in the loop), fastest of ``calls``."""
-    count_tokens(case.text)
-    fastest = math.inf
-    for _ in range(calls):
-        t0 = time.perf_counter()
-        count_tokens(case.text)
-        fastest = min(fastest, time.perf_counter() - t0)
-    return HostSpeed(case.id, case.nbytes, fastest)
+    _, seconds, _ = timed(lambda: count_tokens(case.text), calls)
+    return HostSpeed(case.id, case.nbytes, min(seconds))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
