@@ -13,7 +13,7 @@ from headroom_core._detect import detect_kind
 from headroom_core._markers import find_markers
 from headroom_core._tokens import get_tokenizer
 from headroom_core.compressors import CompressContext
-from headroom_core.compressors._json import JSONCompressor
+from headroom_core.compressors._json import FAR_OVER, JSONCompressor
 
 from ..conftest import case_text
 
@@ -650,3 +650,55 @@ def test_over_every_budget_it_tried_the_output_is_the_closest(
                 overs += 1
                 assert n == min(outputs.values()), (case["id"], share)
     assert overs  # the corpus has such budgets
+
+
+def _issues(n: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": i,
+            "title": f"issue {i}: the build fails on target {i % 7}",
+            "body": f"Steps to reproduce {i}: " + "configure, build, run the suite; " * 30,
+            "html_url": f"https://example.com/repo/issues/{i}",
+            "state": ["open", "closed"][i % 2],
+        }
+        for i in range(n)
+    ]
+
+
+def _prepared(value: Any, budget: int) -> tuple[Any, CompressContext]:
+    text = json.dumps(value, indent=2)
+    ctx = CompressContext(
+        ref=REF,
+        config=HeadroomConfig(),
+        count_tokens=TOKENIZER.count,
+        original_tokens=TOKENIZER.count(text),
+        budget=budget,
+    )
+    return JSONCompressor().prepare(text, ctx), ctx
+
+
+def test_far_over_the_budget_the_lossless_output_is_not_rendered() -> None:
+    # its tokens would only calibrate the selection, which the factored tree does as well
+    lossless_tokens = TOKENIZER.count(run(_issues(40)))
+    far, ctx = _prepared(_issues(40), lossless_tokens // 5)
+    out = far.finish(ctx)
+    assert far.compact == "" and "lossy" in " ".join(out.notes)
+    assert TOKENIZER.count(out.text) <= ctx.budget
+    near, ctx = _prepared(_issues(40), lossless_tokens // 2)
+    assert "lossy" in " ".join(near.finish(ctx).notes) and near.compact != ""
+
+
+def test_a_selection_misled_by_repeated_objects_starts_again_from_the_lossless_output() -> None:
+    # three large owners, each repeated on a third of the rows: the compact form refers to
+    # the repeats, so it is a small share of the factored tree the estimate starts from
+    owners = [
+        {**_owner(login, i, extra=8), "about": f"{login} maintains the build. " * 40}
+        for i, login in enumerate(LOGINS[:3], 1)
+    ]
+    rows = [{"id": i, "owner": dict(owners[i % 3])} for i in range(60)]
+    lossless = run(rows)
+    budget = TOKENIZER.count(lossless)
+    prepared, ctx = _prepared(rows, budget)
+    estimate = len(prepared.pristine) * ctx.original_tokens / len(prepared.text)
+    assert estimate >= FAR_OVER * budget  # the estimate alone would skip the lossless output
+    assert prepared.finish(ctx).text == lossless
