@@ -571,8 +571,12 @@ def _defaults(
     # a value held by ``least`` objects leaves at most n - least others: more distinct values
     # than that (ids, titles, dates) rule the key out, as cheaply as a set
     most = n - least + 1
+    # so do the first ``head`` values when all are distinct: only those are hashed then
+    head = int(most) + 1
     for k, values in columns.items():
         try:
+            if head < n and len(set(values[:head])) == head:
+                continue
             distinct = len(set(values))
         except TypeError:  # a list or an object: see _container_counts
             found = _container_counts(values)
