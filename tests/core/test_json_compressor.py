@@ -702,3 +702,20 @@ def test_a_selection_misled_by_repeated_objects_starts_again_from_the_lossless_o
     estimate = len(prepared.pristine) * ctx.original_tokens / len(prepared.text)
     assert estimate >= FAR_OVER * budget  # the estimate alone would skip the lossless output
     assert prepared.finish(ctx).text == lossless
+
+
+def test_the_row_matching_the_query_best_goes_after_the_first_and_last_only() -> None:
+    # the first and last rows show where the array starts and ends, the failure is an
+    # anomaly; a fourth row kept is the one the query asks about, never the second
+    rows = [{"id": i, "status": "ok", "note": f"build step {i} finished"} for i in range(60)]
+    rows[17]["status"] = "failed"
+    rows[41]["note"] = "build step 41 uploaded the wheel to pypi"
+    fourth = 0
+    for budget in range(150, 400, 6):
+        out = run(rows, budget=budget, query="which step uploaded the wheel?")
+        ids = [r[0] for r in json.loads(out)["@data"]["@rows"] if isinstance(r, list)]
+        assert {0, 17, 59} <= set(ids)
+        if len(ids) > 3:
+            fourth += 1
+            assert 41 in ids, (budget, ids)
+    assert fourth  # some budgets keep a fourth row
