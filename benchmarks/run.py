@@ -211,13 +211,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             TimeElapsedColumn(),
             TextColumn("[dim]{task.fields[case]}"),
             console=err,
+            # redrawn between cases only: a refresh thread would take the interpreter lock
+            # (and the CPU's caches) in the middle of timed calls
+            auto_refresh=False,
         )
         with progress:
             for name in args.systems:
                 task = progress.add_task(name, total=len(cases), case="")
 
                 def advance(case_id: str, task: TaskID = task) -> None:
-                    progress.update(task, advance=1, case=case_id)
+                    progress.update(task, advance=1, case=case_id, refresh=True)
 
                 t0 = time.perf_counter()
                 try:
@@ -232,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     # is reported and left out; the others still compare
                     failed[name] = f"{type(exc).__name__}: {str(exc).strip()[-600:]}"
                     err.print(f"[red]{name} failed, left out:[/] {failed[name]}")
-                    progress.update(task, case="failed")
+                    progress.update(task, case="failed", refresh=True)
                     continue
                 system_seconds[name] = time.perf_counter() - t0
                 ctx.outputs[name] = outputs
@@ -247,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             original_tokens=original_tokens[case.id],
                         )
                     )
-                progress.update(task, case="done")
+                progress.update(task, case="done", refresh=True)
             rows = aggregate_all(results)
             points: list[OperatingPoint] = []
             if "headroom" in ctx.outputs and not args.no_matched:
@@ -257,9 +260,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     rows,
                     Path(tmp) / "matched",
                     original_tokens,
-                    advance=lambda label: progress.update(task, advance=1, case=label),
+                    advance=lambda label: progress.update(
+                        task, advance=1, case=label, refresh=True
+                    ),
                 )
-                progress.update(task, total=1, completed=1, case="done")
+                progress.update(task, total=1, completed=1, case="done", refresh=True)
     wall = time.perf_counter() - started
     speed_after = host_speed(yardstick)
     ratios = latency_ratios_by_group(results)
