@@ -161,7 +161,8 @@ def host_speed_line(speeds: tuple[HostSpeed, HostSpeed]) -> str:
         f"- host speed check: `count_tokens` of `{before.case_id}` ({before.nbytes / 1e3:,.0f} "
         f"KB), fastest of 20 calls: {before.mbs:,.1f} MB/s before the systems ran, "
         f"{after.mbs:,.1f} MB/s after. Only the host changes this figure: when it is low, "
-        "every latency of the run is slowed with it"
+        "every latency of the run is slowed with it; a slow spell between the two checks "
+        "does not show in it"
     )
 
 
