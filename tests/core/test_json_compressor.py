@@ -719,3 +719,30 @@ def test_the_row_matching_the_query_best_goes_after_the_first_and_last_only() ->
             fourth += 1
             assert 41 in ids, (budget, ids)
     assert fourth  # some budgets keep a fourth row
+
+
+def _repository(i: int) -> dict[str, Any]:
+    name = f"org{i}/project{i}"
+    repo: dict[str, Any] = {"id": 1000 + i, "full_name": name, "name": f"project{i}"}
+    repo.update({f"topic_{k}": f"tag-{i}-{k * 7919 % 1000}-{'xyz' * (k % 4)}" for k in range(25)})
+    repo.update({f"{k}_url": f"https://api.example.com/repos/{name}/{k}" for k in LINK_KINDS})
+    return repo
+
+
+LINK_KINDS = ["branches", "commits", "contents", "events", "forks", "issues", "pulls", "tags"]
+
+
+def test_a_lossless_output_that_fits_is_kept_when_the_estimate_said_far_over() -> None:
+    # search hits naming three repositories ten times each: the factored tree states every
+    # repeat, the compact form refers to them, so the estimate from the tree is far over a
+    # budget the lossless output meets; the selection's own output shows it may fit
+    hits = [
+        {"path": f"src/file{j}.py", "sha": f"{j:040x}", "repository": _repository(j % 3)}
+        for j in range(30)
+    ]
+    lossless = run(hits)
+    budget = TOKENIZER.count(lossless)
+    prepared, ctx = _prepared(hits, budget)
+    estimate = len(prepared.pristine) * ctx.original_tokens / len(prepared.text)
+    assert estimate >= FAR_OVER * budget
+    assert prepared.finish(ctx).text == lossless
