@@ -777,7 +777,7 @@ class JSONCompressor:
             best = closest[1:]
         text_out, final_notes = best
         tokens = counted.get(text_out)
-        if far is not None and tokens is not None and tokens <= ctx.budget:
+        if far is not None and tokens is not None:
             # the lossless output's tokens at the output's tokens per character of its own
             # tree, minified: that shows how much the compact form saves on the plain one
             lossless_tokens = len(pristine) * tokens / max(1, tree_chars[text_out])
