@@ -580,3 +580,34 @@ def test_field_kind_counts_text_of_any_str_class(values: list[Any], path: str, k
     # the kind is found by classes first (in C): a subclass of str is text all the same
     plain = [str(v) if isinstance(v, str) else v for v in values]
     assert _field_kind(path, key, values) == _field_kind(path, key, plain)
+
+
+# objects repeated across rows (owners, repositories): the compact form refers to the
+# repeats, so it can be far shorter than the factored tree the first estimate reads
+owners = st.lists(
+    st.dictionaries(
+        st.sampled_from([f"f{i}" for i in range(30)]),
+        st.text(alphabet="abcdefghij klmnop-_/:.0123456789", min_size=8, max_size=60),
+        min_size=12,
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@SETTINGS
+@given(
+    pool=owners,
+    picks=st.lists(st.integers(0, 3), min_size=8, max_size=40),
+    extra=st.floats(0.0, 0.5),
+)
+def test_a_lossless_output_within_the_budget_is_the_output(
+    pool: list[dict[str, Any]], picks: list[int], extra: float
+) -> None:
+    rows = [
+        {"id": i, "owner": {"login": f"user{p % len(pool)}", **pool[p % len(pool)]}}
+        for i, p in enumerate(picks)
+    ]
+    text = json.dumps(rows, indent=2)
+    lossless = run(text, 10**9)
+    assert run(text, int(TOKENIZER.count(lossless) * (1 + extra))) == lossless

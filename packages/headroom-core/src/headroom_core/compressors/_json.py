@@ -673,8 +673,9 @@ class JSONCompressor:
         """The output within ``ctx.budget``: the lossless one if it fits, else selected.
 
         None if the lossless output was not rendered, on an estimate that it was far over
-        the budget, and the selection then kept far less than the budget (``FAR_UNDER``) or
-        its output shows the lossless one may fit after all (within ``BORDERLINE``).
+        the budget, and then either the first selection's output shows the lossless one may
+        fit after all (within ``BORDERLINE``) or the selection kept far less than the budget
+        (``FAR_UNDER``).
         """
         value, shape, notes, dicts = done.value, done.shape, done.notes, done.dicts
         expanded = done.expanded
@@ -714,7 +715,6 @@ class JSONCompressor:
         last = (out, notes)
         closest: tuple[int, str, list[str]] | None = None  # the fewest tokens over the budget
         counted: dict[str, int] = {}  # a round may give the same text as an earlier one
-        tree_chars: dict[str, int] = {}  # far over the budget: each output's tree, minified
         memo = SelectionMemo()  # every selection starts from the same tree
         work: _Work | None = None
         more = 0.0  # plain characters a continued selection is asked to save
@@ -745,9 +745,17 @@ class JSONCompressor:
             rounds += 1
             if lossy not in counted:
                 counted[lossy] = max(1, ctx.count_tokens(lossy))
-                if far is not None:
-                    tree_chars[lossy] = len(_dumps(work.value))
             got = counted[lossy]
+            # the lossless output's tokens, at the first output's tokens per character of
+            # its own tree (minified): with every row still there, that shows how much the
+            # compact form saves on the factored tree. Close to the budget, it may fit after
+            # all: the caller starts again, rendering it first
+            if (
+                far is not None
+                and rounds == 1
+                and len(pristine) * got / max(1, len(_dumps(work.value))) <= BORDERLINE * ctx.budget
+            ):
+                return None
             last = (lossy, list(work.notes))
             if fresh:
                 fresh_got = got
@@ -777,12 +785,8 @@ class JSONCompressor:
             best = closest[1:]
         text_out, final_notes = best
         tokens = counted.get(text_out)
-        if far is not None and tokens is not None:
-            # the lossless output's tokens at the output's tokens per character of its own
-            # tree, minified: that shows how much the compact form saves on the plain one
-            lossless_tokens = len(pristine) * tokens / max(1, tree_chars[text_out])
-            if tokens < FAR_UNDER * ctx.budget or lossless_tokens <= BORDERLINE * ctx.budget:
-                return None  # misled by the estimate: the caller starts again, rendering first
+        if far is not None and tokens is not None and tokens < FAR_UNDER * ctx.budget:
+            return None  # misled by the estimate: the caller starts again, rendering first
         return CompressorResult(text_out, tuple(dict.fromkeys(final_notes)), tokens=tokens)
 
     def _drop(
