@@ -36,8 +36,21 @@ def run(
     parsed: Any = None,
 ) -> str:
     text = json.dumps(value, indent=2) if text is None else text
+    ctx = _context(text, budget, query=query, tool=tool, count=count, parsed=parsed)
+    return JSONCompressor().compress(text, ctx).text
+
+
+def _context(
+    text: str,
+    budget: int,
+    *,
+    query: str | None = None,
+    tool: str | None = None,
+    count: Any = None,
+    parsed: Any = None,
+) -> CompressContext:
     counter = count or TOKENIZER.count
-    ctx = CompressContext(
+    return CompressContext(
         ref=REF,
         config=HeadroomConfig(),
         count_tokens=counter,
@@ -47,7 +60,6 @@ def run(
         tool=tool,
         parsed=parsed,
     )
-    return JSONCompressor().compress(text, ctx).text
 
 
 LOGINS = ["ann", "bob", "cid", "dee", "eve", "fay", "gus", "hal", "ida", "jay", "kim", "lou"]
@@ -667,13 +679,7 @@ def _issues(n: int) -> list[dict[str, Any]]:
 
 def _prepared(value: Any, budget: int) -> tuple[Any, CompressContext]:
     text = json.dumps(value, indent=2)
-    ctx = CompressContext(
-        ref=REF,
-        config=HeadroomConfig(),
-        count_tokens=TOKENIZER.count,
-        original_tokens=TOKENIZER.count(text),
-        budget=budget,
-    )
+    ctx = _context(text, budget)
     return JSONCompressor().prepare(text, ctx), ctx
 
 
@@ -721,15 +727,15 @@ def test_the_row_matching_the_query_best_goes_after_the_first_and_last_only() ->
     assert fourth  # some budgets keep a fourth row
 
 
+LINK_KINDS = ["branches", "commits", "contents", "events", "forks", "issues", "pulls", "tags"]
+
+
 def _repository(i: int) -> dict[str, Any]:
     name = f"org{i}/project{i}"
     repo: dict[str, Any] = {"id": 1000 + i, "full_name": name, "name": f"project{i}"}
     repo.update({f"topic_{k}": f"tag-{i}-{k * 7919 % 1000}-{'xyz' * (k % 4)}" for k in range(25)})
     repo.update({f"{k}_url": f"https://api.example.com/repos/{name}/{k}" for k in LINK_KINDS})
     return repo
-
-
-LINK_KINDS = ["branches", "commits", "contents", "events", "forks", "issues", "pulls", "tags"]
 
 
 def test_a_lossless_output_that_fits_is_kept_when_the_estimate_said_far_over() -> None:
