@@ -30,6 +30,9 @@ from headroom_core.compressors._json_select import (
     still_long,
 )
 from headroom_core.compressors._json_series import (
+    _NONE,
+    USUAL_SHARE,
+    _usual_value,
     collapse_usual_runs,
     inner_arrays,
     inner_arrays_among,
@@ -172,6 +175,30 @@ def test_usual_runs_count_exactly_and_hold_the_values_they_name(
                 assert str(shown[key]).lower() == value
         position = last + 1
     assert position == len(original)
+
+
+NAN = float("nan")
+# values a column of small records may hold: classes that compare equal across (0, 0.0,
+# False), one NaN object repeated and fresh ones, and _NONE for an item lacking the field
+column_values = st.sampled_from([0, 0, 0.0, False, True, 1, NAN, None, "0", "ok", _NONE]) | (
+    st.builds(float, st.just("nan"))
+)
+
+
+@SETTINGS
+@given(column=st.lists(column_values, min_size=1, max_size=40))
+@example(column=[0, False, False, 1, 1])  # equal across classes: 0 is not usual
+@example(column=[NAN, float("nan"), NAN, 0, 0])  # NaN: the same object only
+@example(column=[_NONE, 1, _NONE, 1])  # a tie: the first met
+def test_usual_value_is_the_most_frequent_value_with_its_class(column: list[Any]) -> None:
+    # the definition: count each value with its class (True is not 1; a NaN is only the
+    # same object), take the most frequent, the first met on a tie
+    counts: dict[tuple[type, Any], int] = {}
+    for v in column:
+        counts[(type(v), v)] = counts.get((type(v), v), 0) + 1
+    value, top = max(counts.items(), key=lambda kv: kv[1])
+    expected = value if top >= USUAL_SHARE * len(column) else None
+    assert _usual_value(column) == expected
 
 
 rows_with_series = st.lists(

@@ -28,7 +28,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ._base import CompressContext, CompressorResult
@@ -595,14 +595,32 @@ class _Lossless:
         token = stdlib.set(self.stdlib)
         try:
             result = self.compressor._finish(self, ctx)
+            again = self._again() if result is None else None
         finally:
             stdlib.reset(token)
-        if result is not None:
-            return result
-        # the selection changed the tree in place: the text is read again
-        again = self.compressor.prepare(self.text, replace(ctx, parsed=None))
-        again.may_skip = False
-        return again.finish(ctx)
+        if again is not None:
+            return again.finish(ctx)
+        assert result is not None
+        return result
+
+    def _again(self) -> _Lossless:
+        """This outcome once more, to be rendered first: the selection changed the tree in
+        place, so the factored tree is read again from its minified text (and walked)."""
+        value = loads_own(self.pristine)
+        expanded = expand_embedded(value)  # nothing left to expand: the walk alone
+        return _Lossless(
+            self.compressor,
+            self.stdlib,
+            None,
+            value,
+            self.shape,
+            self.notes,
+            expanded.dicts,
+            self.pristine,
+            self.text,
+            expanded,
+            may_skip=False,
+        )
 
 
 class JSONCompressor:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import chain, repeat
+from operator import and_, eq
 from typing import Any
 
 from ._json_factor import MAX_DEPTH, dumps, is_map
@@ -18,6 +20,7 @@ from ._json_select import (
     Marker,
     SelectionMemo,
     json_size,
+    key_terms,
     positional,
     relevance_scores,
     row_text,
@@ -122,27 +125,39 @@ def collapse_usual_runs(
     The first and last items, items with any unusual value and items matching the query
     stay. Returns the characters saved.
     """
-    if any(_is_marker(item) for item in items):  # collapsed or sampled before
-        return 0.0
-    fields = [_record_fields(item) for item in items]
-    usual: dict[str, ValueKey] = {}
-    for key in dict.fromkeys(k for f in fields for k in f):
-        counts = Counter(_value_key(f, key) for f in fields)
-        value, top = counts.most_common(1)[0]
-        if top >= USUAL_SHARE * len(items):
-            usual[key] = value
-    if not usual or not all(_ordinal(f, usual) for f in fields):
-        return 0.0
-    texts = [row_text(r) for r in items]
-    matched: set[int] = set()
-    if query and query.strip():
-        scores = relevance_scores(texts, query, memo)
-        matched = {i for i, s in enumerate(scores) if s > 0}
+    classes = set(map(type, items))
+    texts = any(issubclass(c, str) for c in classes)  # items that are text (or markers)
+    if texts and any(map(_is_marker, items)):
+        return 0.0  # collapsed or sampled before
+    fields = items if classes == {dict} else list(map(_record_fields, items))
     n = len(items)
-    plain = [
-        0 < i < n - 1 and i not in matched and all(_value_key(f, k) == v for k, v in usual.items())
-        for i, f in enumerate(fields)
-    ]
+    # each field's values, a column per field, in C where it can be (arrays of weekly
+    # counts hold thousands of items): ``_NONE`` where an item lacks the field
+    values: dict[str, list[Any]] = {}
+    usual: dict[str, ValueKey] = {}
+    for key in dict.fromkeys(chain.from_iterable(fields)):
+        values[key] = found = list(map(dict.get, fields, repeat(key), repeat(_NONE)))
+        value = _usual_value(found)
+        if value is not None:
+            usual[key] = value
+    if not usual or not all(_ordinal(v) for k, v in values.items() if k not in usual):
+        return 0.0
+    matched: set[int] = set()
+    if query and query.strip() and _may_match(_dumps(items), query):
+        scores = relevance_scores(list(map(row_text, items)), query, memo)
+        matched = {i for i, s in enumerate(scores) if s > 0}
+    # an item is plain when it holds every usual value (and is neither first, last nor
+    # matched): each column compared with its usual value, in C
+    holds = [True] * n
+    for key, value in usual.items():
+        found = values[key]
+        classes = _classes(found)
+        if len(classes) <= 1 and classes <= _REFLEXIVE:  # compared as they are
+            same = map(eq, found, repeat(value[1]))
+        else:
+            same = map(eq, zip(map(type, found), found, strict=True), repeat(value))
+        holds = list(map(and_, holds, same))
+    plain = [0 < i < n - 1 and held and i not in matched for i, held in enumerate(holds)]
     detail = _usual_detail(usual)
     out: list[Any] = []
     saved = 0.0
@@ -155,7 +170,12 @@ def collapse_usual_runs(
         j = i
         while j < n and plain[j]:
             j += 1
-        run = sum(len(t) + 1 for t in texts[i:j])
+        # each item's text and a comma: for items that are not text, their compact JSON
+        run = (
+            sum(map(len, map(row_text, items[i:j]))) + j - i
+            if texts
+            else len(_dumps(items[i:j])) - 1
+        )
         span = f"items {i}-{j - 1}" + (f", each {detail}" if detail else "")
         if j - i >= 2 and run > MARKER_CHARS + len(span):
             out.append(marker(j - i, "items", span))
@@ -169,14 +189,52 @@ def collapse_usual_runs(
     return saved
 
 
-def _ordinal(fields: dict[str, Any], usual: dict[str, ValueKey]) -> bool:
-    """True if the item's fields that are not usual hold numbers or dates.
+def _usual_value(found: list[Any]) -> ValueKey | None:
+    """The most frequent of a column's values (``_NONE`` for an item lacking the field) as
+    a ``ValueKey``, the first met on a tie, if at least ``USUAL_SHARE`` of items hold it.
+
+    As ``Counter`` over the ``ValueKey``s would find it, without building one for every
+    value when the column holds one class of values: a value held by at least half of the
+    items, found first, is the most frequent; more distinct values than such a value leaves
+    room for rule every value out.
+    """
+    n = len(found)
+    least = USUAL_SHARE * n
+    if USUAL_SHARE >= 0.5 and len(_classes(found)) <= 1:
+        first = found[0]
+        if found.count(first) >= least:
+            return _ABSENT if first is _NONE else (type(first), first)
+    if len(set(found)) > n - least + 1:  # 0, 0.0 and False are one value to a set
+        return None
+    value, top = Counter(zip(map(type, found), found, strict=True)).most_common(1)[0]
+    return value if top >= least else None
+
+
+def _classes(found: list[Any]) -> set[type]:
+    """The classes of a column's values, but ``_NONE``'s."""
+    classes = set(map(type, found))
+    classes.discard(object)
+    return classes
+
+
+def _may_match(array_json: str, query: str) -> bool:
+    """False if no item of the array (its compact JSON given) holds a term of ``query``, so
+    that none would score: the items searched as one, where ``relevance_scores`` searches
+    them one by one (no term holds the comma or bracket between two items)."""
+    low = array_json.lower()
+    return any(w in low for w in key_terms(query))
+
+
+def _ordinal(values: list[Any]) -> bool:
+    """True if a field's values are numbers or dates, where items hold it (``_NONE``).
 
     A week, a day or a count follows from its neighbours; names and titles are facts a
     marker could not restate.
     """
-    for key, v in fields.items():
-        if key in usual:
+    if set(map(type, values)) <= _ORDINAL_CLASSES:
+        return True
+    for v in values:
+        if v is _NONE:
             continue
         if isinstance(v, bool) or not (
             isinstance(v, (int, float)) or (isinstance(v, str) and _DATE.match(v))
@@ -190,14 +248,14 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 #: A scalar with its type (True is not 1), or ``_ABSENT``.
 ValueKey = tuple[type, Any]
-_ABSENT: ValueKey = (object, None)  # no value's type is ``object`` itself
-
-
-def _value_key(fields: dict[str, Any], key: str) -> ValueKey:
-    if key not in fields:
-        return _ABSENT
-    v = fields[key]
-    return (type(v), v)
+_NONE: Any = object()  # what an item lacking a field holds in its column
+#: ``_NONE`` with its class: no value of JSON is of class ``object`` itself
+_ABSENT: ValueKey = (object, _NONE)
+#: Classes of values that are surely numbers (or ``_NONE``): no date to check.
+_ORDINAL_CLASSES = frozenset({int, float, object})
+#: Classes whose values each equal themselves (a float may be NaN): a column holding one of
+#: them (and ``_NONE``) is compared value by value, with no class to tell apart.
+_REFLEXIVE = frozenset({int, str, bool, type(None)})
 
 
 def _record_fields(item: Any) -> dict[str, Any]:
