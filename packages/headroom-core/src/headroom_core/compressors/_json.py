@@ -127,8 +127,8 @@ FULL = 0.9
 #: character were 0.72 to 1.1 times the factored tree's.
 FAR_OVER = 2.5
 #: A selection that started from that estimate and kept less than this share of the
-#: budget was misled (repeated objects the compact form refers to, say): the input is
-#: compressed again, the lossless output measured first.
+#: budget was misled (repeated objects the compact form refers to, say): the factored
+#: tree is compressed again, the lossless output measured first.
 FAR_UNDER = 0.7
 
 
