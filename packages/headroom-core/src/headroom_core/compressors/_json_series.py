@@ -126,8 +126,8 @@ def collapse_usual_runs(
     stay. Returns the characters saved.
     """
     classes = set(map(type, items))
-    texts = any(issubclass(c, str) for c in classes)  # items that are text (or markers)
-    if texts and any(map(_is_marker, items)):
+    text_items = any(issubclass(c, str) for c in classes)  # items that are text (or markers)
+    if text_items and any(map(_is_marker, items)):
         return 0.0  # collapsed or sampled before
     fields = items if classes == {dict} else list(map(_record_fields, items))
     n = len(items)
@@ -173,7 +173,7 @@ def collapse_usual_runs(
         # each item's text and a comma: for items that are not text, their compact JSON
         run = (
             sum(map(len, map(row_text, items[i:j]))) + j - i
-            if texts
+            if text_items
             else len(_dumps(items[i:j])) - 1
         )
         span = f"items {i}-{j - 1}" + (f", each {detail}" if detail else "")
