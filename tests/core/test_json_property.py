@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import statistics
@@ -21,6 +22,7 @@ from headroom_core.compressors._json_factor import _sub_bounded, dumps
 from headroom_core.compressors._json_select import (
     _ERROR_WORDS,
     _FOLDS_TO_ASCII,
+    SelectionMemo,
     _beyond_three_sd,
     _field_kind,
     cut_strings,
@@ -148,10 +150,23 @@ small_records = st.lists(
     ),
     max_size=60,
 )
+# weekly counts: mostly the usual record, so runs of them are long enough to collapse
+weekly = st.lists(
+    st.fixed_dictionaries(
+        {
+            "w": st.integers(0, 10**6),
+            "n": st.sampled_from([0, 0, 0, 0, 0, 0, 0, 1, 5]),
+            "s": st.sampled_from(["ok"] * 7 + ["fail"]),
+        }
+    ),
+    min_size=8,
+    max_size=60,
+)
+series = small_records | weekly
 
 
 @SETTINGS
-@given(items=small_records, query=st.sampled_from([None, "fail", "5"]))
+@given(items=series, query=st.sampled_from([None, "fail", "5"]))
 def test_usual_runs_count_exactly_and_hold_the_values_they_name(
     items: list[Any], query: str | None
 ) -> None:
@@ -175,6 +190,24 @@ def test_usual_runs_count_exactly_and_hold_the_values_they_name(
                 assert str(shown[key]).lower() == value
         position = last + 1
     assert position == len(original)
+
+
+@SETTINGS
+@given(items=series, query=st.sampled_from([None, "fail", "5"]))
+def test_an_array_collapsed_again_from_the_memo_is_collapsed_alike(
+    items: list[Any], query: str | None
+) -> None:
+    # a selection afresh meets equal arrays (new objects): the memo's runs stand for them
+    memo = SelectionMemo()
+    fresh, first, again = copy.deepcopy(items), copy.deepcopy(items), copy.deepcopy(items)
+    saved = collapse_usual_runs(fresh, query, marker)
+    assert collapse_usual_runs(first, query, marker, memo) == saved
+    assert len(memo.runs) == 1
+    own = {id(item) for item in again if isinstance(item, dict)}
+    assert collapse_usual_runs(again, query, marker, memo) == saved
+    assert again == first == fresh
+    # the objects kept are the array's own, not those of the array the memo learnt from
+    assert all(id(item) in own for item in again if isinstance(item, dict))
 
 
 NAN = float("nan")

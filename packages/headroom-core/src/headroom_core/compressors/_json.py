@@ -566,6 +566,8 @@ class _Lossless:
     measured: tuple[float, int | None] = (0.0, None)  # ``_measure(self.out)``
     #: ``finish`` may skip rendering the lossless output when it is surely far over budget
     may_skip: bool = True
+    #: what the selections learnt of the factored tree: kept when they start again from it
+    memo: SelectionMemo = field(default_factory=SelectionMemo)
 
     @property
     def out(self) -> str:
@@ -620,6 +622,7 @@ class _Lossless:
             self.text,
             expanded,
             may_skip=False,
+            memo=self.memo,
         )
 
 
@@ -733,7 +736,7 @@ class JSONCompressor:
         last = (out, notes)
         closest: tuple[int, str, list[str]] | None = None  # the fewest tokens over the budget
         counted: dict[str, int] = {}  # a round may give the same text as an earlier one
-        memo = SelectionMemo()  # every selection starts from the same tree
+        memo = done.memo  # every selection starts from the same tree
         work: _Work | None = None
         more = 0.0  # plain characters a continued selection is asked to save
         fresh_got = 1  # tokens of the last output selected afresh

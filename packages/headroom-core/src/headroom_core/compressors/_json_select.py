@@ -19,6 +19,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
+from operator import eq
 from typing import Any
 
 from .._markers import MARKER_RE, REF_PATTERN
@@ -199,8 +201,13 @@ def field_groups(root: Any, dicts: Dicts | None = None) -> Fields:
     groups: Fields = {}
     for p, objs in by_path.items():
         first = objs[0]
-        if all(len(o) == len(first) and o.keys() == first.keys() for o in objs):
-            for k in first:  # objects of one shape (most): each key is held by all
+        keys = list(first)
+        # objects of one shape (most): each key is held by all. Their keys in the same order
+        # tell it in C; in another order, only as sets
+        if all(map(eq, map(list, objs), repeat(keys))) or all(
+            len(o) == len(first) and o.keys() == first.keys() for o in objs
+        ):
+            for k in keys:
                 groups[(p, k)] = list(objs)
             continue
         for o in objs:
@@ -367,11 +374,13 @@ def cut_strings(root: Any, cap: int, marker: Marker, found: LongStrings | None =
 
 @dataclass
 class SelectionMemo:
-    """What the selection rounds over one input share: field kinds and texts' term stats
-    (for the one query of that input)."""
+    """What the selection rounds over one input share: field kinds, texts' term stats (for
+    the one query of that input) and the runs each array's items were collapsed in (by the
+    array's compact JSON: ``collapse_usual_runs``)."""
 
     kinds: dict[tuple[str, str], str | None] = field(default_factory=dict)
     stats: dict[str, TermStats] = field(default_factory=dict)
+    runs: dict[str, tuple[float, list[tuple[int, int, str]]]] = field(default_factory=dict)
 
     def term_stats(self, text: str, query: str) -> TermStats:
         found = self.stats.get(text)

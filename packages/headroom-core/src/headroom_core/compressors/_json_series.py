@@ -123,12 +123,43 @@ def collapse_usual_runs(
     names them, so only fields that differ from item to item (a week, a date) are left
     out; an array whose items also differ in other ways (names, titles) is left whole.
     The first and last items, items with any unusual value and items matching the query
-    stay. Returns the characters saved.
+    stay. Returns the characters saved. ``memo`` keeps the runs of each array met, by its
+    compact JSON: an array of the same items again (a selection afresh) is collapsed alike.
     """
+    if memo is None:
+        saved, runs = _usual_runs(items, query, marker, None, None)
+    else:
+        array_json = _dumps(items)
+        known = memo.runs.get(array_json)
+        if known is None:
+            known = memo.runs[array_json] = _usual_runs(items, query, marker, memo, array_json)
+        saved, runs = known
+    if runs:
+        out: list[Any] = []
+        i = 0
+        for start, end, mark in runs:
+            out.extend(items[i:start])
+            out.append(mark)
+            i = end
+        out.extend(items[i:])
+        items[:] = out
+    return saved
+
+
+def _usual_runs(
+    items: list[Any],
+    query: str | None,
+    marker: Marker,
+    memo: SelectionMemo | None,
+    array_json: str | None,
+) -> tuple[float, list[tuple[int, int, str]]]:
+    """``collapse_usual_runs``' work: the characters it saves and the runs of ``items`` it
+    collapses, as (first item, item after the last, marker); no runs if it saves nothing.
+    ``array_json`` is ``_dumps(items)`` if the caller has it."""
     classes = set(map(type, items))
     text_items = any(issubclass(c, str) for c in classes)  # items that are text (or markers)
     if text_items and any(map(_is_marker, items)):
-        return 0.0  # collapsed or sampled before
+        return 0.0, []  # collapsed or sampled before
     fields = items if classes == {dict} else list(map(_record_fields, items))
     n = len(items)
     # each field's values, a column per field, in C where it can be (arrays of weekly
@@ -141,9 +172,13 @@ def collapse_usual_runs(
         if value is not None:
             usual[key] = value
     if not usual or not all(_ordinal(v) for k, v in values.items() if k not in usual):
-        return 0.0
+        return 0.0, []
     matched: set[int] = set()
-    if query and query.strip() and _may_match(_dumps(items), query):
+    if (
+        query
+        and query.strip()
+        and _may_match(_dumps(items) if array_json is None else array_json, query)
+    ):
         scores = relevance_scores(list(map(row_text, items)), query, memo)
         matched = {i for i, s in enumerate(scores) if s > 0}
     # an item is plain when it holds every usual value (and is neither first, last nor
@@ -159,12 +194,11 @@ def collapse_usual_runs(
         holds = list(map(and_, holds, same))
     plain = [0 < i < n - 1 and held and i not in matched for i, held in enumerate(holds)]
     detail = _usual_detail(usual)
-    out: list[Any] = []
+    runs: list[tuple[int, int, str]] = []
     saved = 0.0
     i = 0
     while i < n:
         if not plain[i]:
-            out.append(items[i])
             i += 1
             continue
         j = i
@@ -178,15 +212,13 @@ def collapse_usual_runs(
         )
         span = f"items {i}-{j - 1}" + (f", each {detail}" if detail else "")
         if j - i >= 2 and run > MARKER_CHARS + len(span):
-            out.append(marker(j - i, "items", span))
-            saved += run - len(out[-1]) - 3  # quotes and comma
-        else:
-            out.extend(items[i:j])
+            mark = marker(j - i, "items", span)
+            runs.append((i, j, mark))
+            saved += run - len(mark) - 3  # quotes and comma
         i = j
     if not saved:
-        return 0.0
-    items[:] = out
-    return saved
+        return 0.0, []
+    return saved, runs
 
 
 def _usual_value(found: list[Any]) -> ValueKey | None:
