@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from headroom_core import compress, fetch_original, retrieve
+from headroom_core import HeadroomConfig, compress, fetch_original, retrieve
+from headroom_core._markers import Marker, find_markers
 
 
 def _assert_nothing_lost(original: str | bytes, result_text: str, ref: str | None) -> None:
@@ -59,6 +60,54 @@ def test_fifty_megabytes_in_bounded_time_and_memory() -> None:
     assert c.compressed_tokens <= 4100
     assert not c.tokens_exact  # the original's count is estimated from a sample, and says so
     assert c.ref is not None and retrieve(c.ref) == text
+
+
+def _head_marker_tail(original: str, text: str) -> tuple[str, Marker, str]:
+    """The head and tail of ``original`` that ``text`` keeps around its one marker."""
+    (marker,) = find_markers(text)
+    at = text.index("[headroom: ")
+    before, after = text[:at], text[text.index("]", at) + 2 :]
+    head = before if original.startswith(before) else before.removesuffix("\n")
+    assert original.startswith(head) and original.endswith(after)
+    return head, marker, after
+
+
+@pytest.mark.parametrize(
+    ("items", "max_input_bytes"),
+    [(20_000, 200_000), (1_000_000, None)],  # the second at the default limit (16 MiB)
+)
+def test_an_oversized_one_line_json_keeps_a_head_and_a_tail_of_characters(
+    items: int, max_input_bytes: int | None
+) -> None:
+    # minified API output is one line: whole lines would keep all of it, or nothing
+    text = json.dumps([{"id": i, "state": "open", "v": i % 7} for i in range(items)])
+    config = (
+        HeadroomConfig()
+        if max_input_bytes is None
+        else HeadroomConfig(max_input_bytes=max_input_bytes)
+    )
+    assert len(text.encode()) > config.max_input_bytes
+    t0 = time.perf_counter()
+    c = compress(text, config=config)
+    assert time.perf_counter() - t0 < 30
+    assert c.compressed_tokens <= 4000 < c.original_tokens
+    head, marker, tail = _head_marker_tail(text, c.text)
+    assert marker.unit == "chars" and marker.ref == c.ref
+    assert marker.count == len(text) - len(head) - len(tail)
+    assert len(head) > 2000 and len(tail) > 1000  # the budget is used, two thirds up front
+    assert c.ref is not None and retrieve(c.ref, config=config) == text
+
+
+def test_an_oversized_text_with_one_long_line_is_cut_within_budget() -> None:
+    lines = [f"2024-05-01 INFO request {i} ok" for i in range(30_000)]
+    lines[5] = "2024-05-01 DEBUG payload " + "ab" * 5000
+    text = "\n".join(lines)
+    config = HeadroomConfig(max_input_bytes=100_000)
+    c = compress(text, config=config)
+    assert c.compressed_tokens <= 4000
+    head, marker, tail = _head_marker_tail(text, c.text)
+    assert marker.count == len(text) - len(head) - len(tail)
+    assert tail.startswith("2024-05-01 INFO request ")  # the tail starts at a line
 
 
 def test_json_nested_ten_thousand_levels() -> None:

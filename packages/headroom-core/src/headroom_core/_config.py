@@ -45,7 +45,8 @@ class HeadroomConfig:
             a code file's signatures, a rare log event), so an output can end above it;
             ``Compression.compressed_tokens`` gives its size.
         max_input_bytes: inputs above this are not parsed; they keep head and tail lines
-            and the rest goes to the store (default 16 MiB) so cost stays bounded.
+            (characters, when a line is very long: minified JSON) and the rest goes to the
+            store (default 16 MiB) so cost stays bounded.
         model: model name used to pick the tokenizer (``None``: cl100k).
         namespace: tenant/session that owns the refs; refs from other namespaces are not
             readable (default ``"default"``).
