@@ -281,6 +281,33 @@ def test_huge_array_is_sampled_in_bounded_time() -> None:
     assert omitted + len(kept) == 1_000_000
 
 
+@pytest.mark.parametrize("entry", [{"v": 1, "state": "ok"}, 7], ids=["map", "flat object"])
+def test_an_object_of_many_entries_is_sampled_and_every_entry_accounted_for(entry: Any) -> None:
+    # a map keyed by id (or a flat object) of 20,000 entries, an early one unusual: as long
+    # arrays are, it is sampled before analysis, each skipped run an "@omitted" entry whose
+    # marker counts it, and the legend says what such entries are
+    value = {f"id{i}": entry for i in range(20_000)}
+    value["id1234"] = {"v": 2, "state": "failed"} if isinstance(entry, dict) else 8
+    out = run(value, budget=10**9)
+    assert "@omitted keys" in json.loads(out)["@legend"]["how"]
+    data = json.loads(out)["@data"]
+    kept = [k for k in data if not k.startswith("@omitted")]
+    markers = [m for m in find_markers(out) if m.unit == "entries"]
+    assert len(markers) == sum(k.startswith("@omitted") for k in data) > 1
+    assert sum(m.count for m in markers) + len(kept) == 20_000
+    assert kept[0] == "id0" and kept[-1] == "id19999"
+    assert all("sampled: object of 20000 entries" in (m.detail or "") for m in markers)
+    # under a budget, a map's entries go further (by query and anomalies), still counted; a
+    # flat object's entries are not selected from (only sampled)
+    small = run(value, budget=300, query="which failed?")
+    assert "@omitted keys" in json.loads(small)["@legend"]["how"]
+    data = json.loads(small)["@data"]
+    omitted = sum(m.count for m in find_markers(small) if m.unit in ("entries", "items"))
+    assert omitted + sum(not k.startswith("@omitted") for k in data) == 20_000
+    if isinstance(entry, dict):
+        assert TOKENIZER.count(small) <= 300 and "id1234" in data
+
+
 def test_long_json_lines_are_sampled() -> None:
     text = "\n".join(json.dumps({"n": i}) for i in range(6000))  # no commas at all
     out = run(text=text, budget=2000, count=lambda s: (len(s) + 3) // 4)

@@ -71,7 +71,7 @@ from ._json_select import (
     drop_fields,
     field_groups,
     long_strings,
-    sample_long_arrays,
+    sample_long,
     select_entries,
     select_rows,
     still_long,
@@ -154,7 +154,9 @@ class _Shape:
             f.removed_chars,
             f.null_derived,
         )
-        return _Shape(self.jsonl, self.embedded, fact, self.compact, self.sampled, {})
+        return _Shape(
+            self.jsonl, self.embedded, fact, self.compact, self.sampled, {}, self.entries_omitted
+        )
 
 
 @dataclass
@@ -247,7 +249,8 @@ class Expanded:
 
 
 class Overlong(Exception):
-    """``expand_embedded`` met an array of more items than its ``max_items``."""
+    """``expand_embedded`` met an array of more items, or an object of more entries, than
+    its ``max_items``."""
 
 
 def expand_embedded(root: Any, max_items: int | None = None) -> Expanded:
@@ -256,8 +259,9 @@ def expand_embedded(root: Any, max_items: int | None = None) -> Expanded:
     Returns the paths of those strings, and whether the document (with them) already uses
     a key in ``RESERVED_KEYS`` or the value ``ABSENT``, which the compact form gives a
     meaning; the same pass walks the expanded tree as ``walk_dicts`` does. Given
-    ``max_items``, it raises ``Overlong`` on meeting an array of more items, before walking
-    its items: strings walked by then may have been replaced already.
+    ``max_items``, it raises ``Overlong`` on meeting an array of more items (an object of
+    more entries), before walking them: strings walked by then may have been replaced
+    already.
     """
     found = Expanded([], False, [], set())
     if max_items is not None:
@@ -316,6 +320,8 @@ def _expand(
             if type(v) is list and len(v) >= MIN_INNER_ITEMS and depth <= MAX_DEPTH:
                 found.lists.append((value, i, v))
         return reserved
+    if len(value) > found.limit:
+        raise Overlong
     reserved = not RESERVED_KEYS.isdisjoint(value)
     children: list[tuple[str, Any]] = []
     for k, v in value.items():
@@ -667,15 +673,19 @@ class JSONCompressor:
             # read again, as before: the walk may have parsed embedded JSON in place. Arrays
             # in embedded JSON are not sampled (the walk stops at them too)
             value = _parse(text, fast=not stdlib.get())[0]
-            shape.sampled = sample_long_arrays(value, max_items, ctx.marker)
+            sampled = sample_long(value, max_items, ctx.marker)
+            shape.sampled, shape.entries_omitted = sampled.total, sampled.entries > 0
             expanded = expand_embedded(value)
-        if shape.sampled:
-            notes.append(f"sampled: {shape.sampled} items of long arrays skipped")
+            skipped = [f"{sampled.items} items of long arrays"] if sampled.items else []
+            if sampled.entries:
+                skipped.append(f"{sampled.entries} entries of large objects")
+            if skipped:
+                notes.append(f"sampled: {' and '.join(skipped)} skipped")
         if expanded.odd_floats and not stdlib.get():
             stdlib.set(True)  # read again, every integer exact, and written as it was read
             value = parse(text)[0]
             if shape.sampled:
-                sample_long_arrays(value, max_items, ctx.marker)
+                sample_long(value, max_items, ctx.marker)
             expanded = expand_embedded(value)
         shape.embedded = expanded.paths
         dicts: Dicts | None = None

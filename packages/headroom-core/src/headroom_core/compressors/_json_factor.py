@@ -61,13 +61,36 @@ def is_scalar(v: Any) -> bool:
 MAP_MIN_KEYS = 8
 
 
+#: Keys of the markers that stand for entries left out of a map (``"@omitted 12"``).
+OMITTED_KEY = "@omitted"
+
+
 def is_map(obj: dict[str, Any]) -> bool:
-    """True for objects keyed by data (ids, versions, names) rather than by field names."""
+    """True for objects keyed by data (ids, versions, names) rather than by field names.
+
+    Markers for entries left out (under ``OMITTED_KEY`` keys) do not count against it.
+    """
     if len(obj) < MAP_MIN_KEYS:
         return False
     values = obj.values()
     # most objects fail at their first value: no generator for those
-    return isinstance(next(iter(values)), dict) and all(isinstance(v, dict) for v in values)
+    first = next(iter(values))
+    if isinstance(first, dict):
+        if all(isinstance(v, dict) for v in values):
+            return True
+    elif not (isinstance(first, str) and first.startswith("[headroom: ")):
+        return False
+    return _map_with_markers(obj)
+
+
+def _map_with_markers(obj: dict[str, Any]) -> bool:
+    objects = 0
+    for k, v in obj.items():
+        if isinstance(v, dict):
+            objects += 1
+        elif not (isinstance(v, str) and k.startswith(OMITTED_KEY) and v.startswith("[headroom: ")):
+            return False
+    return objects > 0
 
 
 #: Objects with their schema path and nearest enclosing object, as ``walk_dicts`` gives them.
@@ -99,7 +122,8 @@ def _walk(value: Any, path: str, parent: dict[str, Any] | None, depth: int, out:
     if len(value) >= MAP_MIN_KEYS and is_map(value):  # entries keyed by id share one path
         sub = path + ".*"
         for v in value.values():
-            _walk(v, sub, value, depth, out)
+            if type(v) is dict:  # not a marker for entries left out
+                _walk(v, sub, value, depth, out)
         return
     for k, v in value.items():
         c = type(v)

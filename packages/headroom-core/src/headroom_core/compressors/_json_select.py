@@ -30,6 +30,7 @@ from ._json_factor import (
     KEEP_LITERAL_KEYS,
     MAP_MIN_KEYS,
     MAX_DEPTH,
+    OMITTED_KEY,
     Dicts,
     dumps,
     is_map,
@@ -606,7 +607,6 @@ def positional(row: list[Any]) -> dict[str, Any]:
 
 
 #: Key prefix of the marker that stands for map entries left out.
-OMITTED_KEY = "@omitted"
 
 
 def select_entries(
@@ -711,13 +711,27 @@ def _rows_marker(count: int, start: int, *, ctx_marker: Marker, sampled: bool) -
     return ctx_marker(count, "items", detail)
 
 
-def sample_long_arrays(root: Any, limit: int, marker: Marker) -> int:
-    """Cap every array at ``limit`` items before analysis (bounded cost on huge inputs).
+@dataclass
+class Sampled:
+    """What ``sample_long`` skipped: items of long arrays, entries of large objects."""
 
-    Keeps the head, the tail and evenly spaced items between; each skipped run becomes a
-    marker saying the array was sampled. Returns the number of items skipped.
+    items: int = 0
+    entries: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.items + self.entries
+
+
+def sample_long(root: Any, limit: int, marker: Marker) -> Sampled:
+    """Cap every array at ``limit`` items and every object at ``limit`` entries before
+    analysis (bounded cost on huge inputs).
+
+    Keeps the head, the tail and evenly spaced items (entries) between; each skipped run
+    becomes a marker saying it was sampled: in an array an item, in an object an entry
+    under an ``OMITTED_KEY`` key.
     """
-    skipped = 0
+    skipped = Sampled()
     stack: list[tuple[Any, int]] = [(root, 0)]
     while stack:
         value, depth = stack.pop()
@@ -725,9 +739,11 @@ def sample_long_arrays(root: Any, limit: int, marker: Marker) -> int:
             continue
         if isinstance(value, list):
             if len(value) > limit:
-                skipped += _sample(value, limit, marker)
+                skipped.items += _sample(value, limit, marker)
             stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
         elif isinstance(value, dict):
+            if len(value) > limit:
+                skipped.entries += _sample_entries(value, limit, marker)
             stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
     return skipped
 
@@ -736,8 +752,8 @@ def sample_long_arrays(root: Any, limit: int, marker: Marker) -> int:
 SAMPLE_BLOCKS = 20
 
 
-def _sample(items: list[Any], limit: int, marker: Marker) -> int:
-    n = len(items)
+def _picks(n: int, limit: int) -> list[int]:
+    """The positions ``_sample`` keeps of ``n``: a head, evenly spaced blocks, a tail."""
     head, tail = limit // 2, limit // 10
     block = max(1, (limit - head - tail) // SAMPLE_BLOCKS)
     stride = (n - head - tail) / SAMPLE_BLOCKS
@@ -746,6 +762,12 @@ def _sample(items: list[Any], limit: int, marker: Marker) -> int:
         start = head + int(b * stride + (stride - block) / 2)
         picks.extend(range(max(start, picks[-1] + 1 if picks else 0), start + block))
     picks.extend(range(max(n - tail, picks[-1] + 1), n))
+    return picks
+
+
+def _sample(items: list[Any], limit: int, marker: Marker) -> int:
+    n = len(items)
+    picks = _picks(n, limit)
     out: list[Any] = []
     prev = -1
     for i in picks:
@@ -757,4 +779,24 @@ def _sample(items: list[Any], limit: int, marker: Marker) -> int:
         out.append(items[i])
         prev = i
     items[:] = out
+    return n - len(picks)
+
+
+def _sample_entries(entries: dict[str, Any], limit: int, marker: Marker) -> int:
+    """``_sample`` for an object: each skipped run of entries becomes an ``OMITTED_KEY``
+    entry holding its marker (the key names the run's first position)."""
+    n = len(entries)
+    keys = list(entries)
+    out: dict[str, Any] = {}
+    prev = -1
+    picks = _picks(n, limit)
+    for i in picks:
+        if i - prev > 1:
+            gap = i - prev - 1
+            detail = f"entries {prev + 1}-{i - 1}, sampled: object of {n} entries"
+            out[f"{OMITTED_KEY} {prev + 1}"] = marker(gap, "entries", detail)
+        out[keys[i]] = entries[keys[i]]
+        prev = i
+    entries.clear()
+    entries.update(out)
     return n - len(picks)
