@@ -379,6 +379,23 @@ def test_maps_keyed_by_data_are_factored_and_selected() -> None:
     assert omitted + len(kept) == len(versions)
 
 
+@pytest.mark.parametrize("entries", [1000, 3000])
+def test_a_map_of_small_entries_keeps_what_its_budget_holds(entries: int) -> None:
+    # an entry's key goes with it: sized by their values alone, the entries dropped saved
+    # far more than asked, and a map kept a handful of entries within a budget of thousands
+    users = {f"u{i}": {"id": i, "state": "ok", "name": f"user {i}"} for i in range(entries)}
+    users["u42"]["state"] = "suspended"
+    text = json.dumps(users, indent=2)
+    budget = TOKENIZER.count(text) // 7
+    out = run(text=text, budget=budget, query="which user is suspended?")
+    assert 0.8 * budget <= TOKENIZER.count(out) <= budget
+    data = json.loads(out)["@data"]
+    assert data["u42"]["state"] == "suspended"
+    kept = [k for k in data if not k.startswith("@omitted")]
+    omitted = sum(m.count for k in data if k.startswith("@omitted") for m in find_markers(data[k]))
+    assert omitted + len(kept) == entries
+
+
 def test_text_of_the_row_matching_the_query_is_kept() -> None:
     issues = [
         {"number": n, "title": f"issue {n}", "body": f"body {n}: " + "nothing to see " * 40}

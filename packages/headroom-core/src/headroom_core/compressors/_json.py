@@ -750,6 +750,8 @@ class JSONCompressor:
         work: _Work | None = None
         more = 0.0  # plain characters a continued selection is asked to save
         fresh_got = 1  # tokens of the last output selected afresh
+        fresh_rows = False  # whether rows could go in that selection
+        best_got = 0
         settled = False  # an output within the budget that either dropped no rows or is full
         rounds = 0
         while rounds < MAX_ROUNDS or (not settled and rounds < MAX_ROUNDS_OVER):
@@ -789,7 +791,7 @@ class JSONCompressor:
                 return None
             last = (lossy, list(work.notes))
             if fresh:
-                fresh_got = got
+                fresh_got, fresh_rows = got, rounds > 1  # rows may go in all but the first
             if got > ctx.budget:
                 if closest is None or got < closest[0]:
                     closest = (got, *last)
@@ -802,13 +804,14 @@ class JSONCompressor:
                         (GO_ON if work.measured else 1.0) * (got - aim) * len(lossy) / got / scale
                     )
                 continue
-            best = last
+            if best is None or got > best_got:  # of the outputs that fit, the fullest
+                best, best_got = last, got
             settled = got >= FULL * ctx.budget or _ROWS_NOTE not in work.notes
             if settled:
                 break
             # rows went that fit: afresh, with the target scaled by how the last fresh
-            # selection's own output missed
-            target *= aim / fresh_got
+            # selection's own output missed (when rows could go in it)
+            target = target * aim / fresh_got if fresh_rows else aim
             work = None
         if best is None:  # no round fitted: the one that came closest (a later round may
             # have started afresh and given more). Every round either fitted or set it

@@ -616,10 +616,16 @@ def select_entries(
     marker: Marker,
     memo: SelectionMemo | None = None,
 ) -> float:
-    """``select_rows`` for a map: dropped entries become ``"@omitted N": marker`` keys."""
+    """``select_rows`` for a map: dropped entries become ``"@omitted N": marker`` keys.
+
+    An entry's key goes with it: ``select_rows`` sizes the values alone, so it is asked for
+    (and its savings are scaled by) the share of the map's characters they hold.
+    """
     keys = {id(v): k for k, v in entries.items()}
     rows = list(entries.values())
-    saved = select_rows(rows, excess_chars, query, marker, memo)
+    values_chars = max(1, len(_dumps(rows)))
+    with_keys = (values_chars + sum(map(len, entries)) + 3 * len(entries)) / values_chars
+    saved = select_rows(rows, excess_chars / with_keys, query, marker, memo) * with_keys
     if not saved:
         return 0.0
     rebuilt: dict[str, Any] = {}
