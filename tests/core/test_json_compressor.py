@@ -396,6 +396,32 @@ def test_a_map_of_small_entries_keeps_what_its_budget_holds(entries: int) -> Non
     assert omitted + len(kept) == entries
 
 
+def test_rows_under_wrapper_objects_are_rows_not_deep_detail() -> None:
+    # a GraphQL answer: the issues sit four objects down, in no row. Counted from the root,
+    # the array of them looked like detail nested in rows, and went whole as such
+    edges = [
+        {
+            "cursor": f"Y3Vyc29y{i:06d}",
+            "node": {
+                "number": i,
+                "title": f"Issue {i} about the parser",
+                "author": {"login": f"user{i % 20}"},
+                "labels": {"nodes": [{"name": "bug"}, {"name": f"area-{i % 5}"}]},
+            },
+        }
+        for i in range(300)
+    ]
+    doc = {"data": {"repository": {"issues": {"totalCount": 300, "edges": edges}}}}
+    text = json.dumps(doc, indent=2)
+    budget = TOKENIZER.count(text) // 5
+    out = run(text=text, budget=budget, query="parser issues opened by user3")
+    assert TOKENIZER.count(out) > budget // 2
+    rows = json.loads(out)["@data"]["data"]["repository"]["issues"]["edges"]["@rows"]
+    kept = [row for row in rows if not isinstance(row, str)]
+    assert len(kept) > 100
+    assert any(row[1]["author"] == {"login": "user3"} for row in kept)
+
+
 def test_text_of_the_row_matching_the_query_is_kept() -> None:
     issues = [
         {"number": n, "title": f"issue {n}", "body": f"body {n}: " + "nothing to see " * 40}

@@ -147,12 +147,15 @@ _SEGMENT = re.compile(r"\.\*|\.[^.\[]+|\[\]")
 
 @lru_cache(maxsize=4096)
 def _depth_below_rows(path: str) -> int:
-    """Segments after the first array or map level: 0 for a row, 1 for its own sub-object."""
+    """Segments after the first array or map level: 0 for a row, 1 for its own sub-object.
+
+    A path with no such level is in no row (wrappers such as ``.data.repository``): 0.
+    """
     segments = _SEGMENT.findall(path)
     for n, seg in enumerate(segments):
         if seg in ("[]", ".*"):
             return len(segments) - n - 1
-    return len(segments)
+    return 0
 
 
 #: ``SelectionMemo.kinds`` has no entry for a field yet.
