@@ -396,6 +396,21 @@ def test_a_map_of_small_entries_keeps_what_its_budget_holds(entries: int) -> Non
     assert omitted + len(kept) == entries
 
 
+def test_an_array_of_short_strings_keeps_what_its_budget_holds() -> None:
+    # a string row takes its quotes and a comma besides its text: counted without them,
+    # each dropped path seemed to save less than it did, and far too many went
+    paths = [f"src/module_{i // 50}/file_{i}.py" for i in range(4999)]
+    text = json.dumps(paths)
+    budget = TOKENIZER.count(text) // 7
+    out = run(text=text, budget=budget, query="files of module_7")
+    assert 0.85 * budget <= TOKENIZER.count(out) <= budget
+    rows = json.loads(out)
+    rows = rows["@data"] if isinstance(rows, dict) else rows
+    kept = [r for r in rows if not r.startswith("[headroom: ")]
+    omitted = sum(m.count for r in rows for m in find_markers(r))
+    assert omitted + len(kept) == len(paths)
+
+
 def test_rows_under_wrapper_objects_are_rows_not_deep_detail() -> None:
     # a GraphQL answer: the issues sit four objects down, in no row. Counted from the root,
     # the array of them looked like detail nested in rows, and went whole as such

@@ -657,7 +657,8 @@ def select_rows(
     is_marker = [isinstance(r, str) and r.startswith("[headroom: ") for r in rows]
     prio = row_priorities(rows, texts, query, memo)
     order = sorted((i for i in range(len(rows)) if not is_marker[i]), key=lambda i: (-prio[i], i))
-    sizes = [len(t) + 1 for t in texts]
+    # each row's compact JSON and a comma: a string's text is its JSON without the quotes
+    sizes = [len(t) + (3 if type(r) is str else 1) for t, r in zip(texts, rows, strict=True)]
     # everything not kept goes, earlier markers included (they merge into the new ones)
     total = float(sum(sizes))
     keep_min = min(3, len(order))
@@ -695,7 +696,7 @@ def select_rows(
         elif i in keep:
             if run:
                 out.append(_rows_marker(run, run_start, ctx_marker=marker, sampled=sampled))
-                after += len(out[-1]) + 1
+                after += len(out[-1]) + 3
                 run, sampled = 0, False
             out.append(r)
             after += sizes[i]
@@ -707,7 +708,7 @@ def select_rows(
             pos += 1
     if run:
         out.append(_rows_marker(run, run_start, ctx_marker=marker, sampled=sampled))
-        after += len(out[-1]) + 1
+        after += len(out[-1]) + 3
     rows[:] = out
     return before - after
 
