@@ -106,6 +106,17 @@ def test_test_run_results_are_logs(lines: list[str]) -> None:
     assert detect_kind("\n".join(lines) + "\n").kind == "log"
 
 
+def test_json_lines_longer_than_the_sample_are_json() -> None:
+    # API objects one per line, each a few KB: the detection sample ends inside a line
+    records = [
+        {"number": i, "title": f"issue {i}", "body": "steps to reproduce " * 150, "state": "open"}
+        for i in range(40)
+    ]
+    text = "\n".join(json.dumps(r) for r in records)
+    assert len(text) > 64 * 1024
+    assert detect_kind(text).kind == "json"
+
+
 def test_records_with_a_nested_location_are_json_not_search() -> None:
     alerts = [
         {"number": n, "rule": "r", "location": {"path": f"w{n}.yml", "start_line": n}}

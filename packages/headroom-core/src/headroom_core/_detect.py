@@ -425,7 +425,8 @@ def _detect_kind(
     if "@@ -" in sample and _HUNK.search(sample) and _DIFF_START.search(sample[:2000]):
         return Detection("diff", reason="diff headers and hunks")
     lines = _lines(sample)
-    if _json_lines(lines):
+    # the sample may end inside a line: a long JSON line cut there would not parse
+    if _json_lines(lines if len(sample) == len(text) else lines[:-1]):
         if (
             _ratio(lines, re.compile(r'"(level|severity|timestamp|time|ts|@timestamp|msg)"\s*:'))
             > 0.6
