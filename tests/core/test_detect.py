@@ -117,6 +117,31 @@ def test_json_lines_longer_than_the_sample_are_json() -> None:
     assert detect_kind(text).kind == "json"
 
 
+_RECORDS = json.dumps(
+    [{"id": i, "name": f"item {i}", "ok": i % 3 > 0} for i in range(60)], indent=2
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "framed"),
+    [
+        ("Found 60 items:\n" + _RECORDS, True),
+        (_RECORDS + "\n\n(60 results, page 1 of 3)\n", True),
+        ("```json\n" + _RECORDS + "\n```", True),
+        ("Two pages:\n" + _RECORDS + "\n" + _RECORDS, False),  # two documents
+        ("int main()\n{\n  return 0;\n}\n", False),  # a brace on its own line: code
+        (_RECORDS + " and more after it on its last line", False),
+    ],
+)
+def test_json_framed_by_a_few_lines_of_text_is_json(text: str, framed: bool) -> None:
+    found = detect_kind(text)
+    assert (found.kind == "json" and found.span is not None) == framed
+    if framed:
+        assert found.span is not None
+        start, end = found.span
+        assert json.loads(text[start:end]) == json.loads(_RECORDS)
+
+
 def test_records_with_a_nested_location_are_json_not_search() -> None:
     alerts = [
         {"number": n, "rule": "r", "location": {"path": f"w{n}.yml", "start_line": n}}

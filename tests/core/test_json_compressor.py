@@ -396,6 +396,21 @@ def test_a_map_of_small_entries_keeps_what_its_budget_holds(entries: int) -> Non
     assert omitted + len(kept) == entries
 
 
+def test_json_framed_by_text_is_compressed_as_json_and_the_frame_kept() -> None:
+    # a tool that prints a heading before its JSON and a note after it
+    page = json.loads(case_text({"file": "files/issue_triage/openframeworks-pages-1-2.json"}))
+    heading, note = "Found 60 issues (page 1):\n```json\n", "\n```\nMore: page=2\n"
+    text = heading + json.dumps(page, indent=2) + note
+    config = HeadroomConfig()
+    c = compress(text, query="which issues are about ofThread?", config=config)
+    assert c.kind == "json" and c.text.startswith(heading) and c.text.endswith(note)
+    data = json.loads(c.text[len(heading) : len(c.text) - len(note)])
+    assert "@legend" in data
+    assert c.compressed_tokens <= config.budget_for("json", c.original_tokens)
+    assert "Fix ofThread destructor behaviour" in c.text
+    assert c.ref is not None and retrieve(c.ref, config=config) == text
+
+
 def test_an_array_of_short_strings_keeps_what_its_budget_holds() -> None:
     # a string row takes its quotes and a comma besides its text: counted without them,
     # each dropped path seemed to save less than it did, and far too many went

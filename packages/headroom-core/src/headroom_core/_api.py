@@ -256,6 +256,7 @@ def _compress(
 
     language: str | None = None
     parsed: Any = None
+    body, frame = text, ("", "")  # a JSON document framed by text is compressed alone
     if forced:
         kind = forced
         if kind == "code":
@@ -267,6 +268,9 @@ def _compress(
         data = given.data if faithful and given.encoding in ("utf-8", "bytes") else None
         detection = _detect_kind(text, tool, path, data)
         kind, language, parsed = detection.kind, detection.language, detection.value
+        if detection.span is not None:
+            start, end = detection.span
+            body, frame = text[start:end], (text[:start], text[end:])
 
     ctx = CompressContext(
         ref=ref,
@@ -283,11 +287,13 @@ def _compress(
     )
     compressor = None if huge else get_compressor(kind)
     # a first stage that needs no budget runs while the input is still being counted
-    prepared = _prepare(compressor, text, ctx)
+    prepared = _prepare(compressor, body, ctx)
     original_tokens = tokens_in.result()
     budget = config.budget_for(kind, original_tokens)
     if huge and config.max_output_tokens is None:
         budget = min(budget, _OVERSIZED_OUTPUT_TOKENS)
+    if body is not text:  # the frame is kept as it is: the document gets the rest
+        budget = max(1, budget - tokenizer.count(frame[0] + frame[1]))
     ctx = replace(ctx, original_tokens=original_tokens, budget=budget)
     notes: tuple[str, ...]
     known_tokens: int | None = None
@@ -301,10 +307,13 @@ def _compress(
         if prepared is not None:
             result = prepared.finish(ctx)
         else:
-            result = compressor.compress(text, ctx)
+            result = compressor.compress(body, ctx)
         out, notes = result.text, result.notes
         language = result.language or language
         known_tokens = result.tokens
+        if body is not text:
+            out, known_tokens = frame[0] + out + frame[1], None
+            notes = ("JSON framed by text: the text kept as it is", *notes)
 
     out_tokens = tokenizer.count(out) if known_tokens is None else known_tokens
     if faithful and (out == text or out_tokens >= original_tokens):

@@ -89,6 +89,9 @@ class Detection:
     #: the JSON compressor need not parse it again; an integer beyond 64 bits is a float
     #: there, which that compressor checks for
     value: object = field(default=None, repr=False, compare=False)
+    #: where the JSON document lies in a text that frames it (a line before or after it, a
+    #: Markdown fence around it): kind json, ``value`` read from that part
+    span: tuple[int, int] | None = None
 
 
 # --- diff -------------------------------------------------------------------------------
@@ -326,6 +329,38 @@ def _parse_json(text: str, data: bytes | None = None) -> tuple[object, bool]:
         return _NOT_JSON, False
 
 
+#: Text around a framed JSON document (``_framed_json``) is at most this long on each side.
+FRAME_CHARS = 2000
+_FRAME_START = re.compile(r"^[ \t]*[\[{]", re.MULTILINE)
+
+
+def _framed_json(text: str) -> tuple[int, int, object] | None:
+    """``(start, end, value)`` of a JSON object or array that is all of ``text`` but a few
+    lines around it (``FRAME_CHARS`` at most each side): a heading, a count, a fence.
+
+    The document starts a line and ends one; None if it does not parse. ``value`` is None
+    unless orjson read it (the JSON compressor then reads the document itself).
+    """
+    m = _FRAME_START.search(text, 0, FRAME_CHARS + 64)
+    if m is None or m.end() - 1 > FRAME_CHARS:
+        return None
+    start = m.end() - 1
+    close = "}" if text[start] == "{" else "]"
+    end = text.rfind(close) + 1
+    if end <= start or len(text) - end > FRAME_CHARS:
+        return None
+    if text[end:].split("\n", 1)[0].strip():  # more on the line after the document
+        return None
+    try:
+        value, by_orjson = loads_fast(text[start:end])
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, (dict, list)):
+        return None
+    # handed on only as orjson read it, as for a whole text of JSON
+    return start, end, value if by_orjson else None
+
+
 #: Whitespace as ``str.strip`` and ``\s`` have it; the part of it JSON allows between tokens.
 _SPACE = re.compile(r"\s*")
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
@@ -418,6 +453,10 @@ def _detect_kind(
     sample = _sample(text)
     if "\x00" in sample:
         return Detection("binary", reason="NUL bytes")
+    framed = _framed_json(text)
+    if framed is not None:
+        start, end, value = framed
+        return Detection("json", reason="JSON framed by text", value=value, span=(start, end))
     tool_kind = _tool_hint(tool)
     path_kind = _kind_from_path(path)
 
