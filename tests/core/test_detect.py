@@ -131,6 +131,7 @@ _RECORDS = json.dumps(
         ("Two pages:\n" + _RECORDS + "\n" + _RECORDS, False),  # two documents
         ("int main()\n{\n  return 0;\n}\n", False),  # a brace on its own line: code
         (_RECORDS + " and more after it on its last line", False),
+        ("[INFO] start\n" * 40 + "[INFO] done, see [1]", False),  # brackets of a log
     ],
 )
 def test_json_framed_by_a_few_lines_of_text_is_json(text: str, framed: bool) -> None:

@@ -332,6 +332,8 @@ def _parse_json(text: str, data: bytes | None = None) -> tuple[object, bool]:
 #: Text around a framed JSON document (``_framed_json``) is at most this long on each side.
 FRAME_CHARS = 2000
 _FRAME_START = re.compile(r"^[ \t]*[\[{]", re.MULTILINE)
+_MEMBER_START = frozenset('"}')
+_VALUE_START = frozenset('{["]-0123456789tfn')
 
 
 def _framed_json(text: str) -> tuple[int, int, object] | None:
@@ -346,6 +348,10 @@ def _framed_json(text: str) -> tuple[int, int, object] | None:
         return None
     start = m.end() - 1
     close = "}" if text[start] == "{" else "]"
+    # what follows the bracket must begin a member or a value ("[INFO]" or "{%" do not)
+    head = text[start + 1 : start + 64].lstrip()[:1]
+    if head and head not in (_MEMBER_START if close == "}" else _VALUE_START):
+        return None
     end = text.rfind(close) + 1
     if end <= start or len(text) - end > FRAME_CHARS:
         return None
