@@ -297,15 +297,15 @@ def test_an_object_of_many_entries_is_sampled_and_every_entry_accounted_for(entr
     assert sum(m.count for m in markers) + len(kept) == 20_000
     assert kept[0] == "id0" and kept[-1] == "id19999"
     assert all("sampled: object of 20000 entries" in (m.detail or "") for m in markers)
-    # under a budget, a map's entries go further (by query and anomalies), still counted; a
-    # flat object's entries are not selected from (only sampled)
+    # under a budget, entries go further (by query and anomalies), still counted
     small = run(value, budget=300, query="which failed?")
     assert "@omitted keys" in json.loads(small)["@legend"]["how"]
     data = json.loads(small)["@data"]
     omitted = sum(m.count for m in find_markers(small) if m.unit in ("entries", "items"))
     assert omitted + sum(not k.startswith("@omitted") for k in data) == 20_000
-    if isinstance(entry, dict):
-        assert TOKENIZER.count(small) <= 300 and "id1234" in data
+    assert TOKENIZER.count(small) <= 300
+    if isinstance(entry, dict):  # its error word makes it an anomaly
+        assert "id1234" in data
 
 
 def test_long_json_lines_are_sampled() -> None:
@@ -377,6 +377,23 @@ def test_maps_keyed_by_data_are_factored_and_selected() -> None:
         m.count for k, v in data.items() if k.startswith("@omitted") for m in find_markers(v)
     )
     assert omitted + len(kept) == len(versions)
+
+
+def test_a_map_of_scalars_gives_up_entries_each_under_its_own_key() -> None:
+    # sizes per file: many values are equal (one int object, one string), so entries are
+    # put back by position, and a kept string value is not taken for a marker
+    sizes = {f"src/file_{i}.py": 4096 if i % 3 else "unknown" for i in range(600)}
+    sizes["src/huge.bin"] = 987654321
+    text = json.dumps(sizes, indent=2)
+    budget = TOKENIZER.count(text) // 6
+    out = run(text=text, budget=budget, query="which file is huge?")
+    assert TOKENIZER.count(out) <= budget
+    data = json.loads(out)["@data"]
+    assert data["src/huge.bin"] == 987654321
+    kept = {k: v for k, v in data.items() if not k.startswith("@omitted")}
+    assert 0 < len(kept) < len(sizes) and all(sizes[k] == v for k, v in kept.items())
+    omitted = sum(m.count for k in data if k.startswith("@omitted") for m in find_markers(data[k]))
+    assert omitted + len(kept) == len(sizes)
 
 
 @pytest.mark.parametrize("entries", [1000, 3000])

@@ -596,12 +596,27 @@ def candidate_arrays(root: Any) -> list[list[Any] | dict[str, Any]]:
                 order += 1
             stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
         elif isinstance(value, dict):
-            if len(value) >= MIN_ROWS_TO_SELECT and (is_map(value) or is_group_map(value)):
+            if len(value) >= MIN_ROWS_TO_SELECT and (
+                is_map(value) or is_group_map(value) or _is_scalar_map(value)
+            ):
                 found.append((len(_dumps(value)), order, value))
                 order += 1
             stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
     found.sort(key=lambda t: (-t[0], t[1]))
     return [a for _, _, a in found]
+
+
+#: An object of at least this many entries, all scalars, is data keyed by name (counts per
+#: language, sizes per file), not a record of fields: its entries are selected as rows.
+SCALAR_MAP_MIN_ENTRIES = 200
+
+
+def _is_scalar_map(obj: dict[str, Any]) -> bool:
+    """True for an object of ``SCALAR_MAP_MIN_ENTRIES`` or more scalar entries (markers of
+    entries left out included)."""
+    return len(obj) >= SCALAR_MAP_MIN_ENTRIES and not any(
+        isinstance(v, (dict, list)) for v in obj.values()
+    )
 
 
 def positional(row: list[Any]) -> dict[str, Any]:
@@ -624,19 +639,20 @@ def select_entries(
     An entry's key goes with it: ``select_rows`` sizes the values alone, so it is asked for
     (and its savings are scaled by) the share of the map's characters they hold.
     """
-    keys = {id(v): k for k, v in entries.items()}
+    names = list(entries)
     rows = list(entries.values())
     values_chars = max(1, len(_dumps(rows)))
     with_keys = (values_chars + sum(map(len, entries)) + 3 * len(entries)) / values_chars
-    saved = select_rows(rows, excess_chars / with_keys, query, marker, memo) * with_keys
+    placed: list[int] = []
+    saved = select_rows(rows, excess_chars / with_keys, query, marker, memo, placed)
     if not saved:
         return 0.0
     rebuilt: dict[str, Any] = {}
-    for n, item in enumerate(rows):
-        if isinstance(item, str):
+    for n, (item, source) in enumerate(zip(rows, placed, strict=True)):
+        if source < 0:  # a marker
             rebuilt[f"{OMITTED_KEY} {n}"] = item
         else:
-            rebuilt[keys[id(item)]] = item
+            rebuilt[names[source]] = item
     entries.clear()
     entries.update(rebuilt)
     return saved
@@ -648,10 +664,12 @@ def select_rows(
     query: str | None,
     marker: Marker,
     memo: SelectionMemo | None = None,
+    placed: list[int] | None = None,
 ) -> float:
     """Drop the least important rows of ``rows`` (in place) to save ``excess_chars``.
 
     Returns the characters saved. Existing marker strings are kept and never counted as rows.
+    ``placed``, if given, gets for each item left the position it had, or -1 for a marker.
     """
     texts = [row_text(r) for r in rows]
     is_marker = [isinstance(r, str) and r.startswith("[headroom: ") for r in rows]
@@ -682,6 +700,7 @@ def select_rows(
     # rebuild with one marker per run of omitted items, earlier markers merged in, so
     # indices and counts always refer to the original array
     out: list[Any] = []
+    at: list[int] = []  # where each item of ``out`` was in ``rows`` (-1: a marker)
     after = 0  # characters of what is left, as ``sizes`` counts them
     run, run_start, pos, sampled = 0, 0, 0, False
     for i, r in enumerate(rows):
@@ -698,7 +717,9 @@ def select_rows(
                 out.append(_rows_marker(run, run_start, ctx_marker=marker, sampled=sampled))
                 after += len(out[-1]) + 3
                 run, sampled = 0, False
+                at.append(-1)
             out.append(r)
+            at.append(i)
             after += sizes[i]
             pos += 1
         else:
@@ -709,7 +730,10 @@ def select_rows(
     if run:
         out.append(_rows_marker(run, run_start, ctx_marker=marker, sampled=sampled))
         after += len(out[-1]) + 3
+        at.append(-1)
     rows[:] = out
+    if placed is not None:
+        placed[:] = at
     return before - after
 
 
