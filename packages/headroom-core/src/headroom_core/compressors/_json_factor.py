@@ -65,6 +65,11 @@ MAP_MIN_KEYS = 8
 OMITTED_KEY = "@omitted"
 
 
+def is_marker(value: Any) -> bool:
+    """True for an omission marker standing as a value (a row, an item, an entry)."""
+    return isinstance(value, str) and value.startswith("[headroom: ")
+
+
 def is_map(obj: dict[str, Any]) -> bool:
     """True for objects keyed by data (ids, versions, names) rather than by field names.
 
@@ -78,7 +83,7 @@ def is_map(obj: dict[str, Any]) -> bool:
     if isinstance(first, dict):
         if all(isinstance(v, dict) for v in values):
             return True
-    elif not (isinstance(first, str) and first.startswith("[headroom: ")):
+    elif not is_marker(first):
         return False
     return _map_with_markers(obj)
 
@@ -88,7 +93,7 @@ def _map_with_markers(obj: dict[str, Any]) -> bool:
     for k, v in obj.items():
         if isinstance(v, dict):
             objects += 1
-        elif not (isinstance(v, str) and k.startswith(OMITTED_KEY) and v.startswith("[headroom: ")):
+        elif not (k.startswith(OMITTED_KEY) and is_marker(v)):
             return False
     return objects > 0
 

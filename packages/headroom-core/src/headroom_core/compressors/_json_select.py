@@ -786,8 +786,9 @@ def sample_long(root: Any, limit: int, marker: Marker) -> Sampled:
 SAMPLE_BLOCKS = 20
 
 
-def _picks(n: int, limit: int) -> list[int]:
-    """The positions ``_sample`` keeps of ``n``: a head, evenly spaced blocks, a tail."""
+def _picks(n: int, limit: int) -> list[tuple[int, int]]:
+    """The positions sampling keeps of ``n`` (a head, evenly spaced blocks, a tail), each
+    with the first position skipped right before it (itself if none was)."""
     head, tail = limit // 2, limit // 10
     block = max(1, (limit - head - tail) // SAMPLE_BLOCKS)
     stride = (n - head - tail) / SAMPLE_BLOCKS
@@ -796,22 +797,19 @@ def _picks(n: int, limit: int) -> list[int]:
         start = head + int(b * stride + (stride - block) / 2)
         picks.extend(range(max(start, picks[-1] + 1 if picks else 0), start + block))
     picks.extend(range(max(n - tail, picks[-1] + 1), n))
-    return picks
+    return list(zip(picks, [0, *(i + 1 for i in picks[:-1])], strict=True))
 
 
 def _sample(items: list[Any], limit: int, marker: Marker) -> int:
     n = len(items)
     picks = _picks(n, limit)
     out: list[Any] = []
-    prev = -1
-    for i in picks:
-        if i - prev > 1:
-            gap = i - prev - 1
+    for i, gap in picks:
+        if i > gap:
             out.append(
-                marker(gap, "items", f"items {prev + 1}-{i - 1}, sampled: array of {n} items")
+                marker(i - gap, "items", f"items {gap}-{i - 1}, sampled: array of {n} items")
             )
         out.append(items[i])
-        prev = i
     items[:] = out
     return n - len(picks)
 
@@ -821,16 +819,13 @@ def _sample_entries(entries: dict[str, Any], limit: int, marker: Marker) -> int:
     entry holding its marker (the key names the run's first position)."""
     n = len(entries)
     keys = list(entries)
-    out: dict[str, Any] = {}
-    prev = -1
     picks = _picks(n, limit)
-    for i in picks:
-        if i - prev > 1:
-            gap = i - prev - 1
-            detail = f"entries {prev + 1}-{i - 1}, sampled: object of {n} entries"
-            out[f"{OMITTED_KEY} {prev + 1}"] = marker(gap, "entries", detail)
+    out: dict[str, Any] = {}
+    for i, gap in picks:
+        if i > gap:
+            detail = f"entries {gap}-{i - 1}, sampled: object of {n} entries"
+            out[f"{OMITTED_KEY} {gap}"] = marker(i - gap, "entries", detail)
         out[keys[i]] = entries[keys[i]]
-        prev = i
     entries.clear()
     entries.update(out)
     return n - len(picks)

@@ -14,7 +14,7 @@ from itertools import chain, repeat
 from operator import and_, eq
 from typing import Any
 
-from ._json_factor import MAX_DEPTH, dumps, is_map
+from ._json_factor import MAX_DEPTH, dumps, is_map, is_marker
 from ._json_select import (
     MARKER_CHARS,
     Marker,
@@ -158,7 +158,7 @@ def _usual_runs(
     ``array_json`` is ``_dumps(items)`` if the caller has it."""
     classes = set(map(type, items))
     text_items = any(issubclass(c, str) for c in classes)  # items that are text (or markers)
-    if text_items and any(map(_is_marker, items)):
+    if text_items and any(map(is_marker, items)):
         return 0.0, []  # collapsed or sampled before
     fields = items if classes == {dict} else list(map(_record_fields, items))
     n = len(items)
@@ -294,10 +294,6 @@ def _record_fields(item: Any) -> dict[str, Any]:
     if isinstance(item, dict):
         return item
     return positional(item) if isinstance(item, list) else {"": item}
-
-
-def _is_marker(item: Any) -> bool:
-    return isinstance(item, str) and item.startswith("[headroom: ")
 
 
 def _usual_detail(usual: dict[str, ValueKey]) -> str:
